@@ -1,0 +1,202 @@
+"""The command line: parse, then hand over to a command module. No logic here.
+
+Nothing heavy is imported at module level: ``sockviz --help`` answers before
+scapy or rich would have finished importing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sockviz import __version__
+from sockviz.environment import Environment
+from sockviz.status import ExitStatus
+
+DESCRIPTION = """\
+sockviz performs the socket API calls of a networking lesson for real while
+a packet sniffer listens beside them, and shows which packets each call
+caused: the TCP handshake inside connect(), data and ACKs, the teardown after
+close(), UDP datagrams and ICMP errors, the DNS behind getaddrinfo().
+Every run is saved as a pcapng file (calls as packet comments) that
+Wireshark opens and `sockviz replay` shows again.
+"""
+
+EXAMPLES = """\
+commands (capturing ones need root):
+  tcp       sudo sockviz tcp chat.sockviz.test 3001 --send "Test en classe"
+  udp       sudo sockviz udp 192.0.2.2 3001 --send "Test en classe"
+  resolve   sudo sockviz resolve www.sockviz.test https   |   sudo sockviz resolve 192.0.2.2
+  replay    sockviz replay captures/tcp-exchange.pcapng
+  demo      sudo sockviz demo            (an offline lab: every lesson, no network needed)
+  lab       sudo sockviz lab shell       (a shell on the lab's client host)
+  serve     sockviz serve --port 3001    (the course chat server, TCP and UDP)
+
+Add --json to any command for one JSON object per line.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage; 2 is 'needs root' here, so use EX_USAGE."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number: ports go from 1 to 65535")
+    return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("the timeout must be between 0 and 3600 seconds")
+    return value
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    mult = 1
+    if t and t[-1] in units:
+        mult, t = units[t[-1]], t[:-1]
+    try:
+        value = int(float(t) * mult)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 1400, 64k, 50M)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a size cannot be negative")
+    return value
+
+
+def _add_output(p: argparse.ArgumentParser, *, save: bool = True) -> None:
+    p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    if save:
+        p.add_argument("--save", metavar="PATH", help="where to write the pcapng capture "
+                       "(default: ./captures/<command>-<target>-<time>.pcapng)")
+        p.add_argument("--no-save", action="store_true", help="do not write a capture file")
+
+
+def _add_family(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
+    g.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="sockviz",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sockviz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("tcp", help="the TCP client lesson: connect, send, recv, close",
+                       description="Perform the seed's TCP client for real and show the packets "
+                       "of each call.",
+                       epilog='example: sudo sockviz tcp chat.sockviz.test 3001 --send "Test en classe"')
+    p.add_argument("host", help="server name or address")
+    p.add_argument("port", type=_port, help="server port, e.g. 3001")
+    p.add_argument("--send", action="append", metavar="TEXT",
+                   help="a message to send (repeat for several); without it, type lines "
+                   "(or pipe them)")
+    p.add_argument("--send-bytes", type=_size, metavar="SIZE",
+                   help="send SIZE bytes of generated data in one sendall() (e.g. 50M)")
+    p.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
+                   help="give up on connect() or recv() after S seconds (default 10)")
+    _add_family(p)
+    _add_output(p)
+
+    p = sub.add_parser("udp", help="the UDP client lesson: sendto, recvfrom, close",
+                       description="Perform the seed's UDP client for real and show its datagrams.",
+                       epilog='example: sudo sockviz udp 192.0.2.2 3001 --send "Test en classe"')
+    p.add_argument("host", help="server name or address")
+    p.add_argument("port", type=_port, help="server port, e.g. 3001")
+    p.add_argument("--send", action="append", metavar="TEXT", help="a message to send (repeatable)")
+    p.add_argument("--timeout", type=_seconds, default=3.0, metavar="S",
+                   help="wait S seconds for each reply (default 3)")
+    p.add_argument("--connect", action="store_true",
+                   help="connect() the socket and use send()/recv(), to see how errors differ")
+    p.add_argument("--size", type=_size, metavar="N",
+                   help="send N bytes instead of the text (past the MTU: IP fragments)")
+    _add_family(p)
+    _add_output(p)
+
+    p = sub.add_parser("resolve", help="name resolution: getaddrinfo() or getnameinfo()",
+                       description="Call getaddrinfo() on a name (or getnameinfo() on an "
+                       "address) and show the DNS packets behind it.",
+                       epilog="examples: sudo sockviz resolve www.sockviz.test https\n"
+                       "          sudo sockviz resolve 2001:db8::2 80")
+    p.add_argument("name", help="a host name, or an IPv4/IPv6 address for getnameinfo()")
+    p.add_argument("service", nargs="?", help="a service name or port (e.g. https, 3001)")
+    p.add_argument("--type", choices=("stream", "dgram"), help="socket type to ask for")
+    p.add_argument("--timeout", type=_seconds, default=15.0, metavar="S",
+                   help="stop waiting for the resolver after S seconds (default 15)")
+    _add_family(p)
+    _add_output(p)
+
+    p = sub.add_parser("replay", help="show a saved capture (pcap or pcapng) the same way",
+                       description="Show a pcap or pcapng capture with sockviz's view. No root "
+                       "needed.",
+                       epilog="example: sockviz replay captures/tcp-exchange.pcapng")
+    p.add_argument("file", help="a .pcap or .pcapng file")
+    p.add_argument("--summary", action="store_true",
+                   help="only the overview: conversations, counts, handshakes, resets, DNS names")
+    _add_output(p, save=False)
+
+    p = sub.add_parser("demo", help="run every lesson in a throwaway offline lab",
+                       description="Build a lab of two hosts (network namespaces) with a DNS "
+                       "server and the chat server, and run the seed's lessons against it.",
+                       epilog="example: sudo sockviz demo --no-pause")
+    p.add_argument("--no-pause", action="store_true", help="do not wait for Enter between lessons")
+    p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+
+    p = sub.add_parser("lab", help="the offline lab: 'sockviz lab shell'",
+                       description="Work inside the offline lab.",
+                       epilog="example: sudo sockviz lab shell")
+    p.add_argument("action", choices=("shell",), help="shell: a shell on the lab's client host")
+
+    p = sub.add_parser("serve", help="the course chat server (TCP and UDP on one port)",
+                       description="Run the chat server the course uses: over TCP each message "
+                       "is echoed and relayed to the other clients; over UDP each datagram is "
+                       "answered to its sender.",
+                       epilog="example: sockviz serve --port 3001")
+    p.add_argument("--host", default="::", help="address to listen on (default: all, IPv4 and IPv6)")
+    p.add_argument("--port", type=_port, default=3001, help="port (default 3001)")
+    p.add_argument("--watch", action="store_true",
+                   help="show the server side live: socket, bind, listen, accept and the packets (root)")
+    return parser
+
+
+def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    args_list = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(env.stdout)
+        return ExitStatus.OK
+    from sockviz.commands import dispatch
+
+    try:
+        return int(dispatch(args, env, args_list))
+    except KeyboardInterrupt:
+        env.stderr.write("\nInterrupted.\n")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.OK

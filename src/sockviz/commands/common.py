@@ -1,0 +1,157 @@
+"""What every capturing command shares: rights, the capture path, renderers, a run."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import re
+import shlex
+import socket
+import sys
+from collections.abc import Callable
+
+from sockviz import __version__
+from sockviz.environment import Environment
+from sockviz.status import ExitStatus
+
+
+class Refusal(Exception):
+    """Bad input or an unusable situation: one sentence for the user, one status."""
+
+    def __init__(self, sentence: str, status: ExitStatus) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+        self.status = status
+
+
+def say(env: Environment, sentence: str) -> None:
+    """One plain sentence on stderr (never a traceback)."""
+    env.stderr.write(f"sockviz: {sentence}\n")
+    env.stderr.flush()
+
+
+def require_capture_rights(argv: list[str]) -> None:
+    from sockviz.sources.live import have_capture_rights
+
+    if not have_capture_rights():
+        command = shlex.join(["sudo", sys.executable, "-m", "sockviz", *argv])
+        raise Refusal(
+            "capturing packets needs root (or the CAP_NET_RAW capability); run it as: " + command,
+            ExitStatus.NEED_ROOT,
+        )
+
+
+def literal_family(host: str) -> int | None:
+    """4 or 6 when ``host`` is an address literal (nothing to resolve), else None."""
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).version
+    except ValueError:
+        return None
+
+
+def family_constant(family: int | None) -> int:
+    return {4: socket.AF_INET, 6: socket.AF_INET6}.get(family or 0, socket.AF_UNSPEC)
+
+
+def family_name(af: int) -> str:
+    return {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6",
+            socket.AF_UNSPEC: "AF_UNSPEC"}.get(af, str(af))
+
+
+def type_name(kind: int) -> str:
+    return {socket.SOCK_STREAM: "SOCK_STREAM", socket.SOCK_DGRAM: "SOCK_DGRAM",
+            socket.SOCK_RAW: "SOCK_RAW"}.get(kind, str(kind))
+
+
+def proto_name(proto: int) -> str:
+    return {socket.IPPROTO_TCP: "IPPROTO_TCP", socket.IPPROTO_UDP: "IPPROTO_UDP"}.get(proto, str(proto))
+
+
+def addrinfo_text(infos) -> str:
+    """getaddrinfo()'s list as the seed prints it, with readable constants."""
+    rows = [f"({family_name(f)}, {type_name(t)}, {p}, {c!r}, {sa!r})" for f, t, p, c, sa in infos]
+    return "[" + ", ".join(rows) + "]"
+
+
+def local_address_towards(address: str, family: int) -> str | None:
+    """This host's source address for ``address`` (a UDP connect sends nothing)."""
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.connect((address, 9))
+            return s.getsockname()[0]
+    except OSError:
+        return None
+
+
+def default_capture_path(command: str, target: str) -> str:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", target).strip("_") or "run"
+    return os.path.join("captures", f"{command}-{safe}-{stamp}.pcapng")
+
+
+def capture_path(args, command: str, target: str) -> str | None:
+    if getattr(args, "no_save", False):
+        return None
+    path = getattr(args, "save", None) or default_capture_path(command, target)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise Refusal(f"cannot create the folder {folder} for the capture ({exc.strerror}); "
+                      "choose another with --save PATH or use --no-save", ExitStatus.ERROR) from None
+    if not os.access(folder, os.W_OK):
+        raise Refusal(f"cannot write the capture into {folder}; choose another place with "
+                      "--save PATH or use --no-save", ExitStatus.ERROR)
+    return path
+
+
+def make_sinks(env: Environment, *, json_output: bool, path: str | None, meta: dict) -> list:
+    sinks: list = []
+    if json_output:
+        from sockviz.render.jsonlines import JsonLinesSink
+
+        sinks.append(JsonLinesSink(env.stdout))
+    else:
+        from sockviz.render.console import ConsoleSink
+
+        sinks.append(ConsoleSink(env.console))
+    if path:
+        from sockviz.render.capture_file import CaptureFileSink
+
+        sinks.append(CaptureFileSink(path, meta))
+    return sinks
+
+
+def run_live(env: Environment, args, argv: list[str], *, command: str, target: str,
+             role: str, scope, body: Callable) -> int:
+    """Open the sniffer, run ``body(session)``, always close the capture properly."""
+    from sockviz.dissect import dns_info
+    from sockviz.session import LiveSession
+
+    require_capture_rights(argv)
+    path = capture_path(args, command, target)
+    meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
+            "argv": argv, "role": role}
+    sinks = make_sinks(env, json_output=args.json, path=path, meta=meta)
+    if not args.json:
+        from rich.rule import Rule
+        from rich.text import Text
+
+        env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
+        env.console.print(Text("capturing on every interface before the first call · "
+                               "→ out: sent by this host · ← in: received", style="dim"))
+    from sockviz.sources.live import CaptureNotPermitted
+
+    try:
+        session = LiveSession(role=role, scope=scope, sinks=sinks, dns=dns_info,
+                              capture_path=path)
+    except CaptureNotPermitted:
+        require_capture_rights([])  # a capability-less root (containers): same sentence
+        raise
+    status = ExitStatus.OK
+    try:
+        status = body(session)
+    finally:
+        session.finish()
+    return status

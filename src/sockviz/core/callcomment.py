@@ -1,0 +1,111 @@
+"""API calls stored as pcapng comments, and read back.
+
+Each comment has a line for people (what Wireshark shows under the packet)
+and a line for sockviz (``sockviz-call {json}``) from which replay restores
+the call exactly as it was shown live.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sockviz.core.events import Call
+from sockviz.core.text import duration
+
+CALL_PREFIX = "sockviz-call "
+START_PREFIX = "sockviz-call-start "
+META_PREFIX = "sockviz-meta "
+
+
+def jsonable(value):
+    """Python values as JSON can hold them: tuples as lists, bytes as text."""
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def call_record(call: Call) -> dict:
+    return {
+        "id": call.id,
+        "name": call.name,
+        "text": call.text,
+        "args": jsonable(call.args),
+        "start": call.start,
+        "end": call.end,
+        "result": jsonable(call.result),
+        "result_text": call.result_text,
+        "error": call.error,
+        "note": call.note,
+        "transport": call.transport,
+        "local": list(call.local) if call.local else None,
+        "peer": list(call.peer) if call.peer else None,
+    }
+
+
+def human_line(call: Call) -> str:
+    outcome = call.error if call.error else f"→ {call.result_text}"
+    return f"{call.text} {outcome} ({duration(call.duration)})"
+
+
+def encode_call(call: Call) -> str:
+    return human_line(call) + "\n" + CALL_PREFIX + json.dumps(call_record(call), ensure_ascii=False)
+
+
+def encode_start(call: Call) -> str:
+    """The comment marking where a call began (its packets follow)."""
+    record = {"id": call.id, "name": call.name, "text": call.text, "start": call.start,
+              "transport": call.transport}
+    return f"▶ {call.text}\n{START_PREFIX}{json.dumps(record, ensure_ascii=False)}"
+
+
+def decode_comment(comment: str) -> tuple[str, Call] | None:
+    """('start' | 'end', call) for a sockviz comment, else None (also if damaged)."""
+    for line in comment.splitlines():
+        if line.startswith(START_PREFIX):
+            kind, body = "start", line[len(START_PREFIX):]
+        elif line.startswith(CALL_PREFIX):
+            kind, body = "end", line[len(CALL_PREFIX):]
+        else:
+            continue
+        try:
+            r = json.loads(body)
+            return kind, Call(
+                id=int(r["id"]),
+                name=str(r["name"]),
+                text=str(r["text"]),
+                args=tuple(r.get("args") or ()),
+                start=float(r["start"]),
+                end=None if r.get("end") is None else float(r["end"]),
+                result=r.get("result"),
+                result_text=r.get("result_text"),
+                error=r.get("error"),
+                note=r.get("note"),
+                transport=r.get("transport"),
+                local=tuple(r["local"]) if r.get("local") else None,
+                peer=tuple(r["peer"]) if r.get("peer") else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+    return None
+
+
+def encode_meta(meta: dict) -> str:
+    title = meta.get("title", "")
+    return f"sockviz capture: {title}\n{META_PREFIX}{json.dumps(meta, ensure_ascii=False)}"
+
+
+def decode_meta(comment: str) -> dict | None:
+    for line in comment.splitlines():
+        if line.startswith(META_PREFIX):
+            try:
+                meta = json.loads(line[len(META_PREFIX):])
+            except ValueError:
+                return None
+            return meta if isinstance(meta, dict) else None
+    return None

@@ -1,0 +1,431 @@
+"""The correlator: calls and packets in, a timeline out.
+
+It is fed in time order (the sources guarantee it) and ties each packet to
+the call during which it was captured, tracks conversations, and gives every
+packet its relative numbers and its meaning. Live and replay go through this
+same object, so a replayed capture reads like the run that made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sockviz.core import rules
+from sockviz.core.decode import Decoded
+from sockviz.core.events import Call, Packet
+from sockviz.core.flows import (
+    ICMP6_ERRORS,
+    ICMP_ERRORS,
+    NDP_TYPES,
+    Conversation,
+    flow_key,
+    track_tcp,
+)
+from sockviz.core.text import endpoint, flag_names, preview, tcp_options
+from sockviz.core.timeline import (
+    CallEnded,
+    CallStarted,
+    Entry,
+    PacketShown,
+    Summary,
+)
+
+DnsDissector = Callable[[bytes, bool], "dict | None"]
+
+# A pure ACK sent this long after the data it acknowledges was held back on
+# purpose: Linux's delayed-ACK timer is 40 ms at least (RFC 1122 §4.2.3.2).
+DELAYED_ACK = 0.030
+
+_UNREACH = {
+    0: "network unreachable",
+    1: "host unreachable",
+    2: "protocol unreachable",
+    3: "port unreachable",
+    4: "fragmentation needed",
+    9: "network administratively prohibited",
+    10: "host administratively prohibited",
+    13: "communication administratively prohibited",
+}
+_UNREACH6 = {
+    0: "no route to destination",
+    1: "administratively prohibited",
+    3: "address unreachable",
+    4: "port unreachable",
+    5: "source address failed policy",
+    6: "reject route",
+}
+
+
+def _outcome(call: Call, steps: list[str], transport: str | None) -> str | None:
+    """Which of rules.AFTER a finished call teaches."""
+    err = call.error or ""
+    if call.name == "connect" and transport != "UDP":
+        if err.startswith("ConnectionRefusedError"):
+            return rules.after_call("connect", "refused")
+        if err.startswith(("TimeoutError", "timeout")):
+            return rules.after_call("connect", "timeout")
+        if err.startswith("OSError") and ("unreachable" in err.lower()):
+            return rules.after_call("connect", "unreachable")
+        if not err and "syn" in steps:
+            return rules.after_call("connect", "ok")
+    if call.name == "close" and transport == "TCP":
+        if "rst" in steps:
+            return rules.after_call("close", "RST")
+        if any(s.startswith("fin") for s in steps):
+            return rules.after_call("close", "TCP")
+    if call.name in ("send", "sendall") and transport == "TCP" and not err:
+        return rules.after_call("send", "ok")
+    if call.name in ("sendto", "send") and transport == "UDP" and not err and "udp" in steps:
+        return rules.after_call("sendto", "ok")
+    if call.name == "recvfrom" and err.startswith(("TimeoutError", "timeout")):
+        return rules.after_call("recvfrom", "timeout")
+    if call.name == "recv" and transport == "UDP" and err.startswith("ConnectionRefusedError"):
+        return rules.after_call("recv", "refused")
+    if not steps and not err:
+        return rules.silent(call.name, transport)
+    return None
+
+
+class Correlator:
+    """Feed it ``call_started``, ``packet`` and ``call_ended`` in time order.
+
+    ``role`` is the side the lesson plays: 'client' (tcp, udp, resolve),
+    'server' (serve --watch) or None for a capture from elsewhere, where
+    nobody can say which side is "you".
+    """
+
+    def __init__(self, *, role: str | None = "client", dns: DnsDissector | None = None) -> None:
+        self.role = role
+        self.dns = dns
+        self.peer_word = {"client": "the server", "server": "the client"}.get(role or "", "the peer")
+        self.conversations: dict[tuple, Conversation] = {}
+        self.open_call: Call | None = None
+        self._steps: list[str] = []
+        self._call_packets = 0
+        self.calls = 0
+        self.packets = 0
+        self.last_closed: Call | None = None
+        self.transport: str | None = None
+        self.first_time: float | None = None
+        self.last_time: float | None = None
+        self._last_data: dict[tuple, float] = {}  # (conv, sender) -> time of last data
+
+    # -- calls -------------------------------------------------------------
+    def call_started(self, call: Call) -> list[Entry]:
+        self.open_call = call
+        self._steps = []
+        self._call_packets = 0
+        self.calls += 1
+        if call.transport:
+            self.transport = call.transport
+        return [CallStarted(call=call)]
+
+    def call_ended(self, call: Call) -> list[Entry]:
+        transport = call.transport or self.transport
+        lesson = call.note or _outcome(call, self._steps, transport)
+        if call.note and not self._call_packets and not call.error:
+            lesson = call.note
+        entry = CallEnded(call=call, packets=self._call_packets, lesson=lesson)
+        self.open_call = None
+        self.last_closed = call
+        return [entry]
+
+    # -- packets -----------------------------------------------------------
+    def packet(self, pkt: Packet) -> list[Entry]:
+        d = pkt.decoded
+        self.packets += 1
+        if self.first_time is None:
+            self.first_time = pkt.time
+        self.last_time = pkt.time
+
+        key = flow_key(d)
+        conv = None
+        new_conv = False
+        if key is not None:
+            conv = self.conversations.get(key)
+            if conv is None:
+                conv = Conversation(number=len(self.conversations) + 1, key=key, transport=key[0])
+                conv.first_time = pkt.time
+                self.conversations[key] = conv
+                new_conv = True
+            conv.packets += 1
+            conv.last_time = pkt.time
+
+        fields: dict = {
+            "src": d.src or "?",
+            "dst": d.dst or "?",
+            "sport": d.sport,
+            "dport": d.dport,
+            "n": d.payload_len,
+            "peer": self.peer_word,
+            "proto": d.proto,
+        }
+        rel_seq = rel_ack = window = None
+        dns_info = None
+        tcp_step_detail: dict = {}
+
+        if d.tcp_flags is not None and conv is not None and d.proto in ("TCP", "DNS"):
+            view = track_tcp(conv, d, pkt.time)
+            step, rel_seq, rel_ack, window = view.step, view.rel_seq, view.rel_ack, view.window
+            tcp_step_detail = view.detail
+            fields["acked"] = rel_ack
+            if "interval" in view.detail:
+                fields["interval"] = f"{view.detail['interval']:.1f} s"
+            fields["attempt"] = view.detail.get("attempt", 1)
+            if d.proto == "DNS" and d.payload_len and step == "data":
+                dns_info = self._dns(d, tcp=True)
+        elif d.proto == "DNS" and d.frag_offset in (None, 0):
+            dns_info = self._dns(d, tcp=False)
+            step = "udp"
+            if conv is not None and conv.initiator is None:
+                conv.initiator = (d.src, d.sport)
+        elif d.sport is not None and d.tcp_flags is None and d.proto in ("UDP", "DNS"):
+            step = "udp"
+            if conv is not None and conv.initiator is None:
+                conv.initiator = (d.src, d.sport)
+        else:
+            step = self._other_step(d, fields)
+
+        if d.frag_offset is not None:
+            step = "fragment"
+            fields["offset"] = d.frag_offset
+            fields["more"] = ", more to come" if d.more_fragments else ", the last one"
+            fields["rfc"] = "RFC 8200 §4.5" if d.family == 6 else "RFC 791"
+
+        if dns_info is not None:
+            step = "dns-response" if dns_info.get("qr") == "response" else "dns-query"
+            fields["question"] = dns_question(dns_info)
+            fields["answer"] = dns_answer(dns_info)
+
+        direction = self._direction(pkt, d, conv)
+        explain = rules.meaning(step, direction, fields)
+
+        call = self.open_call
+        context = None
+        if call is not None:
+            self._steps.append(step)
+            self._call_packets += 1
+        else:
+            context = self._context(step, direction, d, conv, pkt.time)
+
+        if conv is not None and d.payload_len and step in ("data", "udp", "dns-query", "dns-response"):
+            self._last_data[(conv.number, (d.src, d.sport))] = pkt.time
+
+        if step == "ack" and direction is not None and conv is not None and rel_ack is not None:
+            # Which data this ACK answers, to spot a delayed ACK.
+            sent = self._last_data.get((conv.number, (d.dst, d.dport)))
+            if sent is not None and call is None and pkt.time - sent >= DELAYED_ACK:
+                context = (
+                    f"a delayed ACK, {1000 * (pkt.time - sent):.0f} ms after the data: Linux holds a "
+                    "pure ACK back for a while, hoping to piggyback it on data (RFC 1122 §4.2.3.2)"
+                )
+
+        summary = summarize(d, rel_seq, rel_ack, window)
+        del tcp_step_detail
+        return [
+            PacketShown(
+                packet=pkt,
+                direction=direction,
+                call_id=call.id if call else None,
+                call_name=call.name if call else None,
+                conversation=conv.number if conv else None,
+                new_conversation=new_conv,
+                step=step,
+                rel_seq=rel_seq,
+                rel_ack=rel_ack,
+                window=window,
+                summary=summary,
+                explain=explain,
+                dns=dns_info,
+                context=context,
+            )
+        ]
+
+    def summary(self, *, kernel_drops: int | None, capture: str | None, ignored: int = 0,
+                problem: str | None = None) -> Summary:
+        convs = [
+            {
+                "number": c.number,
+                "proto": c.transport,
+                "a": endpoint(*c.key[1]),
+                "b": endpoint(*c.key[2]),
+                "packets": c.packets,
+                "handshake": c.handshake_done if c.transport == "TCP" else None,
+                "closed": c.closed if c.transport == "TCP" else None,
+                "reset": c.reset if c.transport == "TCP" else None,
+            }
+            for c in self.conversations.values()
+        ]
+        return Summary(
+            packets=self.packets,
+            calls=self.calls,
+            kernel_drops=kernel_drops,
+            ignored=ignored,
+            capture=capture,
+            conversations=convs,
+            problem=problem,
+            first_time=self.first_time,
+            last_time=self.last_time,
+        )
+
+    def tcp_closed(self) -> bool:
+        """True once every TCP conversation seen is over (both FINs acked, or RST)."""
+        tcp = [c for c in self.conversations.values() if c.transport == "TCP"]
+        return bool(tcp) and all(c.closed for c in tcp)
+
+    # -- helpers -----------------------------------------------------------
+    def _dns(self, d: Decoded, *, tcp: bool) -> dict | None:
+        if self.dns is None or not d.payload:
+            return None
+        return self.dns(d.payload, tcp)
+
+    def _direction(self, pkt: Packet, d: Decoded, conv: Conversation | None) -> str | None:
+        if pkt.direction is not None:
+            return pkt.direction
+        if self.role is None:
+            return None
+        # Loopback (each packet is both sent and received) or a file without
+        # directions: the lesson's socket is the conversation's initiator
+        # when it plays the client.
+        if conv is not None and conv.initiator is not None and d.sport is not None:
+            ours = conv.initiator if self.role == "client" else conv.other(conv.initiator)
+            return "out" if (d.src, d.sport) == ours else "in"
+        if d.quoted is not None:
+            return "in"
+        return None
+
+    def _other_step(self, d: Decoded, fields: dict) -> str:
+        if d.proto == "ARP":
+            fields["mac"] = d.arp_sha or "?"
+            return "arp-reply" if d.arp_op == 2 else "arp-request"
+        if d.proto == "ICMP" and d.icmp_type is not None:
+            return self._icmp_step(d, fields, v6=False)
+        if d.proto == "ICMPv6" and d.icmp_type is not None:
+            if d.icmp_type in NDP_TYPES:
+                fields["target"] = d.nd_target or "?"
+                fields["mac"] = d.eth_src or "?"
+                fields["ndp"] = NDP_TYPES[d.icmp_type]
+                return {135: "ndp-ns", 136: "ndp-na"}.get(d.icmp_type, "ndp")
+            return self._icmp_step(d, fields, v6=True)
+        return "other"
+
+    @staticmethod
+    def _icmp_step(d: Decoded, fields: dict, *, v6: bool) -> str:
+        t, c = d.icmp_type, d.icmp_code
+        fields["icmp_type"], fields["icmp_code"] = t, c
+        q = d.quoted
+        if q is not None:
+            fields["qdst"] = q.dst or "?"
+            fields["qdport"] = q.dport
+            fields["qproto"] = q.proto or "?"
+        fields["mtu"] = d.mtu
+        if v6:
+            if t == 1 and c == 4:
+                fields["rfc"] = "ICMPv6 type 1 code 4, RFC 4443 §3.1"
+                return "port-unreachable"
+            if t == 1:
+                fields["what"] = _UNREACH6.get(c, f"code {c}")
+                return "unreachable"
+            if t == 2:
+                return "frag-needed"
+            if t == 3:
+                return "time-exceeded"
+            if t in (128, 129):
+                return "echo-request" if t == 128 else "echo-reply"
+            return "icmp"
+        if t == 3 and c == 3:
+            fields["rfc"] = "ICMP type 3 code 3, RFC 792"
+            return "port-unreachable"
+        if t == 3 and c == 4:
+            return "frag-needed"
+        if t == 3:
+            fields["what"] = _UNREACH.get(c, f"code {c}")
+            return "unreachable"
+        if t == 11:
+            return "time-exceeded"
+        if t in (0, 8):
+            return "echo-request" if t == 8 else "echo-reply"
+        return "icmp"
+
+    def _context(self, step: str, direction: str | None, d: Decoded, conv, time: float) -> str | None:
+        """Why a packet that no call was running for happened."""
+        last = self.last_closed
+        if step in ("data", "udp") and direction == "in":
+            return "no call is running: the kernel keeps these bytes in the socket's receive buffer until you read them"
+        if step in ("fin-first", "fin-second", "last-ack", "ack-fin") and last is not None and last.name == "close":
+            return "after close() returned: the kernel finishes the teardown on its own"
+        if step in ("fin-first",) and direction == "in":
+            return "the other side closed first: recv() will return b'' once the buffered bytes are read"
+        if step == "ack" and direction == "out":
+            return "no call needed: your kernel acknowledges received data on its own"
+        if step.startswith(("arp", "ndp")):
+            return "no call caused it directly: the kernel keeps its neighbour cache up to date on its own (RFC 4861 §7.3)"
+        if step == "port-unreachable" and direction == "in":
+            return "the error came back after sendto() returned: UDP learns of it only if someone is still listening for it"
+        return None
+
+
+def dns_question(info: dict) -> str:
+    qs = info.get("questions") or []
+    if not qs:
+        return "(no question)"
+    return ", ".join(f"{q.get('type', '?')} {q.get('name', '?')}" for q in qs) + "?"
+
+
+def dns_answer(info: dict) -> str:
+    rcode = info.get("rcode", "?")
+    answers = info.get("answers") or []
+    if rcode != "NOERROR":
+        meaning = {"NXDOMAIN": "no such name", "SERVFAIL": "the server failed", "REFUSED": "refused"}.get(rcode, "")
+        return f"{rcode}" + (f" ({meaning})" if meaning else "")
+    if not answers:
+        return "NOERROR but no record of that type (NODATA)"
+    return ", ".join(f"{a.get('type')} {a.get('data')} (ttl {a.get('ttl')})" for a in answers)
+
+
+def summarize(d: Decoded, rel_seq: int | None, rel_ack: int | None, window: int | None) -> str:
+    """A one-line, tcpdump-like description of a packet."""
+    if d.proto == "ARP":
+        if d.arp_op == 2:
+            return f"ARP reply {d.src} is at {d.arp_sha}"
+        return f"ARP who has {d.dst}? tell {d.src}"
+    src = endpoint(d.src, d.sport)
+    dst = endpoint(d.dst, d.dport)
+    if d.frag_offset:
+        return f"{d.proto} {d.src} > {d.dst} fragment id {d.ip_id} offset {d.frag_offset}" + (
+            " MF" if d.more_fragments else ""
+        ) + f" len={d.payload_len}"
+    if d.tcp_flags is not None:
+        parts = [f"TCP {src} > {dst} [{flag_names(d.tcp_flags)}]"]
+        if rel_seq is not None:
+            parts.append(f"seq={rel_seq}")
+        if rel_ack is not None:
+            parts.append(f"ack={rel_ack}")
+        if window is not None:
+            parts.append(f"win={window}")
+        if d.tcp_options:
+            opts = tcp_options(d.tcp_options)
+            if opts:
+                parts.append(f"<{opts}>")
+        parts.append(f"len={d.payload_len}")
+        if d.payload:
+            parts.append(f'"{preview(d.payload)}"')
+        return " ".join(parts)
+    if d.sport is not None:
+        text = f"{d.proto} {src} > {dst} len={d.payload_len}"
+        if d.payload and d.proto == "UDP":
+            text += f' "{preview(d.payload)}"'
+        return text
+    if d.proto in ("ICMP", "ICMPv6"):
+        text = f"{d.proto} {d.src} > {d.dst} type {d.icmp_type} code {d.icmp_code}"
+        if d.nd_target:
+            text += f" target {d.nd_target}"
+        if d.quoted is not None:
+            q = d.quoted
+            text += f" (about {q.proto} {endpoint(q.src, q.sport)} > {endpoint(q.dst, q.dport)})"
+        return text
+    if d.src is not None:
+        return f"{d.proto} {d.src} > {d.dst}"
+    if d.eth_src is not None:
+        return f"{d.proto} {d.eth_src} > {d.eth_dst}"
+    return d.proto + (f" ({d.error})" if d.error else "")

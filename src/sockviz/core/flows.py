@@ -1,0 +1,200 @@
+"""Conversations: the flow key, relative TCP numbers and what step a packet is.
+
+A conversation is keyed by its sorted endpoints (never a hash that could
+collide): ``('TCP', ('192.0.2.1', 40312), ('192.0.2.2', 3001))``. For each one
+we keep what Wireshark keeps to show relative sequence numbers: the initial
+sequence number (ISN) of each side, and enough state to name each segment's
+role in the connection's life (RFC 9293 §3.5 handshake, §3.6 closing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sockviz.core.decode import Decoded
+
+Endpoint = tuple[str, int]
+FlowKey = tuple
+
+# NDP (RFC 4861 §4): router/neighbour solicitation and advertisement, redirect.
+NDP_TYPES = {133: "RS", 134: "RA", 135: "NS", 136: "NA", 137: "redirect"}
+# ICMP and ICMPv6 messages that quote the packet that caused them.
+ICMP_ERRORS = {3, 4, 5, 11, 12}
+ICMP6_ERRORS = {1, 2, 3, 4}
+
+
+def flow_key(d: Decoded) -> FlowKey | None:
+    """The conversation a packet belongs to, or None (ARP, NDP, garbage)."""
+    if d.src is None or d.family is None:
+        return None
+    if d.sport is not None and d.proto in ("TCP", "UDP", "DNS"):
+        transport = "TCP" if d.tcp_flags is not None else "UDP"
+        a, b = (d.src, d.sport), (d.dst, d.dport)
+        return (transport, a, b) if a <= b else (transport, b, a)
+    if d.quoted is not None and d.quoted.sport is not None:
+        # An ICMP error belongs to the conversation of the packet it quotes.
+        q = d.quoted
+        transport = "TCP" if q.proto == "TCP" else "UDP"
+        a, b = (q.src, q.sport), (q.dst, q.dport)
+        return (transport, a, b) if a <= b else (transport, b, a)
+    return None
+
+
+@dataclass(slots=True)
+class Side:
+    """What one endpoint of a TCP connection has shown so far."""
+
+    isn: int | None = None
+    next_seq: int | None = None  # highest seq + len seen: below it is a retransmission
+    wscale: int | None = None
+    fin_seq: int | None = None  # sequence number of its FIN, once sent
+    fin_acked: bool = False
+    syn_times: list[float] = field(default_factory=list)
+    data_bytes: int = 0
+    sent_data: bool = False
+
+
+@dataclass(slots=True)
+class Conversation:
+    number: int
+    key: FlowKey
+    transport: str
+    initiator: Endpoint | None = None
+    sides: dict[Endpoint, Side] = field(default_factory=dict)
+    handshake_done: bool = False
+    closed: bool = False  # both FINs acknowledged, or reset
+    reset: bool = False
+    packets: int = 0
+    first_time: float = 0.0
+    last_time: float = 0.0
+
+    def side(self, ep: Endpoint) -> Side:
+        s = self.sides.get(ep)
+        if s is None:
+            s = self.sides[ep] = Side()
+        return s
+
+    def other(self, ep: Endpoint) -> Endpoint:
+        for k in self.key[1:]:
+            if k != ep:
+                return k
+        return ep  # a connection to itself
+
+
+@dataclass(frozen=True, slots=True)
+class TcpView:
+    """What the timeline shows of one TCP segment."""
+
+    step: str
+    rel_seq: int | None
+    rel_ack: int | None
+    window: int | None  # in bytes, scaled when the handshake announced a scale
+    detail: dict
+
+
+def _rel(value: int | None, base: int | None) -> int | None:
+    if value is None or base is None:
+        return value
+    return (value - base) & 0xFFFFFFFF
+
+
+def track_tcp(conv: Conversation, d: Decoded, time: float) -> TcpView:
+    """Update ``conv`` with segment ``d`` and name the segment's step."""
+    flags = d.tcp_flags or ""
+    src: Endpoint = (d.src, d.sport)
+    dst: Endpoint = (d.dst, d.dport)
+    me, peer = conv.side(src), conv.side(dst)
+    syn, ack, fin, rst = "S" in flags, "A" in flags, "F" in flags, "R" in flags
+    seq = d.seq or 0
+    detail: dict = {}
+
+    if syn:
+        if me.isn is None or (not ack and seq != me.isn and not conv.handshake_done):
+            me.isn = seq
+            me.next_seq = (seq + 1) & 0xFFFFFFFF
+        opts = dict(d.tcp_options)
+        if "WScale" in opts:
+            me.wscale = opts["WScale"]
+        if not ack and conv.initiator is None:
+            conv.initiator = src
+        me.syn_times.append(time)
+    elif me.isn is None:
+        # Joined mid-stream (a capture that began late): numbers relative to
+        # the first one seen, as Wireshark does.
+        me.isn = (seq - 1) & 0xFFFFFFFF
+        me.next_seq = seq
+
+    rel_seq = _rel(d.seq, me.isn)
+    rel_ack = _rel(d.ack, peer.isn) if ack else None
+    window = d.window
+    # RFC 7323 §2.2: the scale applies only once both sides announced it, and
+    # never to the window of a SYN segment itself.
+    if window is not None and not syn and me.wscale is not None and peer.wscale is not None:
+        window <<= me.wscale
+
+    payload = d.payload_len
+    seg_end = (seq + payload + (1 if syn else 0) + (1 if fin else 0)) & 0xFFFFFFFF
+    retransmit = False
+    if me.next_seq is not None and not syn:
+        ahead = (me.next_seq - seg_end) & 0xFFFFFFFF
+        if (payload or fin) and 0 < ahead < 0x80000000:
+            retransmit = True
+        elif (payload or fin) and seg_end == me.next_seq and me.fin_seq is not None and fin:
+            retransmit = True  # the same FIN again
+    if me.next_seq is None or ((seg_end - me.next_seq) & 0xFFFFFFFF) < 0x80000000:
+        me.next_seq = seg_end
+
+    # Does this ACK cover the peer's FIN?
+    acks_fin = ack and peer.fin_seq is not None and d.ack == ((peer.fin_seq + 1) & 0xFFFFFFFF)
+
+    if rst:
+        # A RST answering a SYN, from a side that never sent one: nobody
+        # listens on that port (RFC 9293 §3.10.7.1).
+        refused = not conv.handshake_done and not me.syn_times and bool(peer.syn_times)
+        step = "rst-refused" if refused else "rst"
+        conv.reset = conv.closed = True
+    elif syn and ack:
+        step = "synack-retransmit" if len(me.syn_times) > 1 else "synack"
+        if len(me.syn_times) > 1:
+            detail["interval"] = me.syn_times[-1] - me.syn_times[-2]
+    elif syn:
+        if len(me.syn_times) > 1:
+            step = "syn-retransmit"
+            detail["interval"] = me.syn_times[-1] - me.syn_times[-2]
+            detail["attempt"] = len(me.syn_times)
+        else:
+            step = "syn"
+    elif fin:
+        if me.fin_seq is None:
+            me.fin_seq = (seq + payload) & 0xFFFFFFFF
+        if retransmit:
+            step = "fin-retransmit"
+        elif peer.fin_seq is not None:
+            step = "fin-second"
+        else:
+            step = "fin-first"
+        if payload:
+            detail["with_data"] = payload
+    elif payload:
+        step = "data-retransmit" if retransmit else "data"
+        me.sent_data = True
+        if not retransmit:
+            me.data_bytes += payload
+    elif not conv.handshake_done and ack and src == conv.initiator and peer.isn is not None:
+        step = "handshake-ack"
+    elif acks_fin and not peer.fin_acked:
+        step = "last-ack" if me.fin_seq is not None else "ack-fin"
+    elif payload == 0 and d.window == 0:
+        step = "zero-window"
+    else:
+        step = "ack"
+
+    if acks_fin:
+        peer.fin_acked = True
+    if step in ("handshake-ack",) or (ack and not syn and peer.isn is not None and me.isn is not None):
+        conv.handshake_done = True
+    if me.fin_acked and peer.fin_acked:
+        conv.closed = True
+    if ack and rel_ack is not None:
+        detail["acked"] = rel_ack
+    return TcpView(step=step, rel_seq=rel_seq, rel_ack=rel_ack, window=window, detail=detail)

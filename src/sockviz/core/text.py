@@ -1,0 +1,75 @@
+"""Small text helpers shared by the summaries and the renderers."""
+
+from __future__ import annotations
+
+_FLAG_NAMES = {"F": "FIN", "S": "SYN", "R": "RST", "P": "PSH", "A": "ACK", "U": "URG", "E": "ECE", "C": "CWR"}
+# Wireshark's order reads most naturally: SYN, ACK rather than ACK, SYN.
+_FLAG_ORDER = "SFRPAUEC"
+
+
+def flag_names(flags: str | None) -> str:
+    """'SA' -> 'SYN, ACK'; '' -> '<none>'."""
+    if flags is None:
+        return ""
+    names = [_FLAG_NAMES[f] for f in _FLAG_ORDER if f in flags]
+    return ", ".join(names) if names else "<none>"
+
+
+_PRINTABLE = {i: chr(i) for i in range(0x20, 0x7F)}
+_PRINTABLE[ord("\\")] = "\\\\"
+_ESCAPES = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+
+
+def preview(data: bytes, limit: int = 40) -> str:
+    """A safe one-line view of payload bytes: ASCII kept, the rest escaped.
+
+    Terminal control bytes never reach the screen (a capture can hold anything).
+    """
+    out = []
+    for b in data[:limit]:
+        ch = _PRINTABLE.get(b)
+        if ch is None:
+            ch = _ESCAPES.get(b) or f"\\x{b:02x}"
+        out.append(ch)
+    text = "".join(out)
+    return text + "…" if len(data) > limit else text
+
+
+def duration(seconds: float | None) -> str:
+    """A call's duration for people: 0.42 ms, 13.1 ms, 3.004 s."""
+    if seconds is None:
+        return ""
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.3f} s"
+
+
+def tcp_options(options) -> str:
+    """TCP options the way a person reads them (RFC 9293 §3.2, RFC 7323, RFC 2018)."""
+    parts = []
+    for name, value in options:
+        if name == "MSS":
+            parts.append(f"mss {value}")
+        elif name == "WScale":
+            parts.append(f"wscale {value} (×{1 << min(value, 14)})")
+        elif name == "SAckOK":
+            parts.append("sack-ok")
+        elif name == "Timestamp":
+            parts.append(f"ts {value[0]}/{value[1]}")
+        elif name == "SAck":
+            parts.append("sack " + " ".join(f"{a}-{b}" for a, b in value))
+        elif name in ("NOP", "EOL"):
+            continue
+        else:
+            parts.append(str(name).lower())
+    return ", ".join(parts)
+
+
+def endpoint(addr: str | None, port: int | None) -> str:
+    if addr is None:
+        return "?"
+    if port is None:
+        return addr
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"

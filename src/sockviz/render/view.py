@@ -1,0 +1,200 @@
+"""The terminal view: each timeline entry as rich renderables.
+
+Renderables are built here and yielded; printing is the console sink's job
+(``render/console.py``), and the width always comes from the console.
+User data (payloads, names from the wire) only ever enters as ``Text``, never
+as markup, so a capture cannot inject styles or control sequences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rich.console import RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from sockviz.core.correlate import dns_answer, dns_question
+from sockviz.core.text import duration, endpoint, flag_names, preview, tcp_options
+from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
+
+ARROWS = {"out": ("→ out", "cyan"), "in": ("← in ", "magenta"), None: ("·    ", "white")}
+PROTO_STYLE = {
+    "TCP": "bold blue",
+    "UDP": "bold green",
+    "DNS": "bold yellow",
+    "ICMP": "bold red",
+    "ICMPv6": "bold red",
+    "ARP": "bold bright_black",
+}
+INDENT = 4  # where packet lines start under a call
+EXPLAIN_INDENT = INDENT + 24
+
+
+class ViewState:
+    """What the view remembers between entries: the time origin and open call."""
+
+    def __init__(self, *, foreign: bool = False) -> None:
+        self.origin: float | None = None
+        self.in_call = False
+        self.foreign = foreign  # a capture from elsewhere: show conversation headers
+        self.packets_in_call = 0
+
+
+def packet_fields(e: PacketShown) -> Text:
+    """The packet's header fields, compactly: flags, numbers, options, payload."""
+    d = e.packet.decoded
+    t = Text()
+    if d.tcp_flags is not None:
+        t.append(f"[{flag_names(d.tcp_flags)}]", style="bold")
+        if e.rel_seq is not None:
+            t.append(f" seq={e.rel_seq}")
+        if e.rel_ack is not None:
+            t.append(f" ack={e.rel_ack}")
+        if e.window is not None:
+            t.append(f" win={e.window}")
+        opts = tcp_options(d.tcp_options) if d.tcp_options else ""
+        if opts and "S" in d.tcp_flags:
+            t.append(f"  {opts}", style="dim")
+        if d.payload_len:
+            t.append(f"  {d.payload_len} bytes", style="bold")
+    elif e.dns is not None:
+        info = e.dns
+        t.append(f"id 0x{info.get('id', 0):04x} ", style="dim")
+        if info.get("qr") == "response":
+            t.append(dns_answer(info), style="bold")
+            t.append(f"  for {dns_question(info)}", style="dim")
+        else:
+            t.append(dns_question(info), style="bold")
+        t.append(f"  {endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}", style="dim")
+        return t
+    elif d.proto == "ARP":
+        if d.arp_op == 2:
+            t.append(f"{d.src} is at {d.arp_sha}")
+        else:
+            t.append(f"who has {d.dst}? tell {d.src}")
+        return t
+    elif d.frag_offset is not None:
+        t.append(f"fragment id {d.ip_id} offset {d.frag_offset}{' MF' if d.more_fragments else ''}")
+        t.append(f"  {d.payload_len} bytes", style="bold")
+    elif d.sport is not None:
+        t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}")
+        t.append(f"  {d.payload_len} bytes", style="bold")
+    elif d.icmp_type is not None:
+        t.append(f"type {d.icmp_type} code {d.icmp_code}")
+        if d.nd_target:
+            t.append(f" target {d.nd_target}")
+        if d.quoted is not None:
+            q = d.quoted
+            t.append(f"  about {q.proto} {endpoint(q.src, q.sport)} > {endpoint(q.dst, q.dport)}",
+                     style="dim")
+        return t
+    else:
+        t.append(e.summary)
+        return t
+    if d.payload and (d.tcp_flags is None or d.payload_len):
+        t.append("  ")
+        t.append(repr_payload(d.payload), style="green")
+    return t
+
+
+def repr_payload(data: bytes, limit: int = 40) -> str:
+    return '"' + preview(data, limit) + '"'
+
+
+def render_entry(entry: Entry, state: ViewState) -> Iterator[RenderableType]:
+    if isinstance(entry, CallStarted):
+        state.in_call = True
+        state.packets_in_call = 0
+        if state.origin is None:
+            state.origin = entry.call.start
+        head = Text()
+        head.append("▶ ", style="bold")
+        head.append(entry.call.text, style="bold")
+        yield head
+    elif isinstance(entry, PacketShown):
+        yield from _packet(entry, state)
+    elif isinstance(entry, CallEnded):
+        yield from _call_end(entry, state)
+    elif isinstance(entry, Note):
+        yield Padding(Text(entry.text, style="italic"), (0, 0, 0, 2), expand=False)
+    elif isinstance(entry, Summary):
+        yield from _summary(entry)
+
+
+def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
+    p, d = e.packet, e.packet.decoded
+    if state.origin is None:
+        state.origin = p.time
+    if state.foreign and e.new_conversation and e.conversation is not None:
+        yield Text(f"  conversation {e.conversation}: {e.summary.split(' [')[0]}", style="bold underline")
+    rel = p.time - state.origin
+    arrow, style = ARROWS.get(e.direction, ARROWS[None])
+    bar = "  │ " if state.in_call else "  · "
+    line = Text(bar, style="bright_black")
+    line.append(f"#{p.index:<4}", style="dim")
+    line.append(f"{rel:10.6f} ", style="dim")
+    line.append(arrow + " ", style=style)
+    line.append(f"{d.proto:<6} ", style=PROTO_STYLE.get(d.proto, "bold"))
+    line.append_text(packet_fields(e))
+    if d.error:
+        line.append(f"  ({d.error})", style="red")
+    yield line
+    explain = Text(e.explain, style="italic")
+    if e.context:
+        explain.append(" — " + e.context, style="italic dim")
+    yield Padding(explain, (0, 0, 0, 12), expand=False)
+    if state.in_call:
+        state.packets_in_call += 1
+
+
+def _call_end(e: CallEnded, state: ViewState) -> Iterator[RenderableType]:
+    state.in_call = False
+    c = e.call
+    t = Text("  └ ", style="bright_black")
+    if c.error:
+        t.append(c.error, style="bold red")
+    else:
+        t.append("→ ", style="bold")
+        t.append(c.result_text if c.result_text is not None else "None", style="bold green")
+    t.append(f"  ({duration(c.duration)})", style="dim")
+    yield t
+    if e.lesson:
+        yield Padding(Text(e.lesson, style="yellow"), (0, 0, 0, 4), expand=False)
+    yield Text("")
+
+
+def _summary(s: Summary) -> Iterator[RenderableType]:
+    yield Rule(style="bright_black")
+    t = Text()
+    t.append(f"{s.packets} packet{'s' if s.packets != 1 else ''}", style="bold")
+    if s.calls:
+        t.append(f" · {s.calls} call{'s' if s.calls != 1 else ''}")
+    if s.kernel_drops is not None:
+        t.append(" · ")
+        t.append(f"{s.kernel_drops} dropped by the kernel",
+                 style="bold red" if s.kernel_drops else "green")
+    if s.ignored:
+        t.append(f" · {s.ignored} unrelated packet{'s' if s.ignored != 1 else ''} not shown",
+                 style="dim")
+    if s.first_time is not None and s.last_time is not None:
+        t.append(f" · {duration(s.last_time - s.first_time)}", style="dim")
+    yield t
+    if s.capture:
+        yield Text(f"saved to {s.capture}  (open it in Wireshark, or: sockviz replay {s.capture})",
+                   style="dim")
+    if s.problem:
+        yield Text(s.problem, style="bold red")
+    if len(s.conversations) > 1:
+        table = Table(box=None, show_header=True, header_style="bold", padding=(0, 1))
+        for col in ("#", "proto", "endpoint A", "endpoint B", "packets", "state"):
+            table.add_column(col)
+        for c in s.conversations:
+            state = ""
+            if c["proto"] == "TCP":
+                state = "reset" if c["reset"] else "closed" if c["closed"] else (
+                    "open" if c["handshake"] else "no handshake")
+            table.add_row(str(c["number"]), c["proto"], c["a"], c["b"], str(c["packets"]), state)
+        yield table

@@ -1,0 +1,231 @@
+"""A live run: sniffer, merge in time order, correlator, renderers; and the calls.
+
+Three threads meet here. The sniffer thread reads raw frames; the pipeline
+thread decodes them, merges them with the lesson's call marks in timestamp
+order, and feeds the correlator and the renderers; the main thread performs
+the lesson's socket calls through ``call()``.
+
+Ordering: a call mark carries the wall-clock time of the call's start or end;
+frames carry kernel timestamps (the same clock). A mark is released once a
+later frame has been seen, or once the sniffer has found its socket empty
+after the mark's time ("drained"), so no frame stamped before the mark can
+still arrive.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from sockviz.core.correlate import Correlator
+from sockviz.core.decode import decode
+from sockviz.core.events import Call, Packet
+from sockviz.core.scope import Scope
+from sockviz.core.timeline import Entry, Note, Summary
+from sockviz.sources.live import Sniffer
+
+
+def describe_error(exc: BaseException) -> str:
+    """'ConnectionRefusedError: [Errno 111] Connection refused', as Python prints it."""
+    name = type(exc).__name__
+    if name == "timeout":  # socket.timeout is TimeoutError since 3.10
+        name = "TimeoutError"
+    text = str(exc)
+    return f"{name}: {text}" if text else name
+
+
+class LiveSession:
+    def __init__(self, *, role: str, scope: Scope, sinks: list, dns: Callable | None,
+                 capture_path: str | None = None) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.sniffer = Sniffer(self.queue)  # listening from here on
+        self.scope = scope
+        self.sinks = sinks
+        self.correlator = Correlator(role=role, dns=dns)
+        self.capture_path = capture_path
+        self._ids = itertools.count(1)
+        self._marks: list = []
+        self._tie = itertools.count()
+        self._pending: list = []
+        self._pending_pos = 0
+        self._watermark = 0.0
+        self._index = 0
+        self._released: dict[int, threading.Event] = {}
+        self._thread = threading.Thread(target=self._pipeline, name="sockviz-pipeline",
+                                        daemon=True)
+        self.failure: BaseException | None = None
+        self._finished = False
+        self.sniffer.start()
+        self._thread.start()
+
+    # -- the lesson's side -------------------------------------------------
+    def call(self, name: str, fn: Callable, *args: Any, text: str | None = None,
+             transport: str | None = None, result_text: Callable[[Any], str] | None = None,
+             note: Callable[[Any], str | None] | None = None,
+             peer: tuple[str, int] | None = None,
+             local: Callable[[], tuple[str, int] | None] | None = None,
+             wait: bool = True) -> tuple[Any, BaseException | None]:
+        """Perform ``fn(*args)`` as the API call ``name``; return (result, exception).
+
+        The exception is returned, not raised, because a failed call is part
+        of the lesson; Ctrl-C is recorded, then re-raised.
+        """
+        call_id = next(self._ids)
+        shown = text or f"{name}({', '.join(repr(a) for a in args)})"
+        start = time.time()
+        started = Call(id=call_id, name=name, text=shown, args=args, start=start,
+                       transport=transport, peer=peer)
+        self._mark(start, 0, started)
+        result, error = None, None
+        try:
+            result = fn(*args)
+        except Exception as exc:
+            error = exc
+        except BaseException as exc:  # KeyboardInterrupt: record, then stop
+            end = time.time()
+            self._mark(end, 1, _finish(started, end, None, "KeyboardInterrupt", None, None))
+            raise exc
+        end = time.time()
+        loc = None
+        if local is not None:
+            try:
+                loc = local()
+            except OSError:
+                loc = None
+        finished = _finish(
+            started, end, result, describe_error(error) if error else None,
+            (result_text(result) if result_text else repr(result)) if error is None else None,
+            note(result) if note else None, local=loc,
+        )
+        done = self._mark(end, 1, finished)
+        if wait:
+            done.wait(timeout=2.0)
+        return result, error
+
+    def note(self, text: str) -> None:
+        """A line of explanation in the timeline, at this moment."""
+        self._mark(time.time(), 2, Note(time=time.time(), text=text))
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            time.sleep(0.01)
+        return condition()
+
+    def teardown_done(self) -> bool:
+        return self.correlator.tcp_closed()
+
+    def finish(self) -> Summary:
+        """Stop capturing, flush everything in order, close the renderers."""
+        if self._finished:
+            return self._summary
+        self._finished = True
+        self.sniffer.stop()
+        self.queue.put(("stop", None))
+        self._thread.join(timeout=30)
+        summary = self.correlator.summary(kernel_drops=self.sniffer.drops,
+                                          capture=self.capture_path, ignored=self.scope.ignored)
+        self._summary = summary
+        errors = []
+        for sink in self.sinks:
+            try:
+                sink.handle(summary)
+            except Exception as exc:  # one broken renderer must not lose the file
+                errors.append(exc)
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:
+                errors.append(exc)
+        if self.failure is not None:
+            raise self.failure
+        if errors:
+            raise errors[0]
+        return summary
+
+    def _mark(self, t: float, order: int, event) -> threading.Event:
+        done = threading.Event()
+        self.queue.put(("mark", (t, order, next(self._tie), event, done)))
+        return done
+
+    # -- the pipeline thread -------------------------------------------------
+    def _pipeline(self) -> None:
+        try:
+            while True:
+                kind, item = self.queue.get()
+                if kind == "frames":
+                    self._pending.extend(item)
+                elif kind == "drained":
+                    self._watermark = max(self._watermark, item)
+                elif kind == "mark":
+                    heapq.heappush(self._marks, item)
+                elif kind == "stop":
+                    self._release(final=True)
+                    return
+                self._release()
+        except BaseException as exc:
+            self.failure = exc
+            traceback.print_exc()
+
+    def _release(self, final: bool = False) -> None:
+        pending, marks = self._pending, self._marks
+        pos = self._pending_pos
+        while True:
+            frame = pending[pos] if pos < len(pending) else None
+            mark = marks[0] if marks else None
+            if mark is not None and (
+                final
+                or (frame is not None and mark[0] * 1e9 <= frame[0])
+                or (frame is None and self._watermark >= mark[0])
+            ):
+                heapq.heappop(marks)
+                self._emit_mark(mark)
+                continue
+            if frame is not None and (mark is None or frame[0] < mark[0] * 1e9 or final):
+                pos += 1
+                self._frame(frame)
+                continue
+            break
+        if pos:
+            del pending[:pos]
+        self._pending_pos = 0
+
+    def _emit_mark(self, mark) -> None:
+        _t, _order, _tie, event, done = mark
+        if isinstance(event, Note):
+            self._dispatch([event])
+        elif event.end is None:
+            self._dispatch(self.correlator.call_started(event))
+        else:
+            self._dispatch(self.correlator.call_ended(event))
+        done.set()
+
+    def _frame(self, frame) -> None:
+        ts, data, iface, direction, linktype, wirelen = frame
+        d = decode(data, linktype)
+        if not self.scope.wants(d, direction):
+            return
+        self._index += 1
+        pkt = Packet(index=self._index, time=ts / 1e9, time_ns=ts, iface=iface,
+                     direction=direction, linktype=linktype, wirelen=wirelen, data=data,
+                     decoded=d)
+        self._dispatch(self.correlator.packet(pkt))
+
+    def _dispatch(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            for sink in self.sinks:
+                sink.handle(entry)
+
+
+def _finish(call: Call, end: float, result, error, result_text, note, local=None) -> Call:
+    return Call(id=call.id, name=call.name, text=call.text, args=call.args, start=call.start,
+                end=end, result=result, result_text=result_text, error=error, note=note,
+                transport=call.transport, local=local, peer=call.peer)
