@@ -14,8 +14,6 @@ from sockviz.core import rules
 from sockviz.core.decode import Decoded
 from sockviz.core.events import Call, Packet
 from sockviz.core.flows import (
-    ICMP6_ERRORS,
-    ICMP_ERRORS,
     NDP_TYPES,
     Conversation,
     flow_key,
@@ -75,8 +73,11 @@ def _outcome(call: Call, steps: list[str], transport: str | None) -> str | None:
             return rules.after_call("close", "TCP")
     if call.name in ("send", "sendall") and transport == "TCP" and not err:
         return rules.after_call("send", "ok")
-    if call.name in ("sendto", "send") and transport == "UDP" and not err and "udp" in steps:
-        return rules.after_call("sendto", "ok")
+    if call.name in ("sendto", "send") and transport == "UDP" and not err:
+        if "fragment" in steps:
+            return rules.after_call("sendto", "fragmented")
+        if "udp" in steps:
+            return rules.after_call(call.name, "ok" if call.name == "sendto" else "UDP")
     if call.name == "recvfrom" and err.startswith(("TimeoutError", "timeout")):
         return rules.after_call("recvfrom", "timeout")
     if call.name == "recv" and transport == "UDP" and err.startswith("ConnectionRefusedError"):
@@ -109,22 +110,30 @@ class Correlator:
         self.first_time: float | None = None
         self.last_time: float | None = None
         self._last_data: dict[tuple, float] = {}  # (conv, sender) -> time of last data
+        self._udp_connected = False
+        self._call_dns: list[tuple] = []  # (src port, info) of the open call's DNS messages
 
     # -- calls -------------------------------------------------------------
     def call_started(self, call: Call) -> list[Entry]:
         self.open_call = call
         self._steps = []
         self._call_packets = 0
+        self._call_dns = []
         self.calls += 1
         if call.transport:
             self.transport = call.transport
+        if call.name == "connect" and call.transport == "UDP":
+            self._udp_connected = True
         return [CallStarted(call=call)]
 
     def call_ended(self, call: Call) -> list[Entry]:
         transport = call.transport or self.transport
-        lesson = call.note or _outcome(call, self._steps, transport)
-        if call.note and not self._call_packets and not call.error:
+        lesson = _outcome(call, self._steps, transport)
+        if call.note:
             lesson = call.note
+        dns = dns_lesson(self._call_dns)
+        if dns:
+            lesson = f"{lesson}; {dns}" if lesson else dns
         entry = CallEnded(call=call, packets=self._call_packets, lesson=lesson)
         self.open_call = None
         self.last_closed = call
@@ -157,6 +166,7 @@ class Correlator:
             "sport": d.sport,
             "dport": d.dport,
             "n": d.payload_len,
+            "bytes": "1 byte" if d.payload_len == 1 else f"{d.payload_len} bytes",
             "peer": self.peer_word,
             "proto": d.proto,
         }
@@ -194,8 +204,8 @@ class Correlator:
 
         if dns_info is not None:
             step = "dns-response" if dns_info.get("qr") == "response" else "dns-query"
-            fields["question"] = dns_question(dns_info)
-            fields["answer"] = dns_answer(dns_info)
+            fields["question"] = dns_question_words(dns_info)
+            fields["answer"] = dns_answer_words(dns_info)
 
         direction = self._direction(pkt, d, conv)
         explain = rules.meaning(step, direction, fields)
@@ -205,6 +215,8 @@ class Correlator:
         if call is not None:
             self._steps.append(step)
             self._call_packets += 1
+            if dns_info is not None:
+                self._call_dns.append((d.sport if direction != "in" else d.dport, dns_info))
         else:
             context = self._context(step, direction, d, conv, pkt.time)
 
@@ -360,9 +372,82 @@ class Correlator:
             return "no call needed: your kernel acknowledges received data on its own"
         if step.startswith(("arp", "ndp")):
             return "no call caused it directly: the kernel keeps its neighbour cache up to date on its own (RFC 4861 §7.3)"
+        if step == "port-unreachable" and direction == "in" and self._udp_connected:
+            return ("the connected socket keeps this error: its next call will raise "
+                    "ConnectionRefusedError")
         if step == "port-unreachable" and direction == "in":
-            return "the error came back after sendto() returned: UDP learns of it only if someone is still listening for it"
+            return ("it came back after the datagram was sent: an unconnected UDP socket never hears "
+                    "of it (Linux reports ICMP errors only to connected UDP sockets)")
         return None
+
+
+def dns_lesson(messages: list[tuple]) -> str | None:
+    """What the DNS traffic of one resolver call shows (glibc's habits)."""
+    queries = [(port, i) for port, i in messages if i.get("qr") == "query"]
+    if not queries:
+        return None
+    types = [q.get("type") for _, i in queries for q in i.get("questions", [])]
+    ports = {port for port, _ in queries}
+    bits = []
+    if "A" in types and "AAAA" in types and len(ports) == 1:
+        bits.append("glibc sent the A and AAAA queries together, from one UDP socket "
+                    f"(port {next(iter(ports))}), and waited for both answers")
+    distinct = {(q.get("type"), q.get("name")) for _, i in queries for q in i.get("questions", [])}
+    if len(types) > len(distinct):
+        bits.append("some queries went out again: no answer came in time, so the resolver "
+                    "retried (resolv.conf options timeout and attempts)")
+    answers = [i for _, i in messages if i.get("qr") == "response"]
+    if queries and not answers:
+        bits.append("no DNS answer at all")
+    return "; ".join(bits) or None
+
+
+# What each record type holds (RFC 1035 §3.2.2, RFC 3596 for AAAA).
+RR_WORDS = {
+    "A": "IPv4 address",
+    "AAAA": "IPv6 address",
+    "PTR": "name",
+    "CNAME": "canonical name",
+    "MX": "mail server",
+    "NS": "name servers",
+    "SOA": "zone authority",
+    "TXT": "text",
+    "SRV": "service location",
+}
+
+
+def dns_question_words(info: dict) -> str:
+    qs = info.get("questions") or []
+    if not qs:
+        return "nothing (no question)"
+    parts = []
+    for q in qs:
+        t = q.get("type", "?")
+        what = RR_WORDS.get(t)
+        name = str(q.get("name", "?")).rstrip(".")
+        parts.append(f"the {t} record{f' ({what})' if what else ''} of {name}")
+    return " and ".join(parts)
+
+
+def dns_answer_words(info: dict) -> str:
+    rcode = info.get("rcode", "?")
+    if rcode == "NXDOMAIN":
+        return "NXDOMAIN, no such name (RFC 1035 §4.1.1)"
+    if rcode != "NOERROR":
+        return dns_answer(info)
+    answers = info.get("answers") or []
+    if not answers:
+        return "the name exists but has no record of that type (NODATA, RFC 2308)"
+    parts = []
+    for a in answers:
+        name = str(a.get("name", "?")).rstrip(".")
+        data = str(a.get("data", "?")).rstrip(".")
+        if a.get("type") == "CNAME":
+            parts.append(f"{name} is an alias of {data}")
+        else:
+            what = RR_WORDS.get(a.get("type"), a.get("type"))
+            parts.append(f"{name} has {what} {data}")
+    return "; ".join(parts) + f" (cache it {answers[0].get('ttl')} s)"
 
 
 def dns_question(info: dict) -> str:

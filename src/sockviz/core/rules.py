@@ -78,6 +78,15 @@ AFTER: dict[tuple[str, str], str] = {
         "one sendto() = one datagram: no handshake, no acknowledgement, and the message "
         "boundary is kept (RFC 768)"
     ),
+    ("send", "UDP"): (
+        "one send() = one datagram: no handshake, no acknowledgement, and the message "
+        "boundary is kept (RFC 768)"
+    ),
+    ("sendto", "fragmented"): (
+        "the datagram was larger than the link MTU, so IP carried it in fragments; the "
+        "receiver reassembles them, and losing any one loses the whole datagram (RFC 791, "
+        "RFC 8900)"
+    ),
     ("recvfrom", "timeout"): (
         "an unconnected UDP socket is not told about ICMP errors (Linux reports them only "
         "to connected sockets), so recvfrom() waits until the timeout"
@@ -119,14 +128,14 @@ MEANING: dict[str, dict[str, str]] = {
         "any": "{src} acknowledges the SYN/ACK: the three-way handshake is complete",
     },
     "data": {
-        "out": "{n} bytes of your data",
-        "in": "{n} bytes from {peer}",
-        "any": "{n} bytes from {src} to {dst}",
+        "out": "{bytes} of your data",
+        "in": "{bytes} from {peer}",
+        "any": "{bytes} from {src} to {dst}",
     },
     "data-retransmit": {
-        "out": "your kernel sends these {n} bytes again: no ACK came for them in time",
-        "in": "{peer} sends {n} bytes again: it saw no ACK for them in time",
-        "any": "{n} bytes sent again by {src} (a retransmission)",
+        "out": "your kernel sends these {bytes} again: no ACK came for them in time",
+        "in": "{peer} sends {bytes} again: it saw no ACK for them in time",
+        "any": "{bytes} sent again by {src} (a retransmission)",
     },
     "ack": {
         "out": "you acknowledge {peer}'s data: ack {acked} is the next byte you expect",
@@ -174,19 +183,19 @@ MEANING: dict[str, dict[str, str]] = {
         "any": "{src} resets the connection (RST)",
     },
     "udp": {
-        "out": "one datagram of {n} bytes to {dst} port {dport}: no handshake, nothing to acknowledge it (RFC 768)",
-        "in": "one datagram of {n} bytes from {src} port {sport}",
-        "any": "a datagram of {n} bytes from {src} to {dst}",
+        "out": "one datagram of {bytes} to {dst} port {dport}: no handshake, nothing to acknowledge it (RFC 768)",
+        "in": "one datagram of {bytes} from {src} port {sport}",
+        "any": "a datagram of {bytes} from {src} to {dst}",
     },
     "dns-query": {
-        "out": "your resolver asks {dst}: {question}",
-        "in": "a DNS query from {src}: {question}",
-        "any": "DNS query from {src} to {dst}: {question}",
+        "out": "your resolver asks the DNS server {dst} for {question} (RFC 1035)",
+        "in": "{src} asks for {question}",
+        "any": "{src} asks {dst} for {question} (RFC 1035)",
     },
     "dns-response": {
-        "out": "DNS answer to {dst}: {answer}",
-        "in": "{src} answers: {answer}",
-        "any": "DNS answer from {src}: {answer}",
+        "out": "your DNS server answers {dst}: {answer}",
+        "in": "the DNS server answers: {answer}",
+        "any": "{src} answers: {answer}",
     },
     "port-unreachable": {
         "out": "nobody listens on {qproto} port {qdport} here: your kernel answers with ICMP port unreachable",
@@ -224,23 +233,23 @@ MEANING: dict[str, dict[str, str]] = {
         "any": "ICMP type {icmp_type} code {icmp_code} from {src}",
     },
     "arp-request": {
-        "out": "who has {dst}? your kernel needs its MAC address before it can send the first packet (ARP, RFC 826)",
+        "out": "your kernel needs the MAC address of {dst} before it can send the first packet: it asks the whole link (ARP, RFC 826)",
         "in": "{src} asks who has {dst} (ARP)",
         "any": "{src} asks who has {dst} (ARP, RFC 826)",
     },
     "arp-reply": {
         "out": "your kernel answers: {src} is at {mac}",
-        "in": "{src} is at {mac}: your kernel caches it and can now send",
+        "in": "the answer: your kernel stores it in its neighbour cache and can now send",
         "any": "{src} is at {mac} (ARP reply)",
     },
     "ndp-ns": {
-        "out": "who has {target}? IPv6's ARP: a neighbour solicitation to the solicited-node multicast group (NDP, RFC 4861 §7.2)",
+        "out": "your kernel needs the MAC address of {target}: IPv6 has no ARP, it sends a neighbour solicitation to the solicited-node multicast group (NDP, RFC 4861 §7.2)",
         "in": "{src} asks who has {target} (NDP neighbour solicitation)",
         "any": "{src} asks who has {target} (NDP neighbour solicitation, RFC 4861)",
     },
     "ndp-na": {
         "out": "your kernel answers: {target} is here (NDP neighbour advertisement)",
-        "in": "{target} is at {mac}: your kernel caches it and can now send (NDP neighbour advertisement)",
+        "in": "the neighbour advertisement answers: your kernel stores {target}'s MAC address and can now send",
         "any": "{target} is at {mac} (NDP neighbour advertisement)",
     },
     "ndp": {
@@ -265,15 +274,14 @@ def meaning(step: str, direction: str | None, fields: dict) -> str:
     """The one-line meaning of a step, told from ``direction``'s side."""
     texts = MEANING.get(step) or MEANING["other"]
     template = texts.get(direction or "any") or texts["any"]
-    try:
-        return template.format_map(fields)
-    except (KeyError, ValueError, IndexError):
-        return texts["any"].format_map(_Lenient(fields))
+    return template.format_map(_Lenient(fields))
 
 
 class _Lenient(dict):
+    """A field the packet cannot supply reads '(unknown)', never a crash."""
+
     def __missing__(self, key: str) -> str:
-        return "?"
+        return "(unknown)"
 
 
 def after_call(name: str, outcome: str) -> str | None:

@@ -110,6 +110,8 @@ def render_entry(entry: Entry, state: ViewState) -> Iterator[RenderableType]:
         state.packets_in_call = 0
         if state.origin is None:
             state.origin = entry.call.start
+        else:
+            yield Text("")
         head = Text()
         head.append("▶ ", style="bold")
         head.append(entry.call.text, style="bold")
@@ -129,23 +131,28 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
     if state.origin is None:
         state.origin = p.time
     if state.foreign and e.new_conversation and e.conversation is not None:
-        yield Text(f"  conversation {e.conversation}: {e.summary.split(' [')[0]}", style="bold underline")
-    rel = p.time - state.origin
+        head = e.summary.split(" [")[0].split(" len=")[0]
+        yield Text(f"conversation {e.conversation}: {head}", style="bold underline")
     arrow, style = ARROWS.get(e.direction, ARROWS[None])
     bar = "  │ " if state.in_call else "  · "
-    line = Text(bar, style="bright_black")
-    line.append(f"#{p.index:<4}", style="dim")
-    line.append(f"{rel:10.6f} ", style="dim")
-    line.append(arrow + " ", style=style)
-    line.append(f"{d.proto:<6} ", style=PROTO_STYLE.get(d.proto, "bold"))
-    line.append_text(packet_fields(e))
+    prefix = Text(bar, style="bright_black")
+    prefix.append(f"#{p.index:<5}", style="dim")
+    prefix.append(f"{p.time - state.origin:10.6f} ", style="dim")
+    prefix.append(arrow + " ", style=style)
+    prefix.append(f"{d.proto:<7}", style=PROTO_STYLE.get(d.proto, "bold"))
+    fields = packet_fields(e)
     if d.error:
-        line.append(f"  ({d.error})", style="red")
-    yield line
+        fields.append(f"  ({d.error})", style="red")
     explain = Text(e.explain, style="italic")
     if e.context:
         explain.append(" — " + e.context, style="italic dim")
-    yield Padding(explain, (0, 0, 0, 12), expand=False)
+    # A grid gives wrapped lines a hanging indent under the packet's fields.
+    grid = Table.grid(padding=0)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    grid.add_row(prefix, fields)
+    grid.add_row(Text(bar, style="bright_black"), explain)
+    yield grid
     if state.in_call:
         state.packets_in_call += 1
 
@@ -163,10 +170,10 @@ def _call_end(e: CallEnded, state: ViewState) -> Iterator[RenderableType]:
     yield t
     if e.lesson:
         yield Padding(Text(e.lesson, style="yellow"), (0, 0, 0, 4), expand=False)
-    yield Text("")
 
 
 def _summary(s: Summary) -> Iterator[RenderableType]:
+    yield Text("")
     yield Rule(style="bright_black")
     t = Text()
     t.append(f"{s.packets} packet{'s' if s.packets != 1 else ''}", style="bold")

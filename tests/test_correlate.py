@@ -1,0 +1,128 @@
+"""The correlator on canned lessons: steps, relative numbers, calls, lessons."""
+
+from __future__ import annotations
+
+import pytest
+from scenarios import SCENARIOS, feed
+
+from sockviz.core.timeline import CallEnded, PacketShown, Summary
+
+
+def packets(name):
+    return [e for e in feed(SCENARIOS[name]().events) if isinstance(e, PacketShown)]
+
+
+def ends(name):
+    return {e.call.name: e for e in feed(SCENARIOS[name]().events) if isinstance(e, CallEnded)}
+
+
+def test_handshake_is_inside_connect_with_relative_numbers():
+    shown = packets("tcp_exchange")
+    handshake = [(p.step, p.direction, p.rel_seq, p.rel_ack) for p in shown if p.call_name == "connect"]
+    assert handshake == [
+        ("arp-request", "out", None, None),
+        ("arp-reply", "in", None, None),
+        ("syn", "out", 0, None),
+        ("synack", "in", 0, 1),
+        ("handshake-ack", "out", 1, 1),
+    ]
+
+
+def test_data_and_acks_have_relative_numbers_as_wireshark_shows_them():
+    shown = packets("tcp_exchange")
+    data = [(p.step, p.rel_seq, p.rel_ack) for p in shown if p.step in ("data", "ack")]
+    assert data == [("data", 1, 1), ("data", 1, 15), ("ack", 15, 15)]
+
+
+def test_reply_before_recv_belongs_to_no_call_and_says_why():
+    reply = [p for p in packets("tcp_exchange") if p.step == "data" and p.direction == "in"][0]
+    assert reply.call_name is None
+    assert "receive buffer" in reply.context
+
+
+def test_recv_of_buffered_data_explains_the_silence():
+    assert "already waiting" in ends("tcp_exchange")["recv"].lesson
+
+
+def test_teardown_after_close():
+    shown = packets("tcp_exchange")
+    tail = [(p.step, p.direction, p.call_name) for p in shown[-3:]]
+    assert tail == [("fin-first", "out", "close"), ("fin-second", "in", None), ("last-ack", "out", None)]
+    assert "TIME_WAIT" in shown[-1].explain
+
+
+def test_summary_counts_and_closed_connection():
+    summary = feed(SCENARIOS["tcp_exchange"]().events)[-1]
+    assert isinstance(summary, Summary)
+    assert summary.packets == 11 and summary.calls == 5
+    assert summary.conversations[0]["closed"] is True
+
+
+def test_refused_port_is_rst_then_connection_refused():
+    shown = packets("tcp_refused")
+    assert [p.step for p in shown] == ["syn", "rst-refused"]
+    assert "nobody listens on port 9" in shown[1].explain
+    assert "ConnectionRefusedError" in ends("tcp_refused")["connect"].lesson
+
+
+def test_syn_retransmissions_report_doubling_intervals():
+    shown = packets("tcp_no_answer")
+    assert [p.step for p in shown] == ["syn"] + ["syn-retransmit"] * 3
+    assert ["1.0 s", "2.0 s", "4.0 s"] == [p.explain.split(", ")[1].split(" after")[0] for p in shown[1:]]
+    assert "timeout" in ends("tcp_no_answer")["connect"].lesson
+
+
+def test_loopback_directions_are_inferred_from_the_initiator():
+    assert [p.direction for p in packets("loopback_exchange")] == ["out", "in", "out"]
+
+
+def test_foreign_capture_has_no_you():
+    events = SCENARIOS["loopback_exchange"]().events
+    shown = [e for e in feed(events, role=None) if isinstance(e, PacketShown)]
+    assert [p.direction for p in shown] == [None, None, None]
+    assert shown[0].explain.startswith("127.0.0.1 asks 127.0.0.1")
+
+
+def test_icmp_port_unreachable_joins_the_udp_conversation():
+    shown = packets("udp_unreachable")
+    assert [p.step for p in shown] == ["udp", "port-unreachable"]
+    assert shown[0].conversation == shown[1].conversation
+    assert "port 3002" in shown[1].explain and "RFC 792" in shown[1].explain
+    assert "never hears" in shown[1].context
+
+
+def test_unconnected_recvfrom_timeout_and_silent_close():
+    e = ends("udp_unreachable")
+    assert "waits until the timeout" in e["recvfrom"].lesson
+    assert "close() sends nothing" in e["close"].lesson
+
+
+def test_connected_udp_socket_reports_icmpv6_as_refused():
+    shown = packets("udp6_unreachable")
+    assert shown[1].step == "port-unreachable" and "RFC 4443" in shown[1].explain
+    assert "ConnectionRefusedError" in ends("udp6_unreachable")["recv"].lesson
+
+
+def test_ndp_before_first_ipv6_datagram():
+    steps = [p.step for p in packets("udp_ipv6_exchange")]
+    assert steps[:3] == ["ndp-ns", "ndp-na", "udp"]
+
+
+def test_glibc_sends_a_and_aaaa_together():
+    shown = packets("getaddrinfo_dns")
+    assert [p.step for p in shown] == ["dns-query", "dns-query", "dns-response", "dns-response"]
+    assert shown[2].dns["answers"][0]["data"] == "192.0.2.2"
+    assert "A and AAAA" in ends("getaddrinfo_dns")["getaddrinfo"].lesson
+
+
+def test_fragments_are_explained():
+    shown = packets("udp_fragments")
+    assert [p.step for p in shown] == ["fragment"] * 3
+    assert [p.packet.decoded.frag_offset for p in shown] == [0, 1480, 2960]
+    assert "fragments" in ends("udp_fragments")["sendto"].lesson
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_packet_has_a_meaning(name):
+    for p in packets(name):
+        assert p.explain and "(unknown)" not in p.explain and "None" not in p.explain, p.explain
