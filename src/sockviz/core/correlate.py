@@ -54,14 +54,16 @@ _UNREACH6 = {
 }
 
 
-def _outcome(call: Call, steps: list[str], transport: str | None) -> str | None:
+def _outcome(call: Call, steps: list[str], transport: str | None,
+             syn_intervals: list[float] = ()) -> str | None:
     """Which of rules.AFTER a finished call teaches."""
     err = call.error or ""
     if call.name == "connect" and transport != "UDP":
         if err.startswith("ConnectionRefusedError"):
             return rules.after_call("connect", "refused")
         if err.startswith(("TimeoutError", "timeout")):
-            return rules.after_call("connect", "timeout")
+            return rules.after_call("connect", "timeout",
+                                    backoff=rules.backoff_words(list(syn_intervals)))
         if err.startswith("OSError") and ("unreachable" in err.lower()):
             return rules.after_call("connect", "unreachable")
         if not err and "syn" in steps:
@@ -128,7 +130,7 @@ class Correlator:
 
     def call_ended(self, call: Call) -> list[Entry]:
         transport = call.transport or self.transport
-        lesson = _outcome(call, self._steps, transport)
+        lesson = _outcome(call, self._steps, transport, self._syn_intervals())
         if call.note:
             lesson = call.note
         dns = dns_lesson(self._call_dns)
@@ -286,6 +288,14 @@ class Correlator:
         return bool(tcp) and all(c.closed for c in tcp)
 
     # -- helpers -----------------------------------------------------------
+    def _syn_intervals(self) -> list[float]:
+        """Gaps between the SYNs of the latest connection attempt."""
+        for conv in reversed(list(self.conversations.values())):
+            if conv.transport == "TCP" and conv.initiator is not None:
+                times = conv.side(conv.initiator).syn_times
+                return [b - a for a, b in zip(times, times[1:], strict=False)]
+        return []
+
     def _dns(self, d: Decoded, *, tcp: bool) -> dict | None:
         if self.dns is None or not d.payload:
             return None

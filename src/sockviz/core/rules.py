@@ -56,8 +56,8 @@ AFTER: dict[tuple[str, str], str] = {
         "ConnectionRefusedError"
     ),
     ("connect", "timeout"): (
-        "no answer at all: your kernel sent the SYN again and again, doubling the wait each "
-        "time (RFC 6298 §5.5), until the timeout ended connect()"
+        "no answer at all: your kernel sent the SYN again and again, {backoff}, until the "
+        "timeout ended connect()"
     ),
     ("connect", "unreachable"): (
         "no route or no neighbour answered: the kernel could not even deliver the SYN"
@@ -108,7 +108,7 @@ MEANING: dict[str, dict[str, str]] = {
         "any": "{src} asks {dst} to open a connection (SYN)",
     },
     "syn-retransmit": {
-        "out": "still no answer: your kernel sends the SYN again, {interval} after the last one (attempt {attempt}; the wait doubles, RFC 6298 §5.5)",
+        "out": "still no SYN/ACK: your kernel sends the SYN again, {interval} after the last one (attempt {attempt}; the retransmission timer, RFC 6298)",
         "in": "{peer} sends its SYN again (attempt {attempt}, {interval} later)",
         "any": "SYN sent again by {src} (attempt {attempt}, {interval} later)",
     },
@@ -284,9 +284,41 @@ class _Lenient(dict):
         return "(unknown)"
 
 
-def after_call(name: str, outcome: str) -> str | None:
+# How the SYN retransmissions were spaced, as measured: Linux 6.x first
+# retries at a fixed interval (sysctl net.ipv4.tcp_syn_linear_timeouts, 4 by
+# default), then doubles the wait (exponential backoff, RFC 6298 §5.5).
+BACKOFF = {
+    "linear": "every {first:.0f} s at a fixed interval (Linux's first retries are linear: sysctl "
+    "net.ipv4.tcp_syn_linear_timeouts)",
+    "doubling": "doubling the wait each time (exponential backoff, RFC 6298 §5.5)",
+    "mixed": "first at a fixed interval, then doubling the wait (Linux: "
+    "net.ipv4.tcp_syn_linear_timeouts, then exponential backoff, RFC 6298 §5.5)",
+    "once": "after {first:.0f} s (the initial retransmission timeout, RFC 6298 §2)",
+}
+
+
+def backoff_words(intervals: list[float]) -> str:
+    """Describe measured SYN retransmission intervals (seconds, in order)."""
+    if not intervals:
+        return "without a single retry in time"
+    first = intervals[0]
+    if len(intervals) == 1:
+        return BACKOFF["once"].format(first=first)
+    same = [abs(b - a) < 0.35 * a for a, b in zip(intervals, intervals[1:])]
+    double = [abs(b - 2 * a) < 0.35 * a for a, b in zip(intervals, intervals[1:])]
+    if all(same):
+        kind = "linear"
+    elif all(double):
+        kind = "doubling"
+    else:
+        kind = "mixed"
+    return BACKOFF[kind].format(first=first)
+
+
+def after_call(name: str, outcome: str, **fields) -> str | None:
     """The lesson of a finished call, given how it ended."""
-    return AFTER.get((name, outcome))
+    text = AFTER.get((name, outcome))
+    return text.format_map(_Lenient(fields)) if text and fields else text
 
 
 def silent(name: str, transport: str | None) -> str | None:
