@@ -63,9 +63,9 @@ def test_capturing_without_root_says_how_to_run_it(command, monkeypatch):
     assert f"sudo {sys.executable} -m sockviz {command[0]}" in err
 
 
-def test_address_family_conflict_is_refused(monkeypatch):
-    monkeypatch.setattr("sockviz.sources.live.have_capture_rights", lambda: True)
-    monkeypatch.setattr("sockviz.commands.common.run_live",
+def test_address_family_conflict_is_refused(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sockviz.commands.tcp.run_live",
                         lambda env, args, argv, **kw: kw["body"](None))
     status, _, err = run(["tcp", "192.0.2.2", "3001", "-6"])
     assert status == ExitStatus.USAGE and "IPv4 address" in err
