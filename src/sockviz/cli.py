@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="a host name, or an IPv4/IPv6 address for getnameinfo()")
     p.add_argument("service", nargs="?", help="a service name or port (e.g. https, 3001)")
     p.add_argument("--type", choices=("stream", "dgram"), help="socket type to ask for")
+    p.add_argument("--getaddrinfo", action="store_true",
+                   help="call getaddrinfo() even on an address (to see that nothing is resolved)")
     p.add_argument("--timeout", type=_seconds, default=15.0, metavar="S",
                    help="stop waiting for the resolver after S seconds (default 15)")
     _add_family(p)

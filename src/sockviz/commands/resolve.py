@@ -77,7 +77,7 @@ def run(args, env, argv) -> int:
         session.note(f"the resolver (glibc) follows /etc/nsswitch.conf, hosts: {' '.join(order)}; "
                      f"its DNS server{'s' if len(servers) != 1 else ''} (/etc/resolv.conf): "
                      f"{', '.join(servers) or 'none (it would ask 127.0.0.1)'}")
-        if literal_family(args.name) is not None:
+        if literal_family(args.name) is not None and not args.getaddrinfo:
             return _getnameinfo(session, args, env)
         return _getaddrinfo(session, args, env, hosts_text, order)
 
@@ -109,7 +109,10 @@ def _getaddrinfo(session, args, env, hosts_text: str, order: list[str]) -> int:
 
     def note(result) -> str | None:
         bits = []
-        if from_hosts and order and order[0] == "files":
+        if literal_family(args.name) is not None:
+            bits.append(f"{args.name} is already an address: getaddrinfo() only converts the "
+                        "text (as inet_pton does), nothing to resolve, no packet")
+        elif from_hosts and order and order[0] == "files":
             bits.append(f"{args.name} is in /etc/hosts ({', '.join(from_hosts)}), and nsswitch "
                         "looks in 'files' first: answered without a single packet")
         if service is not None and not service.isdigit() and port is not None:

@@ -113,7 +113,7 @@ class Correlator:
         self.last_time: float | None = None
         self._last_data: dict[tuple, float] = {}  # (conv, sender) -> time of last data
         self._udp_connected = False
-        self._call_dns: list[tuple] = []  # (src port, info) of the open call's DNS messages
+        self._call_dns: list[tuple] = []  # (our port, info, time) of the call's DNS messages
 
     # -- calls -------------------------------------------------------------
     def call_started(self, call: Call) -> list[Entry]:
@@ -218,7 +218,8 @@ class Correlator:
             self._steps.append(step)
             self._call_packets += 1
             if dns_info is not None:
-                self._call_dns.append((d.sport if direction != "in" else d.dport, dns_info))
+                port = d.sport if direction != "in" else d.dport
+                self._call_dns.append((port, dns_info, pkt.time))
         else:
             context = self._context(step, direction, d, conv, pkt.time)
 
@@ -392,22 +393,28 @@ class Correlator:
 
 
 def dns_lesson(messages: list[tuple]) -> str | None:
-    """What the DNS traffic of one resolver call shows (glibc's habits)."""
-    queries = [(port, i) for port, i in messages if i.get("qr") == "query"]
+    """What the DNS traffic of one resolver call shows, as measured (glibc's habits)."""
+    queries = [(port, i, t) for port, i, t in messages if i.get("qr") == "query"]
     if not queries:
         return None
-    types = [q.get("type") for _, i in queries for q in i.get("questions", [])]
-    ports = {port for port, _ in queries}
+    answers = [(port, i, t) for port, i, t in messages if i.get("qr") == "response"]
+    types = [q.get("type") for _, i, _ in queries for q in i.get("questions", [])]
+    ports = {port for port, _, _ in queries}
     bits = []
-    if "A" in types and "AAAA" in types and len(ports) == 1:
-        bits.append("glibc sent the A and AAAA queries together, from one UDP socket "
-                    f"(port {next(iter(ports))}), and waited for both answers")
-    distinct = {(q.get("type"), q.get("name")) for _, i in queries for q in i.get("questions", [])}
+    if "A" in types and "AAAA" in types:
+        first_answer = min((t for _, _, t in answers), default=None)
+        last_query = max(t for _, _, t in queries)
+        together = first_answer is None or last_query <= first_answer
+        how = "together" if together else "one after the other (the AAAA after the A's answer)"
+        where = f"from one UDP socket (port {next(iter(ports))})" if len(ports) == 1 else (
+            f"from {len(ports)} sockets")
+        bits.append(f"the resolver sent the A and AAAA queries {how}, {where}, and waited for "
+                    "both answers")
+    distinct = {(q.get("type"), q.get("name")) for _, i, _ in queries for q in i.get("questions", [])}
     if len(types) > len(distinct):
-        bits.append("some queries went out again: no answer came in time, so the resolver "
+        bits.append("some queries went out again: no usable answer came in time, so the resolver "
                     "retried (resolv.conf options timeout and attempts)")
-    answers = [i for _, i in messages if i.get("qr") == "response"]
-    if queries and not answers:
+    if not answers:
         bits.append("no DNS answer at all")
     return "; ".join(bits) or None
 
