@@ -6,10 +6,12 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sockviz.core.decode import decode
 
@@ -22,6 +24,7 @@ class Run:
     records: list[dict]
     stderr: str
     stdout: str
+    saved: list[str] = field(default_factory=list)  # files left in ./captures/
 
     def calls(self) -> list[dict]:
         return [r for r in self.records if r["type"] == "call"]
@@ -42,12 +45,17 @@ class Run:
 
 
 def sockviz(host, *args: str, stdin: str | None = None, timeout: float = 60.0) -> Run:
-    """``python -m sockviz ARGS --json`` on a lab host, as a user would run it there."""
+    """``python -m sockviz ARGS --json`` on a lab host, as a user would run it there.
+
+    It runs in a temporary folder, so the default ./captures/ goes away with it.
+    """
     argv = [sys.executable, "-m", "sockviz", *args, "--json"]
-    proc = host.call(argv, timeout=timeout, input=stdin if stdin is not None else "",
-                     capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="sockviz-test-") as cwd:
+        proc = host.call(argv, timeout=timeout, input=stdin if stdin is not None else "",
+                         capture_output=True, text=True, cwd=cwd)
+        saved = sorted(p.name for p in Path(cwd, "captures").glob("*.pcapng"))
     records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    return Run(proc.returncode, records, proc.stderr, proc.stdout)
+    return Run(proc.returncode, records, proc.stderr, proc.stdout, saved)
 
 
 def replay_json(path) -> list[dict]:

@@ -117,6 +117,8 @@ def test_loopback_target_shows_each_packet_once(lab):
     assert [p["dir"] for p in tcp[:3]] == ["out", "in", "out"]
 
 
-def test_piped_stdin_lines_are_messages(lab):
+def test_piped_stdin_lines_are_messages_and_the_run_is_saved(lab):
     run = sockviz(lab.client, "tcp", "192.0.2.2", "3001", stdin="un\ndeux\n")
     assert [c["result"] for c in run.calls() if c["name"] == "recv"] == ["un", "deux"]
+    assert len(run.saved) == 1 and run.saved[0].startswith("tcp-192.0.2.2-3001-")
+    assert run.summary["capture"].endswith(run.saved[0])

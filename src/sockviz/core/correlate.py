@@ -373,6 +373,9 @@ class Correlator:
     def _context(self, step: str, direction: str | None, d: Decoded, conv, time: float) -> str | None:
         """Why a packet that no call was running for happened."""
         last = self.last_closed
+        if step in ("syn", "synack", "handshake-ack") and self.role == "server":
+            return ("no call is running: the kernel answers for the listening socket and completes "
+                    "the handshake by itself; accept() then takes the connection from the queue")
         if step in ("data", "udp") and direction == "in":
             return "no call is running: the kernel keeps these bytes in the socket's receive buffer until you read them"
         if step in ("fin-first", "fin-second", "last-ack", "ack-fin") and last is not None and last.name == "close":

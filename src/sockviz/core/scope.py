@@ -18,6 +18,7 @@ class Scope:
     def __init__(self, *, dns: bool = True) -> None:
         self.dns = dns
         self.endpoints: set[tuple[str, int]] = set()
+        self.ports: set[int] = set()  # a server's own ports, on any address
         self.local: set[str] = set()  # this host's addresses facing the lesson's peer
         self._fragments: set[tuple] = set()
         self.ignored = 0
@@ -25,6 +26,13 @@ class Scope:
     def watch(self, address: str, port: int) -> None:
         """Keep traffic to and from ``address:port`` (the lesson's peer)."""
         self.endpoints.add((address, port))
+
+    def watch_port(self, port: int) -> None:
+        """Keep traffic to and from ``port`` on any address (a server's view)."""
+        self.ports.add(port)
+
+    def _ours(self, addr, port) -> bool:
+        return (addr, port) in self.endpoints or port in self.ports
 
     def wants(self, d: Decoded, direction: str | None) -> bool:
         keep = self._wants(d, direction)
@@ -42,14 +50,14 @@ class Scope:
         if self.dns and proto == "DNS":
             return True
         if d.sport is not None:
-            if (d.src, d.sport) in self.endpoints or (d.dst, d.dport) in self.endpoints:
+            if self._ours(d.src, d.sport) or self._ours(d.dst, d.dport):
                 if d.more_fragments:
                     self._fragments.add((d.src, d.dst, d.ip_id))
                 return True
             return False
         if d.quoted is not None:
             q = d.quoted
-            return (q.dst, q.dport) in self.endpoints or (q.src, q.sport) in self.endpoints
+            return self._ours(q.dst, q.dport) or self._ours(q.src, q.sport)
         if d.frag_offset:
             return (d.src, d.dst, d.ip_id) in self._fragments
         return False
