@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=3001, help="port (default 3001)")
     p.add_argument("--watch", action="store_true",
                    help="show the server side live: socket, bind, listen, accept and the packets (root)")
+    _add_output(p)
     return parser
 
 

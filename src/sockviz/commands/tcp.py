@@ -95,7 +95,7 @@ def run(args, env, argv) -> int:
                                   local=sock.getsockname)
             if err is not None:
                 session.call("close", sock.close, text="close()", transport="TCP")
-                return _connect_failed(env, args, addr, err)
+                raise Refusal(_connect_failed(args, addr, err), ExitStatus.CALL_FAILED)
             status = ExitStatus.OK
             if args.send_bytes:
                 _bulk(session, sock, args.send_bytes, args.timeout)
@@ -132,16 +132,15 @@ def run(args, env, argv) -> int:
         return r.status
 
 
-def _connect_failed(env, args, addr, err: BaseException) -> int:
+def _connect_failed(args, addr, err: BaseException) -> str:
+    """The sentence after a failed connect(); the summary above shows the packets."""
     where = f"{addr[0]} port {args.port}"
     if isinstance(err, ConnectionRefusedError):
-        say(env, f"connect() was refused: nobody listens on {where} (the RST above says so)")
-    elif isinstance(err, TimeoutError):
-        say(env, f"connect() got no answer from {where} within {args.timeout:g} s "
-                 "(see the SYN retransmissions above); the host may be down or filtered")
-    else:
-        say(env, f"connect() to {where} failed: {err}")
-    return ExitStatus.CALL_FAILED
+        return f"connect() was refused: nobody listens on {where} (the RST above says so)"
+    if isinstance(err, TimeoutError):
+        return (f"connect() got no answer from {where} within {args.timeout:g} s (see the SYN "
+                "retransmissions above); the host may be down or filtered")
+    return f"connect() to {where} failed: {err}"
 
 
 def _bulk(session, sock, size: int, timeout: float) -> None:

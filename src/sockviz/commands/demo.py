@@ -1,0 +1,122 @@
+"""``sockviz demo``: the seed's lessons, in its order, against a throwaway lab.
+
+Each lesson is a real sockviz command run on the lab's client host (so its
+resolver reads the lab's resolv.conf), its capture saved under ./captures/.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from sockviz.commands.common import Refusal, say
+from sockviz.commands.lab import open_lab
+from sockviz.status import ExitStatus
+
+
+@dataclass(frozen=True)
+class Lesson:
+    name: str
+    title: str
+    intro: str
+    argv: tuple[str, ...]
+    expect: int = 0  # the exit status this lesson ends with when all goes as taught
+
+
+LESSONS = (
+    Lesson("tcp", "TCP client (IPv4)",
+           "socket(), connect(), send(), recv(), close(): the handshake inside connect(), "
+           "the data and its ACKs, the teardown after close().",
+           ("tcp", "chat.sockviz.test", "3001", "-4", "--send", "Test en classe")),
+    Lesson("udp", "UDP client (IPv4)",
+           "socket(SOCK_DGRAM), sendto(), recvfrom(), close(): no connection, one datagram "
+           "per call, and close() sends nothing.",
+           ("udp", "chat.sockviz.test", "3001", "-4", "--send", "Test en classe")),
+    Lesson("getaddrinfo", "getaddrinfo(): from a name to addresses",
+           "The DNS queries behind getaddrinfo('www.sockviz.test', 'https', "
+           "type=SOCK_STREAM): a CNAME, then the A and AAAA records; the service name comes "
+           "from /etc/services.",
+           ("resolve", "www.sockviz.test", "https", "--type", "stream")),
+    Lesson("getnameinfo", "getnameinfo(): from an address back to a name (IPv4)",
+           "The PTR query in in-addr.arpa behind getnameinfo(('192.0.2.2', 25), 0).",
+           ("resolve", "192.0.2.2", "25")),
+    Lesson("getnameinfo6", "getnameinfo(): IPv6",
+           "The PTR query in ip6.arpa behind getnameinfo(('2001:db8::2', 80), 0).",
+           ("resolve", "2001:db8::2", "80")),
+    Lesson("tcp6", "TCP client over IPv6",
+           "The same TCP client over IPv6: NDP (neighbour solicitation) instead of ARP, then "
+           "the same handshake.",
+           ("tcp", "chat.sockviz.test", "3001", "-6", "--send", "Test en classe")),
+    Lesson("udp-unreachable", "UDP to a port where nobody listens",
+           "The server's kernel answers with ICMP port unreachable, but an unconnected UDP "
+           "socket is never told: recvfrom() waits until its timeout.",
+           ("udp", "chat.sockviz.test", "3999", "-4", "--send", "allo?", "--timeout", "2"), 4),
+    Lesson("tcp-refused", "TCP to a closed port",
+           "The SYN is answered by RST, and connect() raises ConnectionRefusedError.",
+           ("tcp", "chat.sockviz.test", "3999", "-4"), 4),
+)
+
+
+def run(args, env, argv) -> int:
+    try:
+        lab = open_lab()
+    except Refusal as r:
+        say(env, r.sentence)
+        return r.status
+    pause = not args.no_pause and env.stdin_isatty and not args.json
+    failures = []
+    try:
+        for number, lesson in enumerate(LESSONS, 1):
+            if not args.json:
+                _heading(env, number, lesson)
+            command = [sys.executable, "-m", "sockviz", *lesson.argv,
+                       "--save", f"captures/demo-{lesson.name}.pcapng"]
+            if args.json:
+                command.append("--json")
+            env.stdout.flush()
+            # Same session as us: a Ctrl-C reaches the lesson too, which closes
+            # its capture file properly before we take the lab down.
+            status = lab.client.call(command, timeout=120, start_new_session=False,
+                                     stdin=None if pause else _devnull()).returncode
+            if status == ExitStatus.INTERRUPTED:
+                raise KeyboardInterrupt
+            if status != lesson.expect:
+                failures.append(f"{lesson.title} ended with status {status}")
+            if pause and number < len(LESSONS):
+                try:
+                    env.console.input("[dim]Enter: next lesson · Ctrl-C: stop[/] ")
+                except EOFError:
+                    pause = False
+    finally:
+        lab.down()
+    if failures:
+        say(env, "the demo did not go as expected: " + "; ".join(failures))
+        return ExitStatus.ERROR
+    if not args.json:
+        env.console.print("\n[bold]That was every lesson.[/] The captures are in ./captures/ "
+                          "(sockviz replay captures/demo-tcp.pcapng, or open them in Wireshark). "
+                          "The lab is gone; [bold]sudo sockviz lab shell[/] opens it for you.")
+    return ExitStatus.OK
+
+
+def _devnull():
+    import subprocess
+
+    return subprocess.DEVNULL
+
+
+def _heading(env, number: int, lesson: Lesson) -> None:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    body = Text(lesson.intro)
+    body.append("\n$ sockviz " + " ".join(_quote(a) for a in lesson.argv), style="bold cyan")
+    env.console.print()
+    env.console.print(Panel(body, title=f"Lesson {number} of {len(LESSONS)}: {lesson.title}",
+                            title_align="left", border_style="blue"))
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)

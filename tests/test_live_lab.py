@@ -1,0 +1,143 @@
+"""The offline lab commands: demo, lab shell, serve (with --watch), shipped captures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from livehelpers import replay_json, sockviz
+
+pytestmark = pytest.mark.netns
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "captures"
+
+
+def leftovers() -> tuple[str, str]:
+    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    veth = subprocess.run(["ip", "-o", "link", "show", "type", "veth"], capture_output=True,
+                          text=True).stdout
+    return ns.strip(), veth.strip()
+
+
+def structure(records: list[dict]) -> list[tuple]:
+    """What a lesson teaches, without times, ports, ids or neighbour discovery."""
+    out = []
+    for r in records:
+        if r["type"] == "call":
+            out.append(("call", r["name"], (r["error"] or "").split(":")[0]))
+        elif r["type"] == "packet" and not r["step"].startswith(("arp", "ndp")):
+            out.append(("packet", r["step"], r["dir"], r["call"], r["len"]))
+    return out
+
+
+@pytest.fixture
+def demo_run(require_lab, tmp_path):
+    before = leftovers()
+    proc = subprocess.run([sys.executable, "-m", "sockviz", "demo", "--no-pause", "--json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    return proc, tmp_path, before
+
+
+def test_demo_runs_every_lesson_and_leaves_nothing(demo_run):
+    proc, cwd, before = demo_run
+    assert proc.returncode == 0, proc.stderr
+    summaries = [json.loads(line) for line in proc.stdout.splitlines() if '"type": "summary"' in line]
+    assert len(summaries) == 8
+    assert all(s["kernel_drops"] == 0 for s in summaries)
+    names = sorted(p.name for p in (cwd / "captures").iterdir())
+    assert "demo-tcp.pcapng" in names and "demo-getnameinfo6.pcapng" in names
+    assert leftovers() == before
+
+
+def test_shipped_captures_still_replay_to_what_the_lab_makes(demo_run):
+    """The captures in captures/ are made by the demo; a fresh demo must teach the same."""
+    proc, cwd, _ = demo_run
+    assert proc.returncode == 0, proc.stderr
+    made = sorted((cwd / "captures").glob("demo-*.pcapng"))
+    assert made
+    for path in made:
+        shipped = SHIPPED / path.name
+        assert shipped.exists(), f"{path.name} is not shipped in captures/"
+        assert structure(replay_json(shipped)) == structure(replay_json(path)), path.name
+
+
+def test_demo_ctrl_c_takes_the_lab_down(require_lab, tmp_path):
+    before = leftovers()
+    proc = subprocess.Popen([sys.executable, "-m", "sockviz", "demo", "--no-pause"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert leftovers() == before
+    for path in (tmp_path / "captures").glob("*.pcapng"):
+        replay_json(path)  # every file written so far is complete and valid
+
+
+def test_lab_shell_runs_the_seed_code_and_cleans_up(require_lab, tmp_path):
+    before = leftovers()
+    script = ("python3 -c \"import socket; print(socket.getaddrinfo('chat.sockviz.test', 3001, "
+              "socket.AF_INET, socket.SOCK_STREAM)[0][4])\"\nexit\n")
+    proc = subprocess.run([sys.executable, "-m", "sockviz", "lab", "shell"], input=script,
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "('192.0.2.2', 3001)" in proc.stdout
+    assert leftovers() == before
+
+
+def test_serve_is_the_course_server(bare_lab):
+    server = bare_lab.server.run([sys.executable, "-m", "sockviz", "serve", "--port", "3001"],
+                                 stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening" in server.stdout.readline()
+        run = sockviz(bare_lab.client, "tcp", "192.0.2.2", "3001", "--send", "Test en classe")
+        assert run.call("recv")["result"] == "Test en classe"
+        udp = sockviz(bare_lab.client, "udp", "2001:db8::2", "3001", "--send", "datagramme")
+        assert udp.call("recvfrom")["result"][0] == "datagramme"
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        assert server.wait(10) == 0
+
+
+def test_serve_watch_shows_the_server_side(bare_lab, tmp_path):
+    path = tmp_path / "serve.pcapng"
+    server = bare_lab.server.run([sys.executable, "-m", "sockviz", "serve", "--watch", "--port",
+                                  "3001", "--json", "--save", str(path)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with bare_lab.client.enter():
+                probe = socket.socket()
+            try:
+                probe.connect(("192.0.2.2", 3001))
+                probe.sendall(b"Test en classe")
+                assert probe.recv(1024) == b"Test en classe"
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.2)
+            finally:
+                probe.close()
+        time.sleep(0.5)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        out, err = server.communicate(timeout=15)
+    assert server.returncode == 130, err
+    records = [json.loads(line) for line in out.splitlines()]
+    calls = [r["name"] for r in records if r["type"] == "call"]
+    assert calls[:5] == ["socket", "setsockopt", "bind", "listen", "socket"]
+    assert "accept" in calls and "recv" in calls and "sendall" in calls
+    packets = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
+    handshake = [(p["step"], p["dir"], p["call"]) for p in packets[:3]]
+    assert handshake == [("syn", "in", None), ("synack", "out", None), ("handshake-ack", "in", None)]
+    assert "accept() then takes" in packets[0]["context"]
+    assert replay_json(path)  # the Ctrl-C'd file is valid
