@@ -7,8 +7,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from scenarios import SCENARIOS
 
+from scenarios import SCENARIOS
 from sockviz.capfile.reader import open_capture
 from sockviz.commands.replay import replay
 from sockviz.core.correlate import Correlator

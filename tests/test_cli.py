@@ -57,7 +57,7 @@ def test_bad_arguments_exit_with_usage_status(argv, words, capsys):
                                      ["resolve", "chat.sockviz.test"]])
 def test_capturing_without_root_says_how_to_run_it(command, monkeypatch):
     monkeypatch.setattr("sockviz.sources.live.have_capture_rights", lambda: False)
-    status, out, err = run(command)
+    status, _, err = run(command)
     assert status == ExitStatus.NEED_ROOT
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"sudo {sys.executable} -m sockviz {command[0]}" in err

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from scenarios import SCENARIOS, feed
 
+from scenarios import SCENARIOS, feed
 from sockviz.core.timeline import CallEnded, PacketShown, Summary
 
 
@@ -35,7 +35,7 @@ def test_data_and_acks_have_relative_numbers_as_wireshark_shows_them():
 
 
 def test_reply_before_recv_belongs_to_no_call_and_says_why():
-    reply = [p for p in packets("tcp_exchange") if p.step == "data" and p.direction == "in"][0]
+    reply = next(p for p in packets("tcp_exchange") if p.step == "data" and p.direction == "in")
     assert reply.call_name is None
     assert "receive buffer" in reply.context
 
@@ -68,7 +68,7 @@ def test_refused_port_is_rst_then_connection_refused():
 def test_syn_retransmissions_report_doubling_intervals():
     shown = packets("tcp_no_answer")
     assert [p.step for p in shown] == ["syn"] + ["syn-retransmit"] * 3
-    assert ["1.0 s", "2.0 s", "4.0 s"] == [p.explain.split(", ")[1].split(" after")[0] for p in shown[1:]]
+    assert [p.explain.split(", ")[1].split(" after")[0] for p in shown[1:]] == ["1.0 s", "2.0 s", "4.0 s"]
     assert "timeout" in ends("tcp_no_answer")["connect"].lesson
 
 

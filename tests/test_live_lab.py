@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from livehelpers import replay_json, sockviz
 
 pytestmark = pytest.mark.netns

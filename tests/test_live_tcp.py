@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+
 from livehelpers import replay_json, sockviz, watch_wire
 
 pytestmark = pytest.mark.netns
@@ -76,7 +79,7 @@ def test_no_answer_shows_syn_retransmissions_until_timeout(lab):
     assert run.call("connect")["error"].startswith("TimeoutError")
     syns = [p for p in run.packets_of("connect") if p["proto"] == "TCP"]
     assert syns[0]["step"] == "syn" and {p["step"] for p in syns[1:]} == {"syn-retransmit"}
-    gaps = [b["time"] - a["time"] for a, b in zip(syns, syns[1:], strict=False)]
+    gaps = [b["time"] - a["time"] for a, b in itertools.pairwise(syns)]
     # Linux's first retry comes after 1 s (RFC 6298 §2); then the wait stays at
     # 1 s for tcp_syn_linear_timeouts retries (Linux 6.x) or doubles.
     linear = lab.client.call(["cat", "/proc/sys/net/ipv4/tcp_syn_linear_timeouts"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from livehelpers import replay_json, sockviz, watch_wire
 
 pytestmark = pytest.mark.netns
@@ -26,7 +27,7 @@ def test_one_sendto_is_one_datagram_and_close_is_silent(lab, tmp_path):
     assert [(p["dir"], p["len"]) for p in datagrams] == [
         ("out", 14), ("in", 14), ("out", 4), ("in", 4)]
     assert len(datagrams) == wire.count(lambda d: 3001 in (d.sport, d.dport))
-    recv = [c for c in run.calls() if c["name"] == "recvfrom"][0]
+    recv = next(c for c in run.calls() if c["name"] == "recvfrom")
     assert recv["result"] == ["Test en classe", ["192.0.2.2", 3001]]
     close = run.call("close")
     assert close["packets"] == 0 and "sends nothing" in close["lesson"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from scenarios import SCENARIOS, feed
 
+from scenarios import SCENARIOS, feed
 from sockviz.render.console import ConsoleSink
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -186,7 +186,7 @@ def _getnameinfo(session, args, env) -> int:
     session.note(f"getnameinfo() asks DNS for the PTR record of {ptr} (the reverse tree: "
                  f"{'in-addr.arpa, RFC 1035 §3.5' if lit == 4 else 'ip6.arpa, RFC 3596 §2.5'})")
     fn = _with_timeout(socket.getnameinfo, args.timeout)
-    result, err = session.call("getnameinfo", fn, sockaddr, 0, text=f"getnameinfo({sockaddr!r}, 0)",
+    _, err = session.call("getnameinfo", fn, sockaddr, 0, text=f"getnameinfo({sockaddr!r}, 0)",
                                transport="DNS", note=note)
     if err is not None:
         say(env, f"getnameinfo() failed for {address}: {err}")

@@ -54,8 +54,7 @@ def _kind(kind: int) -> str:
 def messages(env, args):
     """What to send: --send texts, else lines typed on a terminal, else piped lines."""
     if args.send:
-        for text in args.send:
-            yield text
+        yield from args.send
         return
     if env.stdin is None:
         return
