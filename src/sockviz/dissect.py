@@ -25,6 +25,11 @@ def _layer():
     return _dns_cls
 
 
+def warm_up() -> None:
+    """Import the DNS layer ahead of need (called from a background thread)."""
+    _layer()
+
+
 def _text(value) -> str:
     if isinstance(value, bytes):
         return value.decode("ascii", "backslashreplace")
