@@ -32,9 +32,18 @@ def say(env: Environment, sentence: str) -> None:
 
 
 def require_capture_rights(argv: list[str]) -> None:
+    """Refuse, with the command to run instead, unless a packet socket can be opened."""
     from sockviz.sources.live import have_capture_rights
 
-    if not have_capture_rights():
+    if have_capture_rights():
+        try:
+            socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
+        except PermissionError:
+            # Root without CAP_NET_RAW: a restricted container.
+            raise Refusal("this process may not open a packet socket: it lacks the CAP_NET_RAW "
+                          "capability, even as root; run sockviz where it has it",
+                          ExitStatus.NEED_ROOT) from None
+    else:
         command = shlex.join(["sudo", sys.executable, "-m", "sockviz", *argv])
         raise Refusal(
             "capturing packets needs root (or the CAP_NET_RAW capability); run it as: " + command,
@@ -155,7 +164,8 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         session = LiveSession(role=role, scope=scope, sinks=sinks, dns=dns_info,
                               capture_path=path)
     except CaptureNotPermitted:
-        require_capture_rights([])  # a capability-less root (containers): same sentence
+        for sink in sinks:
+            sink.close()
         raise
     status = ExitStatus.OK
     try:
