@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 import pytest
 
 from livehelpers import sockviz
@@ -96,3 +99,19 @@ def test_numeric_address_sends_nothing(lab):
     assert gai["packets"] == 0 and not dns(run, "query")
     assert gai["result"][0][4][:2] == ["2001:db8::2", 3001]
     assert "already an address" in gai["lesson"]
+
+
+def test_local_stub_resolver_is_seen_once_on_loopback(lab):
+    """A stub resolver on 127.0.0.53 (as systemd-resolved) is asked over lo: each query once."""
+    stub = lab.client.run([sys.executable, "-m", "sockviz.lab.dnsserver", "--listen", "127.0.0.53"])
+    try:
+        lab.client.write_resolv_conf(["127.0.0.53"], options=["timeout:1", "attempts:2"])
+        time.sleep(0.5)
+        run = sockviz(lab.client, "resolve", "chat.sockviz.test", "-4")
+    finally:
+        stub.terminate()
+        stub.wait(5)
+    assert run.status == 0, run.stderr
+    queries, answers = dns(run, "query"), dns(run, "response")
+    assert len(queries) == 1 and len(answers) == 1
+    assert queries[0]["iface"] == "lo" and queries[0]["dir"] == "out" and answers[0]["dir"] == "in"
