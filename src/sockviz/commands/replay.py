@@ -70,7 +70,7 @@ def _sinks(env, args, *, foreign: bool) -> list:
     if args.json:
         from sockviz.render.jsonlines import JsonLinesSink
 
-        return [JsonLinesSink(env.stdout)]
+        return [JsonLinesSink(env.stdout, batch=True)]
     from sockviz.render.console import ConsoleSink
 
     return [ConsoleSink(env.console, foreign=foreign)]

@@ -9,10 +9,12 @@ same object, so a replayed capture reads like the run that made it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 from sockviz.core import rules
 from sockviz.core.decode import Decoded
 from sockviz.core.events import Call, Packet
+from sockviz.core.fastnew import positional
 from sockviz.core.flows import (
     NDP_TYPES,
     Conversation,
@@ -89,6 +91,43 @@ def _outcome(call: Call, steps: list[str], transport: str | None,
     return None
 
 
+_new_shown = positional(PacketShown)
+_DATA_STEPS = frozenset(("data", "udp", "dns-query", "dns-response"))
+
+
+def _summary_row(c: Conversation) -> tuple:
+    tcp = c.transport == "TCP"
+    return (c.number, c.transport, endpoint(*c.key[1]), endpoint(*c.key[2]), c.packets,
+            c.handshake_done if tcp else None, c.closed if tcp else None,
+            c.reset if tcp else None)
+
+
+def _busiest(row: tuple) -> tuple:
+    return (-row[4], row[0])
+
+
+class _Lenient(dict):
+    """A field the packet cannot supply reads '(unknown)', never a crash (as rules.meaning)."""
+
+    def __missing__(self, key: str) -> str:
+        return "(unknown)"
+
+
+_TEMPLATES: dict[tuple, str] = {}
+
+
+def _meaning(step: str, direction: str | None, fields: dict) -> str:
+    """``rules.meaning``, with the template lookup cached and no copy of ``fields``."""
+    template = _TEMPLATES.get((step, direction))
+    if template is None:
+        texts = rules.MEANING.get(step) or rules.MEANING["other"]
+        template = _TEMPLATES[(step, direction)] = texts.get(direction or "any") or texts["any"]
+    try:
+        return template.format_map(fields)
+    except KeyError:
+        return template.format_map(_Lenient(fields))
+
+
 class Correlator:
     """Feed it ``call_started``, ``packet`` and ``call_ended`` in time order.
 
@@ -97,7 +136,8 @@ class Correlator:
     nobody can say which side is "you".
     """
 
-    def __init__(self, *, role: str | None = "client", dns: DnsDissector | None = None) -> None:
+    def __init__(self, *, role: str | None = "client", dns: DnsDissector | None = None,
+                 max_conversations: int = 20_000, summary_limit: int = 1_000) -> None:
         self.role = role
         self.dns = dns
         self.peer_word = {"client": "the server", "server": "the client"}.get(role or "", "the peer")
@@ -111,7 +151,14 @@ class Correlator:
         self.transport: str | None = None
         self.first_time: float | None = None
         self.last_time: float | None = None
-        self._last_data: dict[tuple, float] = {}  # (conv, sender) -> time of last data
+        # Memory stays bounded whatever the capture: at most this many
+        # conversations keep their state (see _forget_idle), and the summary
+        # lists at most summary_limit of them (the busiest) once some retired.
+        self.max_conversations = max_conversations
+        self.summary_limit = summary_limit
+        self.retired: list[tuple] = []  # summary rows of retired conversations
+        self._retired_total = 0
+        self._numbers = 0
         self._udp_connected = False
         self._call_dns: list[tuple] = []  # (our port, info, time) of the call's DNS messages
 
@@ -143,11 +190,15 @@ class Correlator:
 
     # -- packets -----------------------------------------------------------
     def packet(self, pkt: Packet) -> list[Entry]:
+        # The hot path of a replay: every packet of the file comes through
+        # here, so fields are read once into locals and records are built
+        # without the dataclass constructors (see core/fastnew.py).
         d = pkt.decoded
+        time = pkt.time
         self.packets += 1
         if self.first_time is None:
-            self.first_time = pkt.time
-        self.last_time = pkt.time
+            self.first_time = time
+        self.last_time = time
 
         key = flow_key(d)
         conv = None
@@ -155,43 +206,40 @@ class Correlator:
         if key is not None:
             conv = self.conversations.get(key)
             if conv is None:
-                conv = Conversation(number=len(self.conversations) + 1, key=key, transport=key[0])
-                conv.first_time = pkt.time
-                self.conversations[key] = conv
+                conv = self._new_conversation(key, time)
                 new_conv = True
             conv.packets += 1
-            conv.last_time = pkt.time
+            conv.last_time = time
 
+        proto = d.proto
+        n = d.payload_len
         fields: dict = {
             "src": d.src or "?",
             "dst": d.dst or "?",
             "sport": d.sport,
             "dport": d.dport,
-            "n": d.payload_len,
-            "bytes": "1 byte" if d.payload_len == 1 else f"{d.payload_len} bytes",
+            "n": n,
+            "bytes": "1 byte" if n == 1 else f"{n} bytes",
             "peer": self.peer_word,
-            "proto": d.proto,
+            "proto": proto,
         }
         rel_seq = rel_ack = window = None
         dns_info = None
-        tcp_step_detail: dict = {}
 
-        if d.tcp_flags is not None and conv is not None and d.proto in ("TCP", "DNS"):
-            view = track_tcp(conv, d, pkt.time)
-            step, rel_seq, rel_ack, window = view.step, view.rel_seq, view.rel_ack, view.window
-            tcp_step_detail = view.detail
+        if d.tcp_flags is not None and conv is not None and (proto == "TCP" or proto == "DNS"):
+            step, rel_seq, rel_ack, window, interval, attempt = track_tcp(conv, d, time)
             fields["acked"] = rel_ack
-            if "interval" in view.detail:
-                fields["interval"] = f"{view.detail['interval']:.1f} s"
-            fields["attempt"] = view.detail.get("attempt", 1)
-            if d.proto == "DNS" and d.payload_len and step == "data":
+            if interval is not None:
+                fields["interval"] = f"{interval:.1f} s"
+            fields["attempt"] = attempt
+            if proto == "DNS" and n and step == "data":
                 dns_info = self._dns(d, tcp=True)
-        elif d.proto == "DNS" and d.frag_offset in (None, 0):
+        elif proto == "DNS" and d.frag_offset in (None, 0):
             dns_info = self._dns(d, tcp=False)
             step = "udp"
             if conv is not None and conv.initiator is None:
                 conv.initiator = (d.src, d.sport)
-        elif d.sport is not None and d.tcp_flags is None and d.proto in ("UDP", "DNS"):
+        elif d.sport is not None and d.tcp_flags is None and (proto == "UDP" or proto == "DNS"):
             step = "udp"
             if conv is not None and conv.initiator is None:
                 conv.initiator = (d.src, d.sport)
@@ -209,8 +257,10 @@ class Correlator:
             fields["question"] = dns_question_words(dns_info)
             fields["answer"] = dns_answer_words(dns_info)
 
-        direction = self._direction(pkt, d, conv)
-        explain = rules.meaning(step, direction, fields)
+        direction = pkt.direction
+        if direction is None and self.role is not None:
+            direction = self._direction(pkt, d, conv)
+        explain = _meaning(step, direction, fields)
 
         call = self.open_call
         context = None
@@ -219,57 +269,99 @@ class Correlator:
             self._call_packets += 1
             if dns_info is not None:
                 port = d.sport if direction != "in" else d.dport
-                self._call_dns.append((port, dns_info, pkt.time))
+                self._call_dns.append((port, dns_info, time))
         else:
-            context = self._context(step, direction, d, conv, pkt.time)
+            context = self._context(step, direction, d, conv, time)
 
-        if conv is not None and d.payload_len and step in ("data", "udp", "dns-query", "dns-response"):
-            self._last_data[(conv.number, (d.src, d.sport))] = pkt.time
+        if conv is not None:
+            if n and step in _DATA_STEPS:
+                if (d.src, d.sport) == conv.key[1]:
+                    conv.a_data = time
+                else:
+                    conv.b_data = time
+            elif step == "ack" and direction is not None and rel_ack is not None:
+                # Which data this ACK answers, to spot a delayed ACK.
+                sent = conv.a_data if (d.dst, d.dport) == conv.key[1] else conv.b_data
+                if sent is not None and call is None and time - sent >= DELAYED_ACK:
+                    context = (
+                        f"a delayed ACK, {1000 * (time - sent):.0f} ms after the data: Linux "
+                        "holds a pure ACK back for a while, hoping to piggyback it on data "
+                        "(RFC 1122 §4.2.3.2)"
+                    )
 
-        if step == "ack" and direction is not None and conv is not None and rel_ack is not None:
-            # Which data this ACK answers, to spot a delayed ACK.
-            sent = self._last_data.get((conv.number, (d.dst, d.dport)))
-            if sent is not None and call is None and pkt.time - sent >= DELAYED_ACK:
-                context = (
-                    f"a delayed ACK, {1000 * (pkt.time - sent):.0f} ms after the data: Linux holds a "
-                    "pure ACK back for a while, hoping to piggyback it on data (RFC 1122 §4.2.3.2)"
-                )
-
-        summary = summarize(d, rel_seq, rel_ack, window)
-        del tcp_step_detail
         return [
-            PacketShown(
-                packet=pkt,
-                direction=direction,
-                call_id=call.id if call else None,
-                call_name=call.name if call else None,
-                conversation=conv.number if conv else None,
-                new_conversation=new_conv,
-                step=step,
-                rel_seq=rel_seq,
-                rel_ack=rel_ack,
-                window=window,
-                summary=summary,
-                explain=explain,
-                dns=dns_info,
-                context=context,
+            _new_shown(
+                pkt,
+                direction,
+                call.id if call else None,
+                call.name if call else None,
+                conv.number if conv else None,
+                new_conv,
+                step,
+                rel_seq,
+                rel_ack,
+                window,
+                summarize(d, rel_seq, rel_ack, window),
+                explain,
+                dns_info,
+                context,
             )
         ]
 
+    def _new_conversation(self, key: tuple, time: float) -> Conversation:
+        convs = self.conversations
+        if len(convs) >= self.max_conversations:
+            self._forget_idle()
+        self._numbers += 1
+        conv = Conversation(number=self._numbers, key=key, transport=key[0])
+        conv.first_time = time
+        convs[key] = conv
+        return conv
+
+    def _forget_idle(self) -> None:
+        """Bound the memory: retire the least recently active quarter of the conversations.
+
+        A capture may hold millions of flows; keeping each one's state would
+        grow without end (about 1 KiB a TCP connection). Closed connections
+        go first, then the longest idle. A retired conversation keeps only
+        its summary line (``Retired``) and only while it ranks among the
+        busiest (``summary_limit``); should the same endpoints talk again, it
+        is a new conversation with a new number, as after a long silence.
+        """
+        convs = self.conversations
+        ranked = sorted(convs.values(), key=lambda c: (not c.closed, c.last_time))
+        for conv in ranked[: max(1, len(ranked) // 4)]:
+            del convs[conv.key]
+            self._retire(conv)
+
+    def _retire(self, conv: Conversation) -> None:
+        self.retired.append(_summary_row(conv))
+        self._retired_total += 1
+        if len(self.retired) >= 2 * self.summary_limit:
+            self.retired.sort(key=_busiest)
+            del self.retired[self.summary_limit :]
+
     def summary(self, *, kernel_drops: int | None, capture: str | None, ignored: int = 0,
                 problem: str | None = None) -> Summary:
+        rows = [_summary_row(c) for c in self.conversations.values()]
+        total = None
+        if self._retired_total:
+            # Too many to list: the busiest summary_limit, in order of appearance.
+            total = len(rows) + self._retired_total
+            rows = sorted(rows + self.retired, key=_busiest)[: self.summary_limit]
+            rows.sort()
         convs = [
             {
-                "number": c.number,
-                "proto": c.transport,
-                "a": endpoint(*c.key[1]),
-                "b": endpoint(*c.key[2]),
-                "packets": c.packets,
-                "handshake": c.handshake_done if c.transport == "TCP" else None,
-                "closed": c.closed if c.transport == "TCP" else None,
-                "reset": c.reset if c.transport == "TCP" else None,
+                "number": number,
+                "proto": proto,
+                "a": a,
+                "b": b,
+                "packets": packets,
+                "handshake": handshake,
+                "closed": closed,
+                "reset": reset,
             }
-            for c in self.conversations.values()
+            for number, proto, a, b, packets, handshake, closed, reset in rows
         ]
         return Summary(
             packets=self.packets,
@@ -281,6 +373,7 @@ class Correlator:
             problem=problem,
             first_time=self.first_time,
             last_time=self.last_time,
+            conversations_total=total,
         )
 
     def tcp_closed(self) -> bool:
@@ -293,8 +386,8 @@ class Correlator:
         """Gaps between the SYNs of the latest connection attempt."""
         for conv in reversed(list(self.conversations.values())):
             if conv.transport == "TCP" and conv.initiator is not None:
-                times = conv.side(conv.initiator).syn_times
-                return [b - a for a, b in zip(times, times[1:], strict=False)]
+                times = conv.side(conv.initiator).syn_times or []
+                return [b - a for a, b in pairwise(times)]
         return []
 
     def _dns(self, d: Decoded, *, tcp: bool) -> dict | None:
@@ -488,8 +581,46 @@ def dns_answer(info: dict) -> str:
     return ", ".join(f"{a.get('type')} {a.get('data')} (ttl {a.get('ttl')})" for a in answers)
 
 
+_HEADS: dict[tuple, str] = {}
+
+
+def _tcp_head(d: Decoded) -> str:
+    """'TCP a:1 > b:2 [ACK]': the same for every segment of a flow with these flags."""
+    key = (d.src, d.sport, d.dst, d.dport, d.tcp_flags)
+    head = _HEADS.get(key)
+    if head is None:
+        if len(_HEADS) > 8192:
+            _HEADS.clear()
+        head = _HEADS[key] = (f"TCP {endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)} "
+                              f"[{flag_names(d.tcp_flags)}]")
+    return head
+
+
 def summarize(d: Decoded, rel_seq: int | None, rel_ack: int | None, window: int | None) -> str:
     """A one-line, tcpdump-like description of a packet."""
+    if d.tcp_flags is not None and not d.frag_offset:  # the common case first
+        text = _tcp_head(d)
+        if rel_seq is not None:
+            text += f" seq={rel_seq}"
+        if rel_ack is not None:
+            text += f" ack={rel_ack}"
+        if window is not None:
+            text += f" win={window}"
+        options = d.tcp_options
+        if options:
+            if len(options) == 3 and options[2][0] == "Timestamp" and options[0][0] == "NOP" \
+                    and options[1][0] == "NOP":
+                # What Linux puts in every segment: NOP, NOP, timestamps (RFC 7323 §3).
+                value = options[2][1]
+                text += f" <ts {value[0]}/{value[1]}>"
+            else:
+                opts = tcp_options(options)
+                if opts:
+                    text += f" <{opts}>"
+        text += f" len={d.payload_len}"
+        if d.payload:
+            text += f' "{preview(d.payload)}"'
+        return text
     if d.proto == "ARP":
         if d.arp_op == 2:
             return f"ARP reply {d.src} is at {d.arp_sha}"
@@ -500,22 +631,6 @@ def summarize(d: Decoded, rel_seq: int | None, rel_ack: int | None, window: int 
         return f"{d.proto} {d.src} > {d.dst} fragment id {d.ip_id} offset {d.frag_offset}" + (
             " MF" if d.more_fragments else ""
         ) + f" len={d.payload_len}"
-    if d.tcp_flags is not None:
-        parts = [f"TCP {src} > {dst} [{flag_names(d.tcp_flags)}]"]
-        if rel_seq is not None:
-            parts.append(f"seq={rel_seq}")
-        if rel_ack is not None:
-            parts.append(f"ack={rel_ack}")
-        if window is not None:
-            parts.append(f"win={window}")
-        if d.tcp_options:
-            opts = tcp_options(d.tcp_options)
-            if opts:
-                parts.append(f"<{opts}>")
-        parts.append(f"len={d.payload_len}")
-        if d.payload:
-            parts.append(f'"{preview(d.payload)}"')
-        return " ".join(parts)
     if d.sport is not None:
         text = f"{d.proto} {src} > {dst} len={d.payload_len}"
         if d.payload and d.proto == "UDP":

@@ -9,7 +9,7 @@ role in the connection's life (RFC 9293 §3.5 handshake, §3.6 closing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sockviz.core.decode import Decoded
 
@@ -49,29 +49,44 @@ class Side:
     wscale: int | None = None
     fin_seq: int | None = None  # sequence number of its FIN, once sent
     fin_acked: bool = False
-    syn_times: list[float] = field(default_factory=list)
+    syn_times: list[float] | None = None  # times of its SYNs (None until the first)
     data_bytes: int = 0
     sent_data: bool = False
 
 
 @dataclass(slots=True)
 class Conversation:
+    """One conversation's state, small on purpose: a capture may hold millions.
+
+    The two sides are two attributes rather than a dict keyed by endpoint
+    (``a`` is ``key[1]``, ``b`` is ``key[2]``); a connection to itself has
+    one side only, as before.
+    """
+
     number: int
     key: FlowKey
     transport: str
     initiator: Endpoint | None = None
-    sides: dict[Endpoint, Side] = field(default_factory=dict)
+    a: Side | None = None
+    b: Side | None = None
     handshake_done: bool = False
     closed: bool = False  # both FINs acknowledged, or reset
     reset: bool = False
     packets: int = 0
     first_time: float = 0.0
     last_time: float = 0.0
+    a_data: float | None = None  # time of the last data sent by key[1] (delayed ACKs)
+    b_data: float | None = None  # and by key[2]
 
     def side(self, ep: Endpoint) -> Side:
-        s = self.sides.get(ep)
+        if ep == self.key[1]:
+            s = self.a
+            if s is None:
+                s = self.a = Side()
+            return s
+        s = self.b
         if s is None:
-            s = self.sides[ep] = Side()
+            s = self.b = Side()
         return s
 
     def other(self, ep: Endpoint) -> Endpoint:
@@ -81,42 +96,40 @@ class Conversation:
         return ep  # a connection to itself
 
 
-@dataclass(frozen=True, slots=True)
-class TcpView:
-    """What the timeline shows of one TCP segment."""
-
-    step: str
-    rel_seq: int | None
-    rel_ack: int | None
-    window: int | None  # in bytes, scaled when the handshake announced a scale
-    detail: dict
-
-
 def _rel(value: int | None, base: int | None) -> int | None:
     if value is None or base is None:
         return value
     return (value - base) & 0xFFFFFFFF
 
 
-def track_tcp(conv: Conversation, d: Decoded, time: float) -> TcpView:
-    """Update ``conv`` with segment ``d`` and name the segment's step."""
+def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
+    """Update ``conv`` with segment ``d`` and name the segment's step.
+
+    Returns ``(step, rel_seq, rel_ack, window, interval, attempt)``: the
+    window in bytes (scaled once the handshake announced a scale), and for a
+    repeated SYN the time since the previous one and its attempt number
+    (else None and 1). A plain tuple: this runs for every TCP segment.
+    """
     flags = d.tcp_flags or ""
     src: Endpoint = (d.src, d.sport)
     dst: Endpoint = (d.dst, d.dport)
     me, peer = conv.side(src), conv.side(dst)
     syn, ack, fin, rst = "S" in flags, "A" in flags, "F" in flags, "R" in flags
     seq = d.seq or 0
-    detail: dict = {}
+    interval = None
+    attempt = 1
 
     if syn:
         if me.isn is None or (not ack and seq != me.isn and not conv.handshake_done):
             me.isn = seq
             me.next_seq = (seq + 1) & 0xFFFFFFFF
-        opts = dict(d.tcp_options)
-        if "WScale" in opts:
-            me.wscale = opts["WScale"]
+        for name, value in d.tcp_options:
+            if name == "WScale":
+                me.wscale = value
         if not ack and conv.initiator is None:
             conv.initiator = src
+        if me.syn_times is None:
+            me.syn_times = []
         me.syn_times.append(time)
     elif me.isn is None:
         # Joined mid-stream (a capture that began late): numbers relative to
@@ -135,13 +148,14 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> TcpView:
     payload = d.payload_len
     seg_end = (seq + payload + (1 if syn else 0) + (1 if fin else 0)) & 0xFFFFFFFF
     retransmit = False
-    if me.next_seq is not None and not syn:
-        ahead = (me.next_seq - seg_end) & 0xFFFFFFFF
+    next_seq = me.next_seq
+    if next_seq is not None and not syn:
+        ahead = (next_seq - seg_end) & 0xFFFFFFFF
         if (payload or fin) and 0 < ahead < 0x80000000:
             retransmit = True
-        elif (payload or fin) and seg_end == me.next_seq and me.fin_seq is not None and fin:
+        elif (payload or fin) and seg_end == next_seq and me.fin_seq is not None and fin:
             retransmit = True  # the same FIN again
-    if me.next_seq is None or ((seg_end - me.next_seq) & 0xFFFFFFFF) < 0x80000000:
+    if next_seq is None or ((seg_end - next_seq) & 0xFFFFFFFF) < 0x80000000:
         me.next_seq = seg_end
 
     # Does this ACK cover the peer's FIN?
@@ -156,12 +170,12 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> TcpView:
     elif syn and ack:
         step = "synack-retransmit" if len(me.syn_times) > 1 else "synack"
         if len(me.syn_times) > 1:
-            detail["interval"] = me.syn_times[-1] - me.syn_times[-2]
+            interval = me.syn_times[-1] - me.syn_times[-2]
     elif syn:
         if len(me.syn_times) > 1:
             step = "syn-retransmit"
-            detail["interval"] = me.syn_times[-1] - me.syn_times[-2]
-            detail["attempt"] = len(me.syn_times)
+            interval = me.syn_times[-1] - me.syn_times[-2]
+            attempt = len(me.syn_times)
         else:
             step = "syn"
     elif fin:
@@ -173,8 +187,6 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> TcpView:
             step = "fin-second"
         else:
             step = "fin-first"
-        if payload:
-            detail["with_data"] = payload
     elif payload:
         step = "data-retransmit" if retransmit else "data"
         me.sent_data = True
@@ -191,10 +203,8 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> TcpView:
 
     if acks_fin:
         peer.fin_acked = True
-    if step in ("handshake-ack",) or (ack and not syn and peer.isn is not None and me.isn is not None):
+    if step == "handshake-ack" or (ack and not syn and peer.isn is not None and me.isn is not None):
         conv.handshake_done = True
     if me.fin_acked and peer.fin_acked:
         conv.closed = True
-    if ack and rel_ack is not None:
-        detail["acked"] = rel_ack
-    return TcpView(step=step, rel_seq=rel_seq, rel_ack=rel_ack, window=window, detail=detail)
+    return step, rel_seq, rel_ack, window, interval, attempt

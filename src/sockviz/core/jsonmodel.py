@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from json.encoder import encode_basestring as _string
+
 from sockviz.core.callcomment import call_record
 from sockviz.core.timeline import CallEnded, Note, PacketShown, Summary
 
@@ -63,8 +66,67 @@ def packet_json(e: PacketShown) -> dict:
     return record
 
 
+# Every record is written as json.dumps(record, ensure_ascii=False, default=repr)
+# writes it; one encoder made once (dumps with options builds a new one each call).
+encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
+
+_FLOW_TEXT: dict[tuple, str] = {}
+
+
+def packet_line(e: PacketShown) -> str:
+    """``encode(packet_json(e))``, byte for byte, about four times faster.
+
+    A replay writes one of these per packet. The record's shape is fixed, so
+    the common one (no options, ICMP, fragment, DNS or error keys) is written
+    by one f-string; the part that is the same for every packet of a flow
+    (interface, protocol, addresses, ports) is encoded once per flow. Anything
+    unusual (an extra key, a value of an unexpected type) takes the general
+    encoder, so the output never differs. tests/test_perf_json.py checks.
+    """
+    p = e.packet
+    d = p.decoded
+    t = p.time
+    flags = d.tcp_flags
+    if (
+        type(t) is not float
+        or d.error
+        or e.dns is not None
+        or d.icmp_type is not None
+        or d.frag_offset is not None
+        or (d.tcp_options and "S" in (flags or ""))
+    ):
+        return encode(packet_json(e))
+    key = (p.iface, d.proto, d.src, d.dst, d.sport, d.dport)
+    flow = _FLOW_TEXT.get(key)
+    try:
+        if flow is None:
+            flow = encode(packet_json(e)).split(', "iface": ', 1)[1].split(', "flags": ', 1)[0]
+            if len(_FLOW_TEXT) > 8192:
+                _FLOW_TEXT.clear()
+            _FLOW_TEXT[key] = flow
+        direction, seq, ack, window = e.direction, e.rel_seq, e.rel_ack, e.window
+        conv, call, call_id, context = e.conversation, e.call_name, e.call_id, e.context
+        return (
+            f'{{"type": "packet", "index": {p.index:d}, "time": {t!r}, '
+            f'"dir": {"null" if direction is None else _string(direction)}, "iface": {flow}, '
+            f'"flags": {"null" if flags is None else _string(flags)}, '
+            f'"seq": {"null" if seq is None else f"{seq:d}"}, '
+            f'"ack": {"null" if ack is None else f"{ack:d}"}, '
+            f'"window": {"null" if window is None else f"{window:d}"}, '
+            f'"len": {d.payload_len:d}, "wirelen": {p.wirelen:d}, '
+            f'"conversation": {"null" if conv is None else f"{conv:d}"}, '
+            f'"call": {"null" if call is None else _string(call)}, '
+            f'"call_id": {"null" if call_id is None else f"{call_id:d}"}, '
+            f'"step": {_string(e.step)}, "summary": {_string(e.summary)}, '
+            f'"explain": {_string(e.explain)}, '
+            f'"context": {"null" if context is None else _string(context)}}}'
+        )
+    except (TypeError, ValueError):  # a value of another type: the general encoder
+        return encode(packet_json(e))
+
+
 def summary_json(s: Summary) -> dict:
-    return {
+    record = {
         "type": "summary",
         "packets": s.packets,
         "calls": s.calls,
@@ -74,6 +136,9 @@ def summary_json(s: Summary) -> dict:
         "conversations": s.conversations,
         "problem": s.problem,
     }
+    if s.conversations_total is not None:
+        record["conversations_total"] = s.conversations_total
+    return record
 
 
 def note_json(n: Note) -> dict:

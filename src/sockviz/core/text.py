@@ -15,23 +15,45 @@ def flag_names(flags: str | None) -> str:
     return ", ".join(names) if names else "<none>"
 
 
-_PRINTABLE = {i: chr(i) for i in range(0x20, 0x7F)}
-_PRINTABLE[ord("\\")] = "\\\\"
-_ESCAPES = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+# Each byte as the preview shows it: printable ASCII as itself (the backslash
+# doubled), \n \r \t, anything else as \xNN. A list indexed by the byte.
+_SHOWN = [chr(i) if 0x20 <= i < 0x7F else f"\\x{i:02x}" for i in range(256)]
+_SHOWN[ord("\\")] = "\\\\"
+_SHOWN[0x0A], _SHOWN[0x0D], _SHOWN[0x09] = "\\n", "\\r", "\\t"
+_SHOWN_GET = _SHOWN.__getitem__
+_PLAIN = bytes(i for i in range(0x20, 0x7F) if i != ord("\\"))
+
+
+def _escape_table(chunk: bytes) -> str:
+    return "".join(map(_SHOWN_GET, chunk))
+
+
+def _escape_c(chunk: bytes) -> str:
+    # codecs.escape_encode writes bytes as a Python bytes literal would, in C:
+    # the same escapes as _SHOWN except that it also escapes the quote.
+    raw = _escape_encode(chunk)[0]
+    if b"\\'" in raw:
+        raw = raw.replace(b"\\'", b"'")
+    return raw.decode("ascii")
+
+
+try:
+    from codecs import escape_encode as _escape_encode
+
+    _every_byte = bytes(range(256)) + b"\\'\\\\''"
+    _escape = _escape_c if _escape_c(_every_byte) == _escape_table(_every_byte) else _escape_table
+except ImportError:  # pragma: no cover - an interpreter without it
+    _escape = _escape_table
 
 
 def preview(data: bytes, limit: int = 40) -> str:
     """A safe one-line view of payload bytes: ASCII kept, the rest escaped.
 
     Terminal control bytes never reach the screen (a capture can hold anything).
+    Runs for every packet with a payload, so no Python code runs per byte.
     """
-    out = []
-    for b in data[:limit]:
-        ch = _PRINTABLE.get(b)
-        if ch is None:
-            ch = _ESCAPES.get(b) or f"\\x{b:02x}"
-        out.append(ch)
-    text = "".join(out)
+    chunk = data[:limit]
+    text = _escape(chunk) if chunk.translate(None, _PLAIN) else chunk.decode("ascii")
     return text + "…" if len(data) > limit else text
 
 

@@ -54,6 +54,9 @@ class Summary:
     problem: str | None = None  # a damaged file: where reading stopped
     first_time: float | None = None
     last_time: float | None = None
+    # Set when the capture had more conversations than ``conversations`` lists
+    # (the busiest are kept: memory stays bounded whatever the file).
+    conversations_total: int | None = None
 
 
 Entry = CallStarted | CallEnded | PacketShown | Note | Summary

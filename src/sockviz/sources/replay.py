@@ -17,8 +17,10 @@ from sockviz.capfile.reader import CaptureReader
 from sockviz.core.callcomment import decode_comment, decode_meta
 from sockviz.core.decode import decode
 from sockviz.core.events import Call, Packet
+from sockviz.core.fastnew import positional
 
 Event = tuple[str, object]  # ('start' | 'end', Call) or ('packet', Packet)
+_new_packet = positional(Packet)
 
 
 class ReplaySource:
@@ -57,26 +59,26 @@ class ReplaySource:
                     end = call.end if call.end is not None else call.start
                     heapq.heappush(marks, (end, 1, next(tie), "end", call))
 
-        for frame in self.reader:
-            self._meta_from(self.reader.shb_comments)
-            if frame.comments:
-                add_marks(frame.comments)
-            while marks and marks[0][0] <= frame.time:
+        reader = self.reader
+        new_packet = _new_packet
+        for frame in reader:
+            if self.meta is None and reader.shb_comments:
+                self._meta_from(reader.shb_comments)
+            comments = frame.comments
+            if comments:
+                add_marks(comments)
+            time = frame.time
+            while marks and marks[0][0] <= time:
                 _, _, _, kind, call = heapq.heappop(marks)
                 yield kind, _ended_start(call) if kind == "start" else call
-            d = decode(frame.data, frame.linktype)
-            yield "packet", Packet(
-                index=frame.index,
-                time=frame.time,
-                time_ns=frame.time_ns or 0,
-                iface=frame.iface,
-                direction=frame.direction,
-                linktype=frame.linktype,
-                wirelen=frame.wirelen,
-                data=frame.data,
-                decoded=d,
-                comments=frame.comments,
-            )
+            data = frame.data
+            linktype = frame.linktype
+            # Packet(index=, time=, iface=, direction=, linktype=, wirelen=,
+            # data=, decoded=, comments=, time_ns=), built without the frozen
+            # dataclass's slow __init__ (core/fastnew.py).
+            yield "packet", new_packet(frame.index, time, frame.iface, frame.direction, linktype,
+                                       frame.wirelen, data, decode(data, linktype), comments,
+                                       frame.time_ns or 0)
         # A run with no packet keeps its calls in the section header.
         self._meta_from(self.reader.shb_comments)
         add_marks(self.reader.shb_comments)
