@@ -11,6 +11,8 @@ Protocol facts cite their RFC; Linux specifics say "Linux".
 
 from __future__ import annotations
 
+import itertools
+
 # The packets a call is expected to cause, in order (the client's view).
 EXPECTED: dict[tuple[str, str], tuple[str, ...]] = {
     ("connect", "TCP"): ("syn", "synack", "handshake-ack"),
@@ -304,8 +306,9 @@ def backoff_words(intervals: list[float]) -> str:
     first = intervals[0]
     if len(intervals) == 1:
         return BACKOFF["once"].format(first=first)
-    same = [abs(b - a) < 0.35 * a for a, b in zip(intervals, intervals[1:])]
-    double = [abs(b - 2 * a) < 0.35 * a for a, b in zip(intervals, intervals[1:])]
+    pairs = list(itertools.pairwise(intervals))
+    same = [abs(b - a) < 0.35 * a for a, b in pairs]
+    double = [abs(b - 2 * a) < 0.35 * a for a, b in pairs]
     if all(same):
         kind = "linear"
     elif all(double):
