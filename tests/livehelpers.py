@@ -58,6 +58,14 @@ def sockviz(host, *args: str, stdin: str | None = None, timeout: float = 60.0) -
     return Run(proc.returncode, records, proc.stderr, proc.stdout, saved)
 
 
+TIMES = ("time", "start", "end")
+
+
+def strip(records: list[dict]) -> list[dict]:
+    """Records without what differs between a live run and its replay: times, the file path."""
+    return [{k: v for k, v in r.items() if k not in TIMES and k != "capture"} for r in records]
+
+
 def replay_json(path) -> list[dict]:
     out = subprocess.run([sys.executable, "-m", "sockviz", "replay", str(path), "--json"],
                          capture_output=True, text=True, timeout=60, check=True).stdout

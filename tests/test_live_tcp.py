@@ -6,16 +6,9 @@ import itertools
 
 import pytest
 
-from livehelpers import replay_json, sockviz, watch_wire
+from livehelpers import replay_json, sockviz, strip, watch_wire
 
 pytestmark = pytest.mark.netns
-
-TIMES = ("time", "start", "end")
-
-
-def strip(records):
-    return [{k: v for k, v in r.items() if k not in TIMES and k != "capture"} for r in records]
-
 
 def test_exchange_handshake_data_teardown(lab, tmp_path):
     path = tmp_path / "tcp.pcapng"

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from livehelpers import replay_json, sockviz, watch_wire
+from livehelpers import replay_json, sockviz, strip, watch_wire
 
 pytestmark = pytest.mark.netns
-
-TIMES = ("time", "start", "end")
-
-
-def strip(records):
-    return [{k: v for k, v in r.items() if k not in TIMES and k != "capture"} for r in records]
-
 
 def test_one_sendto_is_one_datagram_and_close_is_silent(lab, tmp_path):
     path = tmp_path / "udp.pcapng"

@@ -9,13 +9,10 @@ from __future__ import annotations
 import socket
 import threading
 
+from sockviz.commands.client import client_socket, messages
 from sockviz.commands.common import (
     Refusal,
-    addrinfo_text,
-    family_constant,
-    family_name,
     literal_family,
-    local_address_towards,
     run_live,
     say,
 )
@@ -25,69 +22,11 @@ from sockviz.status import ExitStatus
 TEARDOWN_GRACE = 2.0  # seconds to wait for the peer's FIN and the last ACK
 
 
-def resolve(session, host: str, port: int, family: int | None, kind: int) -> tuple[int, tuple]:
-    """getaddrinfo() as a recorded call, or nothing to do for an address literal."""
-    lit = literal_family(host)
-    if lit is not None:
-        if family and family != lit:
-            raise Refusal(f"{host} is an IPv{lit} address but -{family} asks for IPv{family}; "
-                          "drop the option or give an IPv{family} address", ExitStatus.USAGE)
-        af = family_constant(lit)
-        return af, (host, port) if lit == 4 else (host, port, 0, 0)
-    af = family_constant(family)
-    text = f"getaddrinfo({host!r}, {port}, {family_name(af)}, {_kind(kind)})"
-    infos, err = session.call("getaddrinfo", socket.getaddrinfo, host, port, af, kind,
-                              text=text, transport="DNS", result_text=addrinfo_text)
-    if err is not None:
-        if isinstance(err, socket.gaierror):
-            raise Refusal(f"the name {host!r} does not resolve ({err.strerror}); check the "
-                          "spelling, or give an address", ExitStatus.BAD_HOST)
-        raise Refusal(f"resolving {host!r} failed: {err}", ExitStatus.BAD_HOST)
-    f, _t, _p, _c, sockaddr = infos[0]
-    return f, sockaddr
-
-
-def _kind(kind: int) -> str:
-    return "SOCK_STREAM" if kind == socket.SOCK_STREAM else "SOCK_DGRAM"
-
-
-def messages(env, args):
-    """What to send: --send texts, else lines typed on a terminal, else piped lines."""
-    if args.send:
-        yield from args.send
-        return
-    if env.stdin is None:
-        return
-    if env.stdin_isatty:
-        while True:
-            try:
-                line = env.console.input("[bold]message to send[/] (empty line or Ctrl-D to close) > ")
-            except EOFError:
-                return
-            if not line:
-                return
-            yield line
-    else:
-        for line in env.stdin:
-            yield line.rstrip("\n")
-
-
 def run(args, env, argv) -> int:
     scope = Scope(dns=literal_family(args.host) is None)
 
     def body(session) -> int:
-        af, addr = resolve(session, args.host, args.port, args.family, socket.SOCK_STREAM)
-        scope.watch(addr[0], args.port)
-        local = local_address_towards(addr[0], af)
-        if local:
-            scope.local.add(local)
-        fam = family_name(af)
-        sock, err = session.call("socket", socket.socket, af, socket.SOCK_STREAM,
-                                 text=f"socket({fam}, SOCK_STREAM)", transport="TCP",
-                                 result_text=lambda s: f"<socket fd={s.fileno()}>")
-        if err is not None:
-            raise Refusal(f"socket() failed: {err}", ExitStatus.ERROR)
-        sock.settimeout(args.timeout)
+        sock, addr = client_socket(session, scope, args, socket.SOCK_STREAM)
         try:
             _, err = session.call("connect", sock.connect, addr, text=f"connect({addr!r})",
                                   transport="TCP", peer=(addr[0], args.port),

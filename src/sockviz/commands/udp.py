@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import socket
 
+from sockviz.commands.client import client_socket, messages
 from sockviz.commands.common import (
     Refusal,
-    family_name,
     literal_family,
-    local_address_towards,
     run_live,
     say,
 )
-from sockviz.commands.tcp import messages, resolve
 from sockviz.core.scope import Scope
 from sockviz.status import ExitStatus
 
@@ -38,18 +36,7 @@ def run(args, env, argv) -> int:
     scope = Scope(dns=literal_family(args.host) is None)
 
     def body(session) -> int:
-        af, addr = resolve(session, args.host, args.port, args.family, socket.SOCK_DGRAM)
-        scope.watch(addr[0], args.port)
-        local = local_address_towards(addr[0], af)
-        if local:
-            scope.local.add(local)
-        fam = family_name(af)
-        sock, err = session.call("socket", socket.socket, af, socket.SOCK_DGRAM,
-                                 text=f"socket({fam}, SOCK_DGRAM)", transport="UDP",
-                                 result_text=lambda s: f"<socket fd={s.fileno()}>")
-        if err is not None:
-            raise Refusal(f"socket() failed: {err}", ExitStatus.ERROR)
-        sock.settimeout(args.timeout)
+        sock, addr = client_socket(session, scope, args, socket.SOCK_DGRAM)
         status = ExitStatus.OK
         target = (addr[0], args.port)
         try:
