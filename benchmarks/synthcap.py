@@ -42,12 +42,14 @@ SYN_OPTS = (
     + b"\x01" + struct.pack("!BBB", 3, 3, 7)
 )
 PAYLOAD = (b"GET /sockviz/bench HTTP/1.1\r\nHost: www.sockviz.test\r\n" * 40)[:1448]
-BULK = bytes(range(256)) * 6  # 1536 bytes of a recognisable pattern
-DNS_QUERY = bytes.fromhex("1234010000010000000000000377777707736f636b76697a0474657374000001" "0001")
-DNS_ANSWER = bytes.fromhex(
-    "1234818000010001000000000377777707736f636b76697a04746573740000010001"
-    "c00c000100010000012c0004c0000202"
-)
+# Bulk data looks random on a real wire (compressed, encrypted): every segment
+# carries a different slice of this, so no per-payload cache could help.
+NOISE = random.Random(7).randbytes(1 << 16)
+
+
+def _noise(i: int, size: int) -> bytes:
+    off = (i * 7919) % (len(NOISE) - size)
+    return NOISE[off : off + size]
 
 
 def _ts_opt(a: int, b: int) -> bytes:
@@ -101,7 +103,7 @@ class _Tcp:
         yield self.frame(True, 0x18, PAYLOAD[: rng.randrange(60, 400)])
         yield self.frame(False, 0x10)
         for i in range(segments):
-            yield self.frame(False, 0x10 if i % 8 else 0x18, BULK[:1448])
+            yield self.frame(False, 0x10 if i % 8 else 0x18, _noise(self.cp + i, 1448))
             if i % 2:
                 yield self.frame(True, 0x10)
         if rng.random() < 0.05:
@@ -120,19 +122,24 @@ def _udp_frame(src: bytes, dst: bytes, sport: int, dport: int, payload: bytes, o
 
 
 def _udp_stream(rng: random.Random, n: int, count: int) -> Iterator[bytes]:
-    c, s = bytes([192, 0, 2, 1 + n % 250]), bytes([203, 0, 113, 1 + n % 250])
-    cp, sp = 10000 + 2 * (n % 20000), 20000 + 2 * (n % 20000)
+    # Distinct endpoints for a few million flows: 250 x 250 addresses x 40,000 ports.
+    c, s = bytes([192, 0, 2, 1 + n % 250]), bytes([203, 0, 113, 1 + (n // 250) % 250])
+    cp, sp = 10000 + (n // 62500) % 40000, 20000 + n % 9973
     for i in range(count):
         out = i % 2 == 0
-        payload = BULK[i % 64 : i % 64 + 160]
+        payload = _noise(n * 1000 + i, 160)
         yield _udp_frame(c, s, cp, sp, payload, out) if out else _udp_frame(s, c, sp, cp, payload, out)
 
 
 def _dns(n: int) -> Iterator[bytes]:
+    """A query for one of a few hundred names, and its answer (RFC 1035 §4.1)."""
     c, s = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53])
     cp = 40000 + n % 20000
-    q = DNS_QUERY[:0] + struct.pack("!H", n & 0xFFFF) + DNS_QUERY[2:]
-    a = struct.pack("!H", n & 0xFFFF) + DNS_ANSWER[2:]
+    qname = b"".join(bytes([len(p)]) + p for p in (b"host%d" % (n % 300), b"sockviz", b"test")) + b"\0"
+    question = qname + struct.pack("!HH", 1, 1)
+    q = struct.pack("!HHHHHH", n & 0xFFFF, 0x0100, 1, 0, 0, 0) + question
+    a = (struct.pack("!HHHHHH", n & 0xFFFF, 0x8180, 1, 1, 0, 0) + question
+         + struct.pack("!HHHIH4s", 0xC00C, 1, 1, 300, 4, bytes([192, 0, 2, 2 + n % 200])))
     yield _udp_frame(c, s, cp, 53, q, True)
     yield _udp_frame(s, c, 53, cp, a, False)
 

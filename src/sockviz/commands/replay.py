@@ -27,6 +27,10 @@ def run(args, env, argv) -> int:
         return replay(reader, env, args)
 
 
+PROGRESS_MIN = 16 * 1024 * 1024  # files this big show progress on a terminal
+PROGRESS_EVERY = 8192  # packets between two progress updates
+
+
 def replay(reader, env, args) -> int:
     from sockviz.core.correlate import Correlator
     from sockviz.dissect import dns_info
@@ -36,25 +40,33 @@ def replay(reader, env, args) -> int:
     events = source.events()
     sinks = None
     correlator = None
+    progress = _Progress(env, reader) if _wants_progress(env, args, reader) else None
+    count = 0
     try:
         for kind, obj in events:
             if correlator is None:
                 meta = source.meta
                 role = meta.get("role") if meta else None
                 correlator = Correlator(role=role, dns=dns_info)
-                sinks = _sinks(env, args, foreign=meta is None)
+                sinks = _sinks(env, args, reader, foreign=meta is None)
+                handlers = [sink.handle for sink in sinks]
             if kind == "packet":
                 entries = correlator.packet(obj)
+                count += 1
+                if progress is not None and not count % PROGRESS_EVERY:
+                    progress.update(count)
             elif kind == "start":
                 entries = correlator.call_started(obj)
             else:
                 entries = correlator.call_ended(obj)
             for entry in entries:
-                for sink in sinks:
-                    sink.handle(entry)
+                for handle in handlers:
+                    handle(entry)
         if correlator is None:
             correlator = Correlator(role=None, dns=dns_info)
-            sinks = _sinks(env, args, foreign=True)
+            sinks = _sinks(env, args, reader, foreign=True)
+        if progress is not None:
+            progress.done()
         summary = correlator.summary(kernel_drops=None, capture=None, problem=reader.problem)
         for sink in sinks:
             sink.handle(summary)
@@ -66,11 +78,51 @@ def replay(reader, env, args) -> int:
     return ExitStatus.OK
 
 
-def _sinks(env, args, *, foreign: bool) -> list:
+def _wants_progress(env, args, reader) -> bool:
+    """On a terminal, for a big file whose output is not the packets on that terminal."""
+    try:
+        tty = env.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+    shows_packets = not args.json and not getattr(args, "summary", False) and env.stdout_isatty
+    return tty and not shows_packets and getattr(reader, "size", 0) >= PROGRESS_MIN
+
+
+class _Progress:
+    """One line on stderr, rewritten in place: how far through the file, how many packets."""
+
+    def __init__(self, env, reader) -> None:
+        self.stream = env.stderr
+        self.reader = reader
+        self.name = reader.path
+
+    def update(self, packets: int) -> None:
+        size = self.reader.size or 1
+        pct = min(100, 100 * self.reader.bytes_read // size)
+        self.stream.write(f"\r\x1b[2Kreplaying {self.name}: {pct}% · {packets:,} packets")
+        self.stream.flush()
+
+    def done(self) -> None:
+        self.stream.write("\r\x1b[2K")
+        self.stream.flush()
+
+
+def _sinks(env, args, reader, *, foreign: bool) -> list:
+    if getattr(args, "summary", False):
+        from sockviz.render.summary import SummarySink
+
+        return [SummarySink(env, json_output=args.json)]
     if args.json:
         from sockviz.render.jsonlines import JsonLinesSink
 
         return [JsonLinesSink(env.stdout, batch=True)]
     from sockviz.render.console import ConsoleSink
 
+    if env.stdout_isatty and getattr(reader, "size", 0) >= PROGRESS_MIN:
+        from rich.text import Text
+
+        env.console.print(Text(
+            f"{reader.path} holds {reader.size / 1e6:,.0f} MB: every packet is shown below, "
+            f"which takes a while; for the overview: sockviz replay {reader.path} --summary",
+            style="dim"))
     return [ConsoleSink(env.console, foreign=foreign)]

@@ -1,0 +1,124 @@
+"""The replay fast paths write exactly what the general code writes.
+
+Each speed-up of the per-packet path (issue 6) has a general twin: the
+decoder's one-unpack IPv4 path beside the layer-by-layer walk, the JSON
+packet line beside ``json.dumps`` of the record. These tests feed both the
+same frames (synthetic traffic, the lessons' scenarios, tcpdump's corpus and
+random damage) and compare.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+from scenarios import SCENARIOS, feed
+from sockviz.core import decode as decode_mod
+from sockviz.core.correlate import Correlator
+from sockviz.core.decode import LINKTYPE_ETHERNET, decode
+from sockviz.core.events import Packet
+from sockviz.core.jsonmodel import packet_json, packet_line
+from sockviz.core.timeline import PacketShown
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import synthcap
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tcpdump-tests"
+
+
+def slow_decode(data: bytes, linktype: int):
+    saved = decode_mod._fast_ip4
+    decode_mod._fast_ip4 = lambda r, data, off: False
+    try:
+        return decode(data, linktype)
+    finally:
+        decode_mod._fast_ip4 = saved
+
+
+def frames():
+    yield from synthcap.frames(3000, seed=1)
+    yield from synthcap.frames(300, seed=2, short_flows=True)
+
+
+def damaged(frame: bytes, rng: random.Random) -> bytes:
+    data = bytearray(frame)
+    for _ in range(rng.randrange(1, 4)):
+        i = rng.randrange(12, min(len(data), 80))
+        data[i] = rng.randrange(256)
+    if rng.random() < 0.3:
+        del data[rng.randrange(14, len(data)):]
+    return bytes(data)
+
+
+def test_fast_ipv4_decoding_equals_the_layer_walk():
+    rng = random.Random(6)
+    count = 0
+    for frame in frames():
+        assert decode(frame, LINKTYPE_ETHERNET) == slow_decode(frame, LINKTYPE_ETHERNET)
+        bad = damaged(frame, rng)
+        assert decode(bad, LINKTYPE_ETHERNET) == slow_decode(bad, LINKTYPE_ETHERNET), bad.hex()
+        count += 1
+    assert count > 3000
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/tcpdump-tests is not here")
+def test_fast_ipv4_decoding_on_the_corpus():
+    from sockviz.capfile.reader import NotACapture, open_capture
+
+    checked = 0
+    for path in sorted(CORPUS.iterdir()):
+        try:
+            reader = open_capture(path)
+        except NotACapture:
+            continue
+        with reader:
+            for i, frame in enumerate(reader):
+                if i >= 200:
+                    break
+                fast = decode(frame.data, frame.linktype)
+                assert fast == slow_decode(frame.data, frame.linktype), (path.name, i)
+                checked += 1
+    assert checked > 1000
+
+
+def shown_entries():
+    for name in sorted(SCENARIOS):
+        yield from (e for e in feed(SCENARIOS[name]().events) if isinstance(e, PacketShown))
+    for role in (None, "client"):
+        corr = Correlator(role=role)
+        for i, frame in enumerate(frames()):
+            pkt = Packet(index=i + 1, time=1_795_000_000.0 + i / 7, iface="eth0",
+                         direction=(None, "in", "out")[i % 3], linktype=LINKTYPE_ETHERNET,
+                         wirelen=len(frame), data=frame, decoded=decode(frame, LINKTYPE_ETHERNET))
+            yield from corr.packet(pkt)
+
+
+def test_fast_json_line_equals_json_dumps():
+    count = 0
+    for e in shown_entries():
+        line = packet_line(e)
+        assert line == json.dumps(packet_json(e), ensure_ascii=False, default=repr)
+        count += 1
+    assert count > 6000
+
+
+def test_json_line_of_unusual_values_takes_the_general_encoder():
+    pkt = Packet(index=1, time=5, iface='eth"0\x1b', direction=None, linktype=1, wirelen=60,
+                 data=b"", decoded=decode(struct.pack("!6s6sH", b"\x00" * 6, b"\x01" * 6, 0x0800), 1))
+    e = PacketShown(packet=pkt, direction="out", call_id=None, call_name=None, conversation=None,
+                    new_conversation=False, step="other", summary="é\n\"", explain="x",
+                    context="\u2028")
+    assert packet_line(e) == json.dumps(packet_json(e), ensure_ascii=False, default=repr)
+
+
+@pytest.mark.parametrize("total, ulen", [(24, 4), (28, 8), (28, 0), (40, 30), (40, 12), (0, 20)])
+def test_fast_udp_lengths(total, ulen):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, 1, 0, 64, 17, 0, b"\xc0\x00\x02\x01",
+                     b"\xc0\x00\x02\x02")
+    frame = b"\x02" * 12 + b"\x08\x00" + ip + struct.pack("!HHHH", 53, 4000, ulen, 0) + b"x" * 20
+    assert decode(frame, LINKTYPE_ETHERNET) == slow_decode(frame, LINKTYPE_ETHERNET)
