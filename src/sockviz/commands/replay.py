@@ -32,15 +32,18 @@ PROGRESS_EVERY = 8192  # packets between two progress updates
 
 
 def replay(reader, env, args) -> int:
-    from sockviz.core.correlate import Correlator
+    from sockviz.core.correlate import Correlator, describe, tally
     from sockviz.dissect import dns_info
     from sockviz.sources.replay import ReplaySource
 
     source = ReplaySource(reader)
     events = source.events()
-    sinks = None
+    sinks: list = []
+    handlers: list = []
     correlator = None
     progress = _Progress(env, reader) if _wants_progress(env, args, reader) else None
+    # --summary counts steps, never reads a packet's words: skip the wording.
+    word = tally if getattr(args, "summary", False) else describe
     count = 0
     try:
         for kind, obj in events:
@@ -48,14 +51,18 @@ def replay(reader, env, args) -> int:
                 meta = source.meta
                 role = meta.get("role") if meta else None
                 correlator = Correlator(role=role, dns=dns_info)
+                facts = correlator.facts
                 sinks = _sinks(env, args, reader, foreign=meta is None)
                 handlers = [sink.handle for sink in sinks]
             if kind == "packet":
-                entries = correlator.packet(obj)
                 count += 1
                 if progress is not None and not count % PROGRESS_EVERY:
                     progress.update(count)
-            elif kind == "start":
+                entry = word(obj, facts(obj))
+                for handle in handlers:
+                    handle(entry)
+                continue
+            if kind == "start":
                 entries = correlator.call_started(obj)
             else:
                 entries = correlator.call_ended(obj)
@@ -65,13 +72,14 @@ def replay(reader, env, args) -> int:
         if correlator is None:
             correlator = Correlator(role=None, dns=dns_info)
             sinks = _sinks(env, args, reader, foreign=True)
+            handlers = [sink.handle for sink in sinks]
         if progress is not None:
             progress.done()
         summary = correlator.summary(kernel_drops=None, capture=None, problem=reader.problem)
-        for sink in sinks:
-            sink.handle(summary)
+        for handle in handlers:
+            handle(summary)
     finally:
-        for sink in sinks or ():
+        for sink in sinks:
             sink.close()
     if reader.problem:
         return ExitStatus.DAMAGED_FILE

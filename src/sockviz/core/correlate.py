@@ -128,6 +128,27 @@ def _meaning(step: str, direction: str | None, fields: dict) -> str:
         return template.format_map(_Lenient(fields))
 
 
+def describe(pkt: Packet, facts: tuple) -> PacketShown:
+    """The timeline entry of a packet from its facts (``Correlator.facts``): the words.
+
+    The summary line and the meaning cost about as much as the tracking
+    itself; a renderer that only counts (``--summary``) uses ``tally``.
+    """
+    (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
+     dns_info, context, fields) = facts
+    return _new_shown(pkt, direction, call_id, call_name, conversation, new_conv, step, rel_seq,
+                      rel_ack, window, summarize(pkt.decoded, rel_seq, rel_ack, window),
+                      _meaning(step, direction, fields), dns_info, context)
+
+
+def tally(pkt: Packet, facts: tuple) -> PacketShown:
+    """``describe`` without the words (empty summary and meaning), for counting renderers."""
+    (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
+     dns_info, context, _fields) = facts
+    return _new_shown(pkt, direction, call_id, call_name, conversation, new_conv, step, rel_seq,
+                      rel_ack, window, "", "", dns_info, context)
+
+
 class Correlator:
     """Feed it ``call_started``, ``packet`` and ``call_ended`` in time order.
 
@@ -190,9 +211,18 @@ class Correlator:
 
     # -- packets -----------------------------------------------------------
     def packet(self, pkt: Packet) -> list[Entry]:
-        # The hot path of a replay: every packet of the file comes through
-        # here, so fields are read once into locals and records are built
-        # without the dataclass constructors (see core/fastnew.py).
+        """The packet's timeline entry: its facts (``facts``) told in words (``describe``)."""
+        return [describe(pkt, self.facts(pkt))]
+
+    def facts(self, pkt: Packet) -> tuple:
+        """Track ``pkt`` and return what the timeline says of it, before any wording.
+
+        ``(direction, call_id, call_name, conversation, new_conversation, step,
+        rel_seq, rel_ack, window, dns, context, fields)``: plain values only,
+        so that a replay can word them in another process (``describe``).
+        The hot path of a replay: every packet of the file comes through here,
+        so fields are read once into locals.
+        """
         d = pkt.decoded
         time = pkt.time
         self.packets += 1
@@ -260,7 +290,6 @@ class Correlator:
         direction = pkt.direction
         if direction is None and self.role is not None:
             direction = self._direction(pkt, d, conv)
-        explain = _meaning(step, direction, fields)
 
         call = self.open_call
         context = None
@@ -289,24 +318,9 @@ class Correlator:
                         "(RFC 1122 §4.2.3.2)"
                     )
 
-        return [
-            _new_shown(
-                pkt,
-                direction,
-                call.id if call else None,
-                call.name if call else None,
-                conv.number if conv else None,
-                new_conv,
-                step,
-                rel_seq,
-                rel_ack,
-                window,
-                summarize(d, rel_seq, rel_ack, window),
-                explain,
-                dns_info,
-                context,
-            )
-        ]
+        return (direction, call.id if call else None, call.name if call else None,
+                conv.number if conv else None, new_conv, step, rel_seq, rel_ack, window,
+                dns_info, context, fields)
 
     def _new_conversation(self, key: tuple, time: float) -> Conversation:
         convs = self.conversations
