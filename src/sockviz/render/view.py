@@ -160,14 +160,19 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
 def _call_end(e: CallEnded, state: ViewState) -> Iterator[RenderableType]:
     state.in_call = False
     c = e.call
-    t = Text("  └ ", style="bright_black")
+    t = Text()
     if c.error:
         t.append(c.error, style="bold red")
     else:
         t.append("→ ", style="bold")
         t.append(c.result_text if c.result_text is not None else "None", style="bold green")
     t.append(f"  ({duration(c.duration)})", style="dim")
-    yield t
+    # A long result (getaddrinfo's list) wraps under itself, not at column 0.
+    grid = Table.grid(padding=0)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    grid.add_row(Text("  └ ", style="bright_black"), t)
+    yield grid
     if e.lesson:
         yield Padding(Text(e.lesson, style="yellow"), (0, 0, 0, 4), expand=False)
 
