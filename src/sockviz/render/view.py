@@ -49,6 +49,11 @@ def packet_fields(e: PacketShown) -> Text:
     t = Text()
     if d.tcp_flags is not None:
         t.append(f"[{flag_names(d.tcp_flags)}]", style="bold")
+        if e.dns is not None:
+            # DNS over TCP (RFC 7766): the message, not its raw bytes.
+            t.append(f" seq={e.rel_seq} ack={e.rel_ack}  ")
+            t.append_text(_dns_text(e.dns, d))
+            return t
         if e.rel_seq is not None:
             t.append(f" seq={e.rel_seq}")
         if e.rel_ack is not None:
@@ -61,15 +66,7 @@ def packet_fields(e: PacketShown) -> Text:
         if d.payload_len:
             t.append(f"  {d.payload_len} bytes", style="bold")
     elif e.dns is not None:
-        info = e.dns
-        t.append(f"id 0x{info.get('id', 0):04x} ", style="dim")
-        if info.get("qr") == "response":
-            t.append(dns_answer(info), style="bold")
-            t.append(f"  for {dns_question(info)}", style="dim")
-        else:
-            t.append(dns_question(info), style="bold")
-        t.append(f"  {endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}", style="dim")
-        return t
+        return _dns_text(e.dns, d)
     elif d.proto == "ARP":
         if d.arp_op == 2:
             t.append(f"{d.src} is at {d.arp_sha}")
@@ -97,6 +94,18 @@ def packet_fields(e: PacketShown) -> Text:
     if d.payload and (d.tcp_flags is None or d.payload_len):
         t.append("  ")
         t.append(repr_payload(d.payload), style="green")
+    return t
+
+
+def _dns_text(info: dict, d) -> Text:
+    t = Text()
+    t.append(f"id 0x{info.get('id', 0):04x} ", style="dim")
+    if info.get("qr") == "response":
+        t.append(dns_answer(info), style="bold")
+        t.append(f"  for {dns_question(info)}", style="dim")
+    else:
+        t.append(dns_question(info), style="bold")
+    t.append(f"  {endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}", style="dim")
     return t
 
 
