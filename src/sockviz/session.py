@@ -79,7 +79,7 @@ class LiveSession:
         call_id = next(self._ids)
         shown = text or f"{name}({', '.join(repr(a) for a in args)})"
         start = time.time()
-        started = Call(id=call_id, name=name, text=shown, args=args, start=start,
+        started = Call(id=call_id, name=name, text=shown, args=_recorded(args), start=start,
                        transport=transport, peer=peer)
         self._mark(start, 0, started)
         result, error = None, None
@@ -223,6 +223,30 @@ class LiveSession:
         for entry in entries:
             for sink in self.sinks:
                 sink.handle(entry)
+
+
+class _Elided:
+    """A big buffer argument, recorded by its size (a pcapng comment holds 64 KiB at most)."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"<{self.size} bytes>"
+
+
+BIG_ARGUMENT = 4096  # bytes: larger buffers are recorded as "<N bytes>"
+
+
+def _recorded(args: tuple) -> tuple:
+    """The call's arguments as the timeline keeps them: a 50 MB sendall() buffer is not kept."""
+    if not any(isinstance(a, (bytes, bytearray, memoryview)) and len(a) > BIG_ARGUMENT
+               for a in args):
+        return args
+    return tuple(_Elided(len(a)) if isinstance(a, (bytes, bytearray, memoryview))
+                 and len(a) > BIG_ARGUMENT else a for a in args)
 
 
 def _finish(call: Call, end: float, result, error, result_text, note, local=None) -> Call:
