@@ -1,0 +1,116 @@
+"""Replay speed and memory: sockviz beside tshark and tcpdump on the same capture.
+
+Writes a synthetic mixed TCP/UDP capture (benchmarks/synthcap.py) to a
+temporary folder, then times, one after the other on that same file:
+
+    sockviz replay FILE --json   > /dev/null
+    sockviz replay FILE --summary > /dev/null
+    tshark -r FILE                > /dev/null    (when installed)
+    tcpdump -nn -r FILE           > /dev/null    (when installed)
+
+and prints each one's wall time and peak resident memory (of the process
+and its children, from wait4), and the ratios. A second capture of short
+flows (hundreds of thousands of conversations) checks that sockviz's memory
+stays bounded. Not a test: run it by hand. The temporary files are removed
+in a ``finally``, every run has a time limit.
+
+    python benchmarks/replay_speed.py [--packets 1000000] [--runs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import synthcap  # noqa: E402
+
+
+def measure(argv: list[str], timeout: float) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one run of ``argv`` with stdout to /dev/null."""
+    with open(os.devnull, "wb") as null:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=null, stderr=subprocess.DEVNULL)
+        deadline = t0 + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise TimeoutError(f"{argv[0]} took longer than {timeout:.0f} s")
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 6):
+        raise RuntimeError(f"{' '.join(argv)} exited with {code}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def run_all(label: str, path: str, runs: int, timeout: float) -> dict[str, tuple[float, float]]:
+    sockviz = [sys.executable, "-m", "sockviz", "replay", path]
+    tools = {"sockviz --json": [*sockviz, "--json"], "sockviz --summary": [*sockviz, "--summary"]}
+    if shutil.which("tshark"):
+        tools["tshark -r"] = ["tshark", "-r", path]
+    if shutil.which("tcpdump"):
+        tools["tcpdump -nn -r"] = ["tcpdump", "-nn", "-r", path]
+    results = {}
+    for name, argv in tools.items():
+        times, rss = [], []
+        for _ in range(runs):
+            t, m = measure(argv, timeout)
+            times.append(t)
+            rss.append(m)
+        results[name] = (statistics.median(times), max(rss))
+    print(f"\n{label}")
+    print(f"  {'':20} {'time':>9} {'peak RSS':>10}")
+    for name, (t, m) in results.items():
+        print(f"  {name:20} {t:8.2f}s {m:8.1f} MiB")
+    base = results["sockviz --json"]
+    for other in ("tshark -r", "tcpdump -nn -r"):
+        if other in results:
+            t, m = results[other]
+            print(f"  sockviz --json / {other}: time {base[0] / t:.2f}x, memory {base[1] / m:.2f}x")
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="sockviz replay vs tshark and tcpdump")
+    parser.add_argument("--packets", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=1, help="runs per tool (median time)")
+    parser.add_argument("--timeout", type=float, default=600, help="limit per run, seconds")
+    parser.add_argument("--no-short-flows", action="store_true",
+                        help="skip the many-conversations memory check")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="sockviz-replay-")
+    try:
+        mixed = os.path.join(tmp, "mixed.pcap")
+        t0 = time.perf_counter()
+        size = synthcap.write_pcap(mixed, args.packets)
+        print(f"wrote {mixed}: {args.packets:,} packets, {size / 1e6:,.0f} MB "
+              f"({time.perf_counter() - t0:.1f} s)")
+        run_all(f"mixed TCP/UDP, {args.packets:,} packets", mixed, args.runs, args.timeout)
+        os.unlink(mixed)
+        if not args.no_short_flows:
+            short = os.path.join(tmp, "short.pcap")
+            size = synthcap.write_pcap(short, args.packets, short_flows=True)
+            print(f"\nwrote {short}: {args.packets:,} packets in short flows, {size / 1e6:,.0f} MB")
+            run_all(f"short flows (about {args.packets // 2:,} conversations)", short, 1,
+                    args.timeout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
