@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -132,6 +133,8 @@ def main() -> int:
                                   timeout=max(5.0, deadline - time.monotonic()),
                                   capture_output=True, text=True)
             elapsed = time.monotonic() - t0
+            # Only the processes waited for so far count: sockviz (and `ip`).
+            peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             time.sleep(0.5)  # the teardown's last packets reach tcpdump too
             stop(tcpdump)
             dump_err = tcpdump.stderr.read()
@@ -154,7 +157,7 @@ def main() -> int:
                   f"{dump_drops} dropped by the kernel")
             print(f"  sockviz (same interface, same time): {shown:,} TCP packets in --json, "
                   f"{saved:,} in its pcapng, {summary['kernel_drops']} dropped by the kernel "
-                  f"(PACKET_STATISTICS)")
+                  f"(PACKET_STATISTICS); peak RSS {peak_mib:.0f} MiB")
             ratio = shown / dumped if dumped else float("nan")
             print(f"  kept: sockviz/tcpdump = {ratio:.4f}")
             return 0 if summary["kernel_drops"] == 0 and shown >= dumped else 1

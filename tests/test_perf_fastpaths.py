@@ -122,3 +122,27 @@ def test_fast_udp_lengths(total, ulen):
                      b"\xc0\x00\x02\x02")
     frame = b"\x02" * 12 + b"\x08\x00" + ip + struct.pack("!HHHH", 53, 4000, ulen, 0) + b"x" * 20
     assert decode(frame, LINKTYPE_ETHERNET) == slow_decode(frame, LINKTYPE_ETHERNET)
+
+
+def test_repeated_dns_messages_are_dissected_once_and_keep_their_own_id():
+    from sockviz.dissect import dns_info
+
+    calls = []
+
+    def counting(payload, tcp=False):
+        calls.append(payload)
+        return dns_info(payload, tcp)
+
+    corr = Correlator(role=None, dns=counting)
+    shown = []
+    # The same question and answer under three IDs (n, n + 600, n + 1200), twice over.
+    frames = [f for n in (5, 605, 1205, 7, 607, 1207) for f in synthcap._dns(n)]
+    for i, frame in enumerate(frames):
+        pkt = Packet(index=i + 1, time=1_795_000_000.0 + i, iface="eth0", direction=None,
+                     linktype=LINKTYPE_ETHERNET, wirelen=len(frame), data=frame,
+                     decoded=decode(frame, LINKTYPE_ETHERNET))
+        shown.extend(corr.packet(pkt))
+    assert len(shown) == 12 and len(calls) == 4
+    assert len({e.dns["id"] for e in shown}) == 6
+    for e in shown:
+        assert e.dns == dns_info(e.packet.decoded.payload)

@@ -62,11 +62,8 @@ def replay(reader, env, args) -> int:
                 for handle in handlers:
                     handle(entry)
                 continue
-            if kind == "start":
-                entries = correlator.call_started(obj)
-            else:
-                entries = correlator.call_ended(obj)
-            for entry in entries:
+            call_event = correlator.call_started if kind == "start" else correlator.call_ended
+            for entry in call_event(obj):
                 for handle in handlers:
                     handle(entry)
         if correlator is None:

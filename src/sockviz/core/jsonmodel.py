@@ -79,6 +79,27 @@ _LINE = (
 )
 
 
+def _flow_text(key: tuple) -> str:
+    """The record's part from the interface to the ports, as ``encode`` writes it."""
+    iface, proto, src, dst, sport, dport = key
+    if not all(type(v) is str or v is None for v in (iface, proto, src, dst)) or not all(
+        type(v) is int or v is None for v in (sport, dport)
+    ):
+        raise TypeError("a flow field of another type")
+    flow = (
+        f'{"null" if iface is None else _string(iface)}, '
+        f'"proto": {"null" if proto is None else _string(proto)}, '
+        f'"src": {"null" if src is None else _string(src)}, '
+        f'"dst": {"null" if dst is None else _string(dst)}, '
+        f'"sport": {"null" if sport is None else sport}, '
+        f'"dport": {"null" if dport is None else dport}'
+    )
+    if len(_FLOW_TEXT) > 8192:
+        _FLOW_TEXT.clear()
+    _FLOW_TEXT[key] = flow
+    return flow
+
+
 def packet_line(e: PacketShown) -> str:
     """``encode(packet_json(e))``, byte for byte, about four times faster.
 
@@ -108,10 +129,7 @@ def packet_line(e: PacketShown) -> str:
     flow = _FLOW_TEXT.get(key)
     try:
         if flow is None:
-            flow = encode(packet_json(e)).split(', "iface": ', 1)[1].split(', "flags": ', 1)[0]
-            if len(_FLOW_TEXT) > 8192:
-                _FLOW_TEXT.clear()
-            _FLOW_TEXT[key] = flow
+            flow = _flow_text(key)
         direction, seq, ack, window = e.direction, e.rel_seq, e.rel_ack, e.window
         conv, call, call_id, context = e.conversation, e.call_name, e.call_id, e.context
         return _LINE % (
