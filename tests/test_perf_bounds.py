@@ -60,3 +60,32 @@ def test_a_retired_conversation_that_talks_again_is_a_new_one():
                                linktype=LINKTYPE_ETHERNET, wirelen=60, data=stream[0].data,
                                decoded=stream[0].decoded))[0]
     assert again.new_conversation and again.conversation == 41
+
+
+def test_json_lines_held_during_a_long_call_spill_to_a_file_in_order(monkeypatch):
+    import io
+    import json
+
+    from sockviz.core.events import Call
+    from sockviz.core.timeline import CallEnded, CallStarted
+    from sockviz.render import jsonlines
+
+    monkeypatch.setattr(jsonlines, "HOLD_IN_MEMORY", 2000)
+    out = io.StringIO()
+    sink = jsonlines.JsonLinesSink(out)
+    corr = Correlator(role="client")
+    call = Call(id=1, name="sendall", text="sendall(<big>)", start=1_794_999_999.0)
+    sink.handle(CallStarted(call=call))
+    for pkt in packets(100):
+        for entry in corr.packet(pkt):
+            sink.handle(entry)
+    assert sink._spill is not None
+    done = Call(id=1, name="sendall", text="sendall(<big>)", start=call.start, end=1_795_000_001.0)
+    sink.handle(CallEnded(call=done, packets=100))
+    for pkt in packets(3):
+        for entry in corr.packet(pkt):
+            sink.handle(entry)
+    sink.close()
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert records[0]["type"] == "call"
+    assert [r["index"] for r in records[1:]] == list(range(1, 101)) + [1, 2, 3]

@@ -414,7 +414,7 @@ class Correlator:
         # same questions and answers, under a new ID each time (RFC 1035
         # §4.1.1: the first two bytes, after the length prefix over TCP).
         at = 2 if tcp else 0
-        if len(payload) < at + 12:
+        if not at + 12 <= len(payload) <= 1024:  # the cache stays small: 4 MiB at most
             return self.dns(payload, tcp)
         key = (tcp, payload[:at], payload[at + 2 :])
         cache = self._dns_cache

@@ -2,7 +2,9 @@
 
 A call's record (with its result) is known only when it ends; its packets
 are held until then so that the call line comes first, as in time order of
-the call's start.
+the call's start. A call may last long (a 50 MB ``sendall()`` is 100,000
+packets): past ``HOLD_IN_MEMORY`` bytes the held lines go to a temporary
+file, so memory stays bounded.
 
 Each line is exactly ``json.dumps(record, ensure_ascii=False, default=repr)``;
 packet records, one per packet, go through ``jsonmodel.packet_line``, which
@@ -12,18 +14,23 @@ lines in blocks; a live run writes each line as it comes.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from typing import TextIO
 
 from sockviz.core.jsonmodel import call_json, encode, note_json, packet_line, summary_json
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
 BATCH = 512  # lines per write when batching
+HOLD_IN_MEMORY = 8 << 20  # characters of held lines kept in memory
 
 
 class JsonLinesSink:
     def __init__(self, stream: TextIO, *, batch: bool = False) -> None:
         self.stream = stream
         self._held: list[str] | None = None
+        self._held_size = 0
+        self._spill: TextIO | None = None
         self._lines: list[str] = []
         self._batch = BATCH if batch else 1
 
@@ -31,24 +38,47 @@ class JsonLinesSink:
         if type(entry) is PacketShown:  # nearly every entry: tested first
             line = packet_line(entry)
             if self._held is not None:
-                self._held.append(line)
+                self._hold(line)
             else:
                 self._write(line)
         elif isinstance(entry, CallStarted):
             self._held = []
         elif isinstance(entry, CallEnded):
-            held, self._held = self._held or [], None
             self._write(encode(call_json(entry)))
-            for line in held:
-                self._write(line)
+            self._release()
         elif isinstance(entry, Note):
             line = encode(note_json(entry))
             if self._held is not None:
-                self._held.append(line)
+                self._hold(line)
             else:
                 self._write(line)
         elif isinstance(entry, Summary):
             self._write(encode(summary_json(entry)))
+
+    def _hold(self, line: str) -> None:
+        held = self._held
+        held.append(line)
+        self._held_size += len(line)
+        if self._held_size > HOLD_IN_MEMORY:
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+            held.append("")
+            self._spill.write("\n".join(held))
+            held.clear()
+            self._held_size = 0
+
+    def _release(self) -> None:
+        """The held lines, in order, after the call's own line."""
+        held, self._held = self._held or [], None
+        self._held_size = 0
+        if self._spill is not None:
+            self.flush()
+            self._spill.seek(0)
+            shutil.copyfileobj(self._spill, self.stream, 1 << 20)
+            self._spill.close()
+            self._spill = None
+        for line in held:
+            self._write(line)
 
     def _write(self, line: str) -> None:
         lines = self._lines
@@ -66,8 +96,6 @@ class JsonLinesSink:
         self.stream.flush()
 
     def close(self) -> None:
-        if self._held:
-            for line in self._held:
-                self._write(line)
-            self._held = None
+        if self._held is not None:
+            self._release()
         self.flush()
