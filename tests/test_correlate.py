@@ -126,3 +126,28 @@ def test_fragments_are_explained():
 def test_every_packet_has_a_meaning(name):
     for p in packets(name):
         assert p.explain and "(unknown)" not in p.explain and "None" not in p.explain, p.explain
+
+
+def test_unicast_arp_request_is_a_cache_check():
+    from scapy.layers.l2 import ARP, Ether
+
+    from scenarios import CLIENT, CMAC, SERVER, SMAC, Builder, feed
+
+    b = Builder()
+    b.packet(0.1, Ether(src=SMAC, dst=CMAC) / ARP(op=1, hwsrc=SMAC, psrc=SERVER, pdst=CLIENT), "in")
+    b.packet(0.2, Ether(src=SMAC, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, psrc=SERVER, pdst=CLIENT), "in")
+    shown = [e for e in feed(b.events) if isinstance(e, PacketShown)]
+    assert [p.step for p in shown] == ["arp-probe", "arp-request"]
+    assert "RFC 1122 §2.3.2.1" in shown[0].explain
+
+
+def test_recvfrom_timeout_without_icmp_blames_nothing():
+    from scenarios import Builder, feed
+
+    b = Builder()
+    call, done = b.call("recvfrom", "recvfrom(1024)", 0, 3, error="TimeoutError: timed out",
+                        transport="UDP")
+    b.start(call)
+    b.end(done)
+    lesson = next(e for e in feed(b.events) if isinstance(e, CallEnded)).lesson
+    assert "nothing says why" in lesson and "ICMP" not in lesson

@@ -93,6 +93,5 @@ def _exchange(session, sock, data: bytes, target, args) -> int:
                          "of the datagram is discarded, never returned by a later call")
         return ExitStatus.OK
     if isinstance(err, TimeoutError):
-        session.note(f"no datagram came back within {args.timeout:g} s, and UDP never says why by "
-                     "itself: nothing acknowledges a datagram")
+        session.note(f"recvfrom() gave up after {args.timeout:g} s (the --timeout)")
     return ExitStatus.CALL_FAILED

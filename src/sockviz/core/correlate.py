@@ -57,7 +57,7 @@ _UNREACH6 = {
 
 
 def _outcome(call: Call, steps: list[str], transport: str | None,
-             syn_intervals: list[float] = ()) -> str | None:
+             syn_intervals: list[float] = (), icmp_seen: bool = False) -> str | None:
     """Which of rules.AFTER a finished call teaches."""
     err = call.error or ""
     if call.name == "connect" and transport != "UDP":
@@ -83,7 +83,7 @@ def _outcome(call: Call, steps: list[str], transport: str | None,
         if "udp" in steps:
             return rules.after_call(call.name, "ok" if call.name == "sendto" else "UDP")
     if call.name == "recvfrom" and err.startswith(("TimeoutError", "timeout")):
-        return rules.after_call("recvfrom", "timeout")
+        return rules.after_call("recvfrom", "timeout" if icmp_seen else "silent")
     if call.name == "recv" and transport == "UDP" and err.startswith("ConnectionRefusedError"):
         return rules.after_call("recv", "refused")
     if not steps and not err:
@@ -183,6 +183,7 @@ class Correlator:
         self._numbers = 0
         self._dns_cache: dict[tuple, dict | None] = {}
         self._udp_connected = False
+        self._port_unreachable = False  # an ICMP port unreachable came back at some point
         self._call_dns: list[tuple] = []  # (our port, info, time) of the call's DNS messages
 
     # -- calls -------------------------------------------------------------
@@ -200,7 +201,8 @@ class Correlator:
 
     def call_ended(self, call: Call) -> list[Entry]:
         transport = call.transport or self.transport
-        lesson = _outcome(call, self._steps, transport, self._syn_intervals())
+        lesson = _outcome(call, self._steps, transport, self._syn_intervals(),
+                          self._port_unreachable)
         if call.note:
             lesson = call.note
         dns = dns_lesson(self._call_dns)
@@ -293,6 +295,8 @@ class Correlator:
         if direction is None and self.role is not None:
             direction = self._direction(pkt, d, conv)
 
+        if step == "port-unreachable":
+            self._port_unreachable = True
         call = self.open_call
         context = None
         if call is not None:
@@ -447,7 +451,11 @@ class Correlator:
     def _other_step(self, d: Decoded, fields: dict) -> str:
         if d.proto == "ARP":
             fields["mac"] = d.arp_sha or "?"
-            return "arp-reply" if d.arp_op == 2 else "arp-request"
+            if d.arp_op == 2:
+                return "arp-reply"
+            # A request sent to one MAC, not broadcast: a cached entry being checked.
+            unicast = d.eth_dst is not None and d.eth_dst != "ff:ff:ff:ff:ff:ff"
+            return "arp-probe" if unicast else "arp-request"
         if d.proto == "ICMP" and d.icmp_type is not None:
             return self._icmp_step(d, fields, v6=False)
         if d.proto == "ICMPv6" and d.icmp_type is not None:
@@ -455,6 +463,8 @@ class Correlator:
                 fields["target"] = d.nd_target or "?"
                 fields["mac"] = d.eth_src or "?"
                 fields["ndp"] = NDP_TYPES[d.icmp_type]
+                if d.icmp_type == 135 and d.dst is not None and not d.dst.startswith("ff"):
+                    return "ndp-probe"  # unicast: reachability confirmation (RFC 4861 §7.3)
                 return {135: "ndp-ns", 136: "ndp-na"}.get(d.icmp_type, "ndp")
             return self._icmp_step(d, fields, v6=True)
         return "other"

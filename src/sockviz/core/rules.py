@@ -93,6 +93,10 @@ AFTER: dict[tuple[str, str], str] = {
         "an unconnected UDP socket is not told about ICMP errors (Linux reports them only "
         "to connected sockets), so recvfrom() waits until the timeout"
     ),
+    ("recvfrom", "silent"): (
+        "no datagram came back, and nothing says why: UDP has no acknowledgement, so a lost "
+        "datagram and a server that does not answer look the same (RFC 768)"
+    ),
     ("recv", "refused"): (
         "on a connected UDP socket, Linux turns the ICMP port unreachable into "
         "ConnectionRefusedError"
@@ -243,6 +247,16 @@ MEANING: dict[str, dict[str, str]] = {
         "out": "your kernel answers: {src} is at {mac}",
         "in": "the answer: your kernel stores it in its neighbour cache and can now send",
         "any": "{src} is at {mac} (ARP reply)",
+    },
+    "arp-probe": {
+        "out": "your kernel checks that the MAC address it cached for {dst} is still right: a unicast ARP request (ARP cache validation, RFC 1122 §2.3.2.1)",
+        "in": "{src} checks that the MAC address it cached for {dst} is still right: a unicast ARP request (RFC 1122 §2.3.2.1)",
+        "any": "{src} checks its cached MAC address for {dst}: a unicast ARP request (RFC 1122 §2.3.2.1)",
+    },
+    "ndp-probe": {
+        "out": "your kernel checks that {target} is still reachable: a unicast neighbour solicitation (neighbour unreachability detection, RFC 4861 §7.3)",
+        "in": "{src} checks that {target} is still reachable: a unicast neighbour solicitation (RFC 4861 §7.3)",
+        "any": "{src} checks that {target} is still reachable (NDP, RFC 4861 §7.3)",
     },
     "ndp-ns": {
         "out": "your kernel needs the MAC address of {target}: IPv6 has no ARP, it sends a neighbour solicitation to the solicited-node multicast group (NDP, RFC 4861 §7.2)",
