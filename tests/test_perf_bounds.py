@@ -88,4 +88,4 @@ def test_json_lines_held_during_a_long_call_spill_to_a_file_in_order(monkeypatch
     sink.close()
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert records[0]["type"] == "call"
-    assert [r["index"] for r in records[1:]] == list(range(1, 101)) + [1, 2, 3]
+    assert [r["index"] for r in records[1:]] == [*range(1, 101), 1, 2, 3]

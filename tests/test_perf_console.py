@@ -70,3 +70,36 @@ def test_short_exchanges_are_shown_whole():
 def test_on_a_terminal_the_run_is_followed_live_and_the_status_goes_away():
     text = render(list(transfer(500)), terminal=True)
     assert "more packets summed up" in text
+
+
+def test_packet_rows_written_directly_equal_the_grid():
+    """The unwrapped fast layout prints exactly what the two-column grid prints."""
+    import random
+
+    from scenarios import SCENARIOS, feed
+    from sockviz.render import view
+
+    entries = [e for name in sorted(SCENARIOS) for e in feed(SCENARIOS[name]().events)]
+    corr = Correlator(role=None)
+    for i, frame in enumerate(synthcap.frames(600, seed=4)):
+        pkt = Packet(index=i + 1, time=1_795_000_000.0 + i * 1e-3, iface="eth0",
+                     direction=random.Random(i).choice(("in", "out", None)),
+                     linktype=LINKTYPE_ETHERNET, wirelen=len(frame), data=frame,
+                     decoded=decode(frame, LINKTYPE_ETHERNET))
+        entries.extend(corr.packet(pkt))
+
+    def printed(width: int, fast: bool, color: bool) -> str:
+        out = io.StringIO()
+        console = Console(file=out, width=width, force_terminal=color,
+                          color_system="truecolor" if color else None, no_color=not color,
+                          highlight=False, emoji=False)
+        state = view.ViewState(foreign=True)
+        for entry in entries:
+            for r in view.render_entry(entry, state):
+                console.print(r._grid() if not fast and isinstance(r, view.PacketRows) else r,
+                              highlight=False, soft_wrap=False)
+        return out.getvalue()
+
+    for width in (40, 60, 80, 100, 120, 160, 240):
+        assert printed(width, True, False) == printed(width, False, False), width
+    assert "\x1b[" in printed(240, True, True)

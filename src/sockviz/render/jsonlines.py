@@ -61,7 +61,7 @@ class JsonLinesSink:
         self._held_size += len(line)
         if self._held_size > HOLD_IN_MEMORY:
             if self._spill is None:
-                self._spill = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+                self._spill = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed in _release
             held.append("")
             self._spill.write("\n".join(held))
             held.clear()
