@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 from scenarios import SCENARIOS, feed
@@ -87,3 +88,25 @@ def test_overview_view_fits_a_narrow_console():
     text = out.getvalue()
     assert "chat.sockviz.test" in text and "busiest conversations" in text
     assert max(len(line) for line in text.splitlines()) <= 60
+
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tcpdump-tests"
+
+
+def test_every_corpus_file_has_an_overview():
+    """tcpdump's malformed captures: --summary never raises (the overview is a renderer too)."""
+    import pytest
+
+    from sockviz.capfile.reader import NotACapture
+
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus/tcpdump-tests is not here")
+    shown = 0
+    for path in sorted(CORPUS.iterdir()):
+        try:
+            status, text = run_replay(path)
+        except NotACapture:
+            continue
+        assert status in (0, 6) and "overview" in text, path.name
+        shown += 1
+    assert shown > 300
