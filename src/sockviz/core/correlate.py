@@ -222,10 +222,10 @@ class Correlator:
         """Track ``pkt`` and return what the timeline says of it, before any wording.
 
         ``(direction, call_id, call_name, conversation, new_conversation, step,
-        rel_seq, rel_ack, window, dns, context, fields)``: plain values only,
-        so that a replay can word them in another process (``describe``).
-        The hot path of a replay: every packet of the file comes through here,
-        so fields are read once into locals.
+        rel_seq, rel_ack, window, dns, context, fields)``: plain values, worded
+        by ``describe`` (or only counted: ``tally``). The hot path of a replay:
+        every packet of the file comes through here, so fields are read once
+        into locals.
         """
         d = pkt.decoded
         time = pkt.time
