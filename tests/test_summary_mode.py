@@ -62,7 +62,7 @@ def test_replay_summary_shows_the_overview_not_the_packets(tmp_path):
     live_json(SCENARIOS["tcp_exchange"]().events, path)
     status, text = run_replay(path)
     assert status == 0
-    assert "11 packets" in text and "1 handshakes completed" in text
+    assert "11 packets" in text and "1 handshake completed" in text
     assert "connect(('192.0.2.2', 3001))" in text  # the calls of a sockviz run
     assert "[SYN]" not in text  # no packet lines
 

@@ -27,7 +27,7 @@ commands (capturing ones need root):
   tcp       sudo sockviz tcp chat.sockviz.test 3001 --send "Test en classe"
   udp       sudo sockviz udp 192.0.2.2 3001 --send "Test en classe"
   resolve   sudo sockviz resolve www.sockviz.test https   |   sudo sockviz resolve 192.0.2.2
-  replay    sockviz replay captures/tcp-exchange.pcapng
+  replay    sockviz replay captures/tcp.pcapng
   demo      sudo sockviz demo            (an offline lab: every lesson, no network needed)
   lab       sudo sockviz lab shell       (a shell on the lab's client host)
   serve     sockviz serve --port 3001    (the course chat server, TCP and UDP)
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="show a saved capture (pcap or pcapng) the same way",
                        description="Show a pcap or pcapng capture with sockviz's view. No root "
                        "needed.",
-                       epilog="example: sockviz replay captures/tcp-exchange.pcapng")
+                       epilog="example: sockviz replay captures/tcp.pcapng")
     p.add_argument("file", help="a .pcap or .pcapng file")
     p.add_argument("--summary", action="store_true",
                    help="only the overview: conversations, counts, handshakes, resets, DNS names")
@@ -163,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "server and the chat server, and run the seed's lessons against it.",
                        epilog="example: sudo sockviz demo --no-pause")
     p.add_argument("--no-pause", action="store_true", help="do not wait for Enter between lessons")
+    p.add_argument("--save-dir", default="captures", metavar="DIR",
+                   help="where the lessons' captures go (default ./captures)")
     p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
 
     p = sub.add_parser("lab", help="the offline lab: 'sockviz lab shell'",

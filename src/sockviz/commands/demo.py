@@ -1,11 +1,15 @@
 """``sockviz demo``: the seed's lessons, in its order, against a throwaway lab.
 
 Each lesson is a real sockviz command run on the lab's client host (so its
-resolver reads the lab's resolv.conf), its capture saved under ./captures/.
+resolver reads the lab's resolv.conf), its capture saved as
+./captures/demo-LESSON-TIME.pcapng (never over the captures shipped in the
+project's captures/, which are named LESSON.pcapng).
 """
 
 from __future__ import annotations
 
+import datetime
+import os
 import sys
 from dataclasses import dataclass
 
@@ -64,13 +68,14 @@ def run(args, env, argv) -> int:
         say(env, r.sentence)
         return r.status
     pause = not args.no_pause and env.stdin_isatty and not args.json
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     failures = []
     try:
         for number, lesson in enumerate(LESSONS, 1):
             if not args.json:
                 _heading(env, number, lesson)
             command = [sys.executable, "-m", "sockviz", *lesson.argv,
-                       "--save", f"captures/demo-{lesson.name}.pcapng"]
+                       "--save", os.path.join(args.save_dir, f"demo-{lesson.name}-{stamp}.pcapng")]
             if args.json:
                 command.append("--json")
             env.stdout.flush()
@@ -93,8 +98,9 @@ def run(args, env, argv) -> int:
         say(env, "the demo did not go as expected: " + "; ".join(failures))
         return ExitStatus.ERROR
     if not args.json:
-        env.console.print("\n[bold]That was every lesson.[/] The captures are in ./captures/ "
-                          "(sockviz replay captures/demo-tcp.pcapng, or open them in Wireshark). "
+        first = os.path.join(args.save_dir, f"demo-{LESSONS[0].name}-{stamp}.pcapng")
+        env.console.print(f"\n[bold]That was every lesson.[/] The captures are in {args.save_dir}/ "
+                          f"(sockviz replay {first}, or open them in Wireshark). "
                           "The lab is gone; [bold]sudo sockviz lab shell[/] opens it for you.")
     return ExitStatus.OK
 

@@ -146,14 +146,15 @@ def render(o: dict) -> Iterator:
     t = o["tcp"]
     if t["syn"] or t["handshakes"] or t["resets"] or t["teardowns"]:
         line = Text("\nTCP: ", style="bold")
-        line.append(f"{t['syn']:,} connection attempts (SYN), {t['handshakes']:,} handshakes "
-                    f"completed, {t['teardowns']:,} closed with FIN, ")
+        line.append(f"{_n(t['syn'], 'connection attempt')} (SYN), "
+                    f"{_n(t['handshakes'], 'handshake')} completed, "
+                    f"{_n(t['teardowns'], 'connection')} closed with FIN, ")
         line.append(f"{t['resets']:,} reset", style="bold red" if t["resets"] else "")
         if t["refused"]:
             line.append(f" ({t['refused']:,} refused: nobody listening)")
-        line.append(f", {t['retransmissions']:,} retransmissions")
+        line.append(f", {_n(t['retransmissions'], 'retransmission')}")
         if t["zero_windows"]:
-            line.append(f", {t['zero_windows']:,} zero windows")
+            line.append(f", {_n(t['zero_windows'], 'zero window')}")
         yield line
 
     if o["dns_names"]:
@@ -192,7 +193,7 @@ def render(o: dict) -> Iterator:
                 line.append(f"  {c['error']}", style="red")
             else:
                 line.append(f"  → {c['result']}", style="green")
-            line.append(f"  ({c['packets']} packets)", style="dim")
+            line.append(f"  ({_n(c['packets'], 'packet')})", style="dim")
             yield line
         if o["calls_not_listed"]:
             yield Text(f"  … and {o['calls_not_listed']:,} more calls", style="dim")
@@ -219,3 +220,8 @@ class SummarySink:
             return
         for renderable in render(overview):
             self.env.console.print(renderable, highlight=False)
+
+
+def _n(count: int, word: str) -> str:
+    """'1 packet', '2 packets', '12,000 packets'."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
