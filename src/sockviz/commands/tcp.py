@@ -86,19 +86,20 @@ def _bulk(session, sock, size: int, timeout: float) -> None:
     received = [0]
 
     def drain() -> None:
+        buf = bytearray(1 << 20)  # one buffer, reused: the echo is counted, not kept
         while received[0] < size:
             try:
-                chunk = sock.recv(1 << 20)
+                n = sock.recv_into(buf)
             except OSError:
                 return
-            if not chunk:
+            if not n:
                 return
-            received[0] += len(chunk)
+            received[0] += n
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     block = bytes(range(256)) * 4096  # 1 MiB of a recognisable pattern
-    data = (block * (size // len(block) + 1))[:size]
+    data = memoryview(block * (size // len(block) + 1))[:size]  # one copy, not two
     session.call("sendall", sock.sendall, data, text=f"sendall(<{size} bytes>)", transport="TCP",
                  result_text=repr)
     reader.join(timeout=timeout)
