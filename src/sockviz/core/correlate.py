@@ -36,7 +36,7 @@ DnsDissector = Callable[[bytes, bool], "dict | None"]
 # purpose: Linux's delayed-ACK timer is 40 ms at least (RFC 1122 §4.2.3.2).
 DELAYED_ACK = 0.030
 
-_UNREACH = {
+UNREACH_CODES = {
     0: "network unreachable",
     1: "host unreachable",
     2: "protocol unreachable",
@@ -46,7 +46,7 @@ _UNREACH = {
     10: "host administratively prohibited",
     13: "communication administratively prohibited",
 }
-_UNREACH6 = {
+UNREACH6_CODES = {
     0: "no route to destination",
     1: "administratively prohibited",
     3: "address unreachable",
@@ -484,7 +484,7 @@ class Correlator:
                 fields["rfc"] = "ICMPv6 type 1 code 4, RFC 4443 §3.1"
                 return "port-unreachable"
             if t == 1:
-                fields["what"] = _UNREACH6.get(c, f"code {c}")
+                fields["what"] = UNREACH6_CODES.get(c, f"code {c}")
                 return "unreachable"
             if t == 2:
                 return "frag-needed"
@@ -499,7 +499,7 @@ class Correlator:
         if t == 3 and c == 4:
             return "frag-needed"
         if t == 3:
-            fields["what"] = _UNREACH.get(c, f"code {c}")
+            fields["what"] = UNREACH_CODES.get(c, f"code {c}")
             return "unreachable"
         if t == 11:
             return "time-exceeded"

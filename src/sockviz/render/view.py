@@ -16,10 +16,17 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from sockviz.core.correlate import dns_answer, dns_question
+from sockviz.core.correlate import UNREACH6_CODES, UNREACH_CODES, dns_answer, dns_question
 from sockviz.core.text import duration, endpoint, flag_names, preview, tcp_options
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
+# Message names (RFC 792, RFC 4443 §2.1, RFC 4861 §4).
+ICMP_NAMES = {0: "echo reply", 3: "destination unreachable", 4: "source quench",
+              5: "redirect", 8: "echo request", 11: "time exceeded", 12: "parameter problem"}
+ICMP6_NAMES = {1: "destination unreachable", 2: "packet too big", 3: "time exceeded",
+               4: "parameter problem", 128: "echo request", 129: "echo reply",
+               133: "router solicitation", 134: "router advertisement",
+               135: "neighbour solicitation", 136: "neighbour advertisement", 137: "redirect"}
 ARROWS = {"out": ("→ out", "cyan"), "in": ("← in ", "magenta"), None: ("·    ", "white")}
 PROTO_STYLE = {
     "TCP": "bold blue",
@@ -80,9 +87,22 @@ def packet_fields(e: PacketShown) -> Text:
         t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}")
         t.append(f"  {d.payload_len} bytes", style="bold")
     elif d.icmp_type is not None:
-        t.append(f"type {d.icmp_type} code {d.icmp_code}")
+        v6 = d.proto == "ICMPv6"
+        name = (ICMP6_NAMES if v6 else ICMP_NAMES).get(d.icmp_type)
+        if d.icmp_type == (1 if v6 else 3):  # destination unreachable: the code says why
+            name = (UNREACH6_CODES if v6 else UNREACH_CODES).get(d.icmp_code, name)
+        if name:
+            t.append(name, style="bold")
+            t.append(f" (type {d.icmp_type} code {d.icmp_code})", style="dim")
+        else:
+            t.append(f"type {d.icmp_type} code {d.icmp_code}")
         if d.nd_target:
-            t.append(f" target {d.nd_target}")
+            if d.icmp_type == 135:
+                t.append(f": who has {d.nd_target}?")
+            elif d.icmp_type == 136:
+                t.append(f": {d.nd_target} is at {d.eth_src or '?'}")
+            else:
+                t.append(f" target {d.nd_target}")
         if d.quoted is not None:
             q = d.quoted
             t.append(f"  about {q.proto} {endpoint(q.src, q.sport)} > {endpoint(q.dst, q.dport)}",
