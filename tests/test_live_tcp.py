@@ -118,3 +118,12 @@ def test_piped_stdin_lines_are_messages_and_the_run_is_saved(lab):
     assert [c["result"] for c in run.calls() if c["name"] == "recv"] == ["un", "deux"]
     assert len(run.saved) == 1 and run.saved[0].startswith("tcp-192.0.2.2-3001-")
     assert run.summary["capture"].endswith(run.saved[0])
+
+
+def test_name_without_an_address_of_the_family(lab):
+    run = sockviz(lab.client, "tcp", "v4only.sockviz.test", "3001", "-6")
+    assert run.status == 3
+    answer = next(p for p in run.packets() if p["proto"] == "DNS" and p["dns"]["qr"] == "response")
+    assert answer["dns"]["rcode"] == "NOERROR" and answer["dns"]["answers"] == []
+    assert "NODATA" in answer["explain"]
+    assert "has no IPv6 address" in run.stderr and run.stderr.count("\n") == 1

@@ -29,6 +29,13 @@ def resolve(session, host: str, port: int, family: int | None, kind: int) -> tup
     infos, err = session.call("getaddrinfo", socket.getaddrinfo, host, port, af, kind,
                               text=text, transport="DNS", result_text=addrinfo_text)
     if err is not None:
+        nodata = {getattr(socket, n, None) for n in ("EAI_NODATA", "EAI_ADDRFAMILY")} - {None}
+        if isinstance(err, socket.gaierror) and family and err.errno in nodata:
+            raise Refusal(f"the name {host!r} exists but has no IPv{family} address; try "
+                          f"without -{family}", ExitStatus.BAD_HOST)
+        if isinstance(err, socket.gaierror) and err.errno == socket.EAI_AGAIN:
+            raise Refusal(f"no DNS server answered for {host!r} ({err.strerror}); check the "
+                          "network and /etc/resolv.conf, or give an address", ExitStatus.BAD_HOST)
         if isinstance(err, socket.gaierror):
             raise Refusal(f"the name {host!r} does not resolve ({err.strerror}); check the "
                           "spelling, or give an address", ExitStatus.BAD_HOST)
