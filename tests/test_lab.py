@@ -327,6 +327,34 @@ def test_sigterm_tears_down_and_cleanup_stale_after_sigkill(bare_lab: netns.Lab)
             assert {h.name for h in bare_lab.hosts} <= _all_netns()
 
 
+@pytest.mark.netns
+def test_cleanup_stale_counts_an_unreaped_owner_as_dead(require_lab) -> None:
+    """A killed owner stays a zombie until its parent reaps it: its lab is still stale."""
+    script = (
+        "import time\n"
+        "from sockviz.lab.netns import Lab\n"
+        "lab = Lab().up()\n"
+        "print(lab.client.name, lab.server.name, flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            env=ENV)  # fmt: skip
+    try:
+        names = proc.stdout.readline().split()
+        proc.kill()
+        deadline = time.monotonic() + 5  # wait for the zombie, without reaping it
+        while Path(f"/proc/{proc.pid}/stat").read_text().split(")")[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert set(names) <= set(netns.cleanup_stale())
+        assert not set(names) & _all_netns()
+    finally:
+        proc.kill()
+        proc.wait(5)
+        proc.stdout.close()
+        netns.cleanup_stale()
+
+
 def _all_netns() -> set[str]:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     return {line.split()[0] for line in out.splitlines() if line.strip()}

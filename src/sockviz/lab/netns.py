@@ -122,13 +122,20 @@ def _setns(fd: int) -> None:
 
 
 def _proc_start_time(pid: int) -> int | None:
-    """Start time of ``pid`` in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    """Start time of ``pid`` in clock ticks since boot (field 22 of /proc/PID/stat).
+
+    None when there is no such process, or only its corpse: a killed owner
+    stays a zombie until its parent reaps it, and must count as dead.
+    """
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name (field 2) may contain spaces: split after its ")".
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):  # zombie or dead (field 3, the state)
+        return None
+    return int(fields[19])
 
 
 def _owner_alive(pid: int, start: int | None) -> bool:
