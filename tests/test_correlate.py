@@ -151,3 +151,14 @@ def test_recvfrom_timeout_without_icmp_blames_nothing():
     b.end(done)
     lesson = next(e for e in feed(b.events) if isinstance(e, CallEnded)).lesson
     assert "nothing says why" in lesson and "ICMP" not in lesson
+
+
+def test_recv_of_empty_bytes_is_the_end_of_the_stream():
+    from scenarios import Builder, feed
+
+    b = Builder()
+    call, done = b.call("recv", "recv(1024)", 0, 0.001, "b''", transport="TCP")
+    b.start(call)
+    b.end(done)
+    lesson = next(e for e in feed(b.events) if isinstance(e, CallEnded)).lesson
+    assert "FIN" in lesson and "end of its stream" in lesson

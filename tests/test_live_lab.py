@@ -145,24 +145,24 @@ def test_serve_watch_shows_the_server_side(bare_lab, tmp_path):
     server = bare_lab.server.run([sys.executable, "-m", "sockviz", "serve", "--watch", "--port",
                                   "3001", "--json", "--save", str(path)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    head = []
     try:
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            with bare_lab.client.enter():
-                probe = socket.socket()
-            try:
-                probe.connect(("192.0.2.2", 3001))
-                probe.sendall(b"Test en classe")
-                assert probe.recv(1024) == b"Test en classe"
+        # The server says it listens (a note) once its sniffer and sockets are up.
+        for line in server.stdout:
+            head.append(line)
+            if '"type": "note"' in line:
                 break
-            except ConnectionRefusedError:
-                time.sleep(0.2)
-            finally:
-                probe.close()
+        with bare_lab.client.enter():
+            probe = socket.socket()
+        with probe:
+            probe.connect(("192.0.2.2", 3001))
+            probe.sendall(b"Test en classe")
+            assert probe.recv(1024) == b"Test en classe"
         time.sleep(0.5)
     finally:
         os.killpg(server.pid, signal.SIGINT)
         out, err = server.communicate(timeout=15)
+    out = "".join(head) + out
     assert server.returncode == 130, err
     records = [json.loads(line) for line in out.splitlines()]
     calls = [r["name"] for r in records if r["type"] == "call"]
@@ -172,4 +172,8 @@ def test_serve_watch_shows_the_server_side(bare_lab, tmp_path):
     handshake = [(p["step"], p["dir"], p["call"]) for p in packets[:3]]
     assert handshake == [("syn", "in", None), ("synack", "out", None), ("handshake-ack", "in", None)]
     assert "accept() then takes" in packets[0]["context"]
+    arp = [r["step"] for r in records if r["type"] == "packet" and r["proto"] == "ARP"]
+    assert arp[:2] == ["arp-request", "arp-reply"]  # the client asks for us, we answer
+    eof = [r for r in records if r["type"] == "call" and r["name"] == "recv" and r["result"] == ""]
+    assert eof and "end of its stream" in eof[0]["lesson"]
     assert replay_json(path)  # the Ctrl-C'd file is valid

@@ -93,6 +93,23 @@ def local_address_towards(address: str, family: int) -> str | None:
         return None
 
 
+def host_addresses() -> set[str]:
+    """Every address of this network namespace (``ip -o addr``), for a server's scope."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["ip", "-o", "addr", "show"], capture_output=True, text=True,
+                             timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    found = set()
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) > 3 and fields[2] in ("inet", "inet6"):
+            found.add(fields[3].split("/")[0])
+    return found
+
+
 def default_capture_path(command: str, target: str) -> str:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", target).strip("_") or "run"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import select
 import socket
 
-from sockviz.commands.common import Refusal, run_live, say
+from sockviz.commands.common import Refusal, host_addresses, run_live, say
 from sockviz.core.scope import Scope
 from sockviz.status import ExitStatus
 
@@ -50,6 +50,7 @@ def _families(host: str) -> int:
 def _watch(args, env, argv) -> int:
     scope = Scope(dns=False)
     scope.watch_port(args.port)
+    scope.local.update(host_addresses())  # so clients' ARP/NDP requests for us are kept
 
     def body(session) -> int:
         af = _families(args.host)

@@ -76,7 +76,9 @@ def _outcome(call: Call, steps: list[str], transport: str | None,
         if any(s.startswith("fin") for s in steps):
             return rules.after_call("close", "TCP")
     if call.name in ("send", "sendall") and transport == "TCP" and not err:
-        return rules.after_call("send", "ok")
+        return rules.after_call(call.name, "ok")
+    if call.name == "recv" and transport == "TCP" and not err and call.result_text == "b''":
+        return rules.after_call("recv", "eof")
     if call.name in ("sendto", "send") and transport == "UDP" and not err:
         if "fragment" in steps:
             return rules.after_call("sendto", "fragmented")
@@ -203,6 +205,11 @@ class Correlator:
         transport = call.transport or self.transport
         lesson = _outcome(call, self._steps, transport, self._syn_intervals(),
                           self._port_unreachable)
+        if (call.name == "close" and transport == "TCP" and not self._steps
+                and any(c.transport == "TCP" and c.handshake_done and not c.closed
+                        for c in self.conversations.values())):
+            # Its FIN may simply be late (data still queued): claim no silence.
+            lesson = None
         if call.note:
             lesson = call.note
         dns = dns_lesson(self._call_dns)
@@ -519,13 +526,14 @@ class Correlator:
         if (step in ("fin-first", "fin-second", "last-ack", "ack-fin") and last is not None
                 and last.name == "close"):
             return "after close() returned: the kernel finishes the teardown on its own"
-        if step in ("fin-first",) and direction == "in":
-            return "the other side closed first: recv() will return b'' once the buffered bytes are read"
         if step == "ack" and direction == "out":
             return "no call needed: your kernel acknowledges received data on its own"
-        if step.startswith(("arp", "ndp")):
-            return ("no call caused it directly: the kernel keeps its neighbour cache up to date "
-                    "on its own (RFC 4861 §7.3)")
+        if step.startswith("arp"):
+            return ("no call caused it directly: the kernel answers ARP and keeps its neighbour "
+                    "cache up to date on its own (RFC 826, RFC 1122 §2.3.2)")
+        if step.startswith("ndp"):
+            return ("no call caused it directly: the kernel answers neighbour discovery and keeps "
+                    "its neighbour cache up to date on its own (RFC 4861 §7)")
         if step == "port-unreachable" and direction == "in" and self._udp_connected:
             return ("the connected socket keeps this error: its next call will raise "
                     "ConnectionRefusedError")

@@ -36,6 +36,7 @@ SILENT: dict[str, str] = {
     "listen": "listen() only tells your kernel to accept connections: nothing goes on the wire",
     "setsockopt": "setsockopt() only changes the socket inside your kernel",
     "close/UDP": "UDP has no connection to tear down: close() sends nothing (RFC 768)",
+    "close/TCP": "no connection on this socket (a listening one, or never connected): close() sends nothing",
     "connect/UDP": (
         "connect() on a UDP socket sends nothing: it only fixes the peer address, so send() "
         "needs no address and errors from that peer (ICMP) are reported to you"
@@ -75,6 +76,14 @@ AFTER: dict[tuple[str, str], str] = {
     ("close", "RST"): (
         "close() with unread bytes in the receive buffer: Linux aborts the connection with "
         "RST instead of FIN (RFC 2525 §2.17)"
+    ),
+    ("sendall", "ok"): (
+        "sendall() returns once your kernel has taken every byte into its send buffer "
+        "(calling send() as often as needed): it does not wait for the ACKs"
+    ),
+    ("recv", "eof"): (
+        "recv() returned b'': the other side's FIN had arrived, the end of its stream; "
+        "nothing more will come on this connection"
     ),
     ("sendto", "ok"): (
         "one sendto() = one datagram: no handshake, no acknowledgement, and the message "
