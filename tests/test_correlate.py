@@ -162,3 +162,11 @@ def test_recv_of_empty_bytes_is_the_end_of_the_stream():
     b.end(done)
     lesson = next(e for e in feed(b.events) if isinstance(e, CallEnded)).lesson
     assert "FIN" in lesson and "end of its stream" in lesson
+
+
+def test_call_lessons_draw_their_diagram_from_the_rules_table():
+    from sockviz.core import rules
+
+    assert rules.diagram("connect", "TCP") == "SYN → SYN/ACK → ACK"
+    assert rules.diagram("connect", "TCP") in ends("tcp_exchange")["connect"].lesson
+    assert rules.diagram("close", "TCP") in ends("tcp_exchange")["close"].lesson

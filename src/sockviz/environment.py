@@ -23,7 +23,6 @@ class Environment:
     width: int | None = None  # None: the terminal's
     color: bool | None = None  # None: when stdout is a terminal
     _console: object = None
-    _err_console: object = None
 
     @property
     def stdin_isatty(self) -> bool:
@@ -53,9 +52,3 @@ class Environment:
         if self._console is None:
             self._console = self._make(self.stdout)
         return self._console
-
-    @property
-    def err_console(self):
-        if self._err_console is None:
-            self._err_console = self._make(self.stderr)
-        return self._err_console

@@ -18,9 +18,6 @@ FlowKey = tuple
 
 # NDP (RFC 4861 §4): router/neighbour solicitation and advertisement, redirect.
 NDP_TYPES = {133: "RS", 134: "RA", 135: "NS", 136: "NA", 137: "redirect"}
-# ICMP and ICMPv6 messages that quote the packet that caused them.
-ICMP_ERRORS = {3, 4, 5, 11, 12}
-ICMP6_ERRORS = {1, 2, 3, 4}
 
 
 def flow_key(d: Decoded) -> FlowKey | None:
@@ -50,8 +47,6 @@ class Side:
     fin_seq: int | None = None  # sequence number of its FIN, once sent
     fin_acked: bool = False
     syn_times: list[float] | None = None  # times of its SYNs (None until the first)
-    data_bytes: int = 0
-    sent_data: bool = False
 
 
 @dataclass(slots=True)
@@ -189,9 +184,6 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
             step = "fin-first"
     elif payload:
         step = "data-retransmit" if retransmit else "data"
-        me.sent_data = True
-        if not retransmit:
-            me.data_bytes += payload
     elif not conv.handshake_done and ack and src == conv.initiator and peer.isn is not None:
         step = "handshake-ack"
     elif acks_fin and not peer.fin_acked:

@@ -29,6 +29,27 @@ EXPECTED: dict[tuple[str, str], tuple[str, ...]] = {
     ("getnameinfo", "DNS"): ("dns-query", "dns-response"),
 }
 
+# How each step is drawn in a call's diagram ("SYN → SYN/ACK → ACK").
+STEP_LABEL: dict[str, str] = {
+    "syn": "SYN",
+    "synack": "SYN/ACK",
+    "handshake-ack": "ACK",
+    "data": "data",
+    "ack": "ACK",
+    "fin-first": "FIN",
+    "fin-second": "FIN",
+    "last-ack": "ACK",
+    "udp": "datagram",
+    "dns-query": "query",
+    "dns-response": "answer",
+}
+
+
+def diagram(call: str, transport: str) -> str:
+    """The packets ``call`` is expected to cause, drawn from ``EXPECTED``."""
+    return " → ".join(STEP_LABEL.get(s, s) for s in EXPECTED.get((call, transport), ()))
+
+
 # Why a call put nothing on the wire.
 SILENT: dict[str, str] = {
     "socket": "socket() only creates an endpoint inside your kernel: nothing goes on the wire",
@@ -51,7 +72,7 @@ SILENT: dict[str, str] = {
 # The lesson a call teaches once it is over: (call, outcome) -> sentence.
 AFTER: dict[tuple[str, str], str] = {
     ("connect", "ok"): (
-        "connect() = the three-way handshake: SYN → SYN/ACK → ACK (RFC 9293 §3.5); "
+        "connect() = the three-way handshake: {diagram} (RFC 9293 §3.5); "
         "it returns once your kernel has sent the last ACK"
     ),
     ("connect", "refused"): (
@@ -70,8 +91,8 @@ AFTER: dict[tuple[str, str], str] = {
         "it does not wait for the ACK"
     ),
     ("close", "TCP"): (
-        "close() starts the teardown: each side sends FIN and acknowledges the other's "
-        "(RFC 9293 §3.6); the side that closed first waits in TIME_WAIT (60 s on Linux)"
+        "close() starts the teardown, {diagram}: each side sends FIN and acknowledges the "
+        "other's (RFC 9293 §3.6); the side that closed first waits in TIME_WAIT (60 s on Linux)"
     ),
     ("close", "RST"): (
         "close() with unread bytes in the receive buffer: Linux aborts the connection with "
@@ -341,10 +362,13 @@ def backoff_words(intervals: list[float]) -> str:
     return BACKOFF[kind].format(first=first)
 
 
-def after_call(name: str, outcome: str, **fields) -> str | None:
-    """The lesson of a finished call, given how it ended."""
+def after_call(name: str, outcome: str, transport: str = "TCP", **fields) -> str | None:
+    """The lesson of a finished call, given how it ended; {diagram} comes from EXPECTED."""
     text = AFTER.get((name, outcome))
-    return text.format_map(_Lenient(fields)) if text and fields else text
+    if text is None:
+        return None
+    fields.setdefault("diagram", diagram(name, transport))
+    return text.format_map(_Lenient(fields))
 
 
 def silent(name: str, transport: str | None) -> str | None:
