@@ -1,4 +1,4 @@
-"""The one object that carries the outside world: streams, terminal, clock.
+"""The one object that carries the outside world: streams, terminal, console.
 
 Tests swap it for one with a fixed-width, colourless console and string
 streams (httpie's ``context.Environment``). Nothing here imports rich until a
@@ -8,8 +8,6 @@ console is asked for, so ``sockviz --help`` stays fast.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -19,7 +17,6 @@ class Environment:
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    clock: Callable[[], float] = time.time
     width: int | None = None  # None: the terminal's
     color: bool | None = None  # None: when stdout is a terminal
     _console: object = None
