@@ -146,3 +146,62 @@ def test_repeated_dns_messages_are_dissected_once_and_keep_their_own_id():
     assert len({e.dns["id"] for e in shown}) == 6
     for e in shown:
         assert e.dns == dns_info(e.packet.decoded.payload)
+
+
+def replay_json(path: Path, *, fast: bool, monkeypatch) -> str:
+    """``sockviz replay PATH --json``, with or without the fused fast path."""
+    import io
+    from types import SimpleNamespace
+
+    from sockviz.capfile.reader import NotACapture, open_capture
+    from sockviz.commands.replay import replay
+    from sockviz.core.fastjson import FastJson
+    from sockviz.environment import Environment
+
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(FastJson, "line", lambda self, frame: None)
+        env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), width=100, color=False)
+        try:
+            reader = open_capture(path)
+        except NotACapture:
+            return ""
+        with reader:
+            status = replay(reader, env, SimpleNamespace(json=True, summary=False))
+    return f"{status}\n{env.stdout.getvalue()}"
+
+
+def write_frames(path: Path, frames) -> None:
+    with open(path, "wb") as f:
+        f.write(synthcap._PCAP_HEADER)
+        for i, frame in enumerate(frames):
+            f.write(synthcap._REC.pack(1_795_000_000 + i // 1000, (i % 1000) * 997, len(frame),
+                                       len(frame)))
+            f.write(frame)
+
+
+def test_fused_json_replay_writes_what_the_general_path_writes(tmp_path, monkeypatch):
+    from sockviz.core.fastjson import FastJson
+
+    rng = random.Random(7)
+    plain = list(frames())
+    write_frames(tmp_path / "synth.pcap", plain)
+    write_frames(tmp_path / "damaged.pcap", [damaged(f, rng) if i % 3 else f
+                                             for i, f in enumerate(plain)])
+    taken = []
+    line = FastJson.line
+    monkeypatch.setattr(FastJson, "line", lambda self, frame: taken.append(line(self, frame)) or
+                        taken[-1])
+    captures = sorted((Path(__file__).resolve().parents[1] / "captures").glob("*.pcapng"))
+    for path in [tmp_path / "synth.pcap", tmp_path / "damaged.pcap", *captures]:
+        assert replay_json(path, fast=True, monkeypatch=monkeypatch) == replay_json(
+            path, fast=False, monkeypatch=monkeypatch), path.name
+    # The fast path did the bulk of the synthetic traffic (else this test proves little).
+    assert sum(t is not None for t in taken) > 0.9 * len(plain)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/tcpdump-tests is not here")
+def test_fused_json_replay_on_the_corpus(monkeypatch):
+    for path in sorted(CORPUS.iterdir()):
+        assert replay_json(path, fast=True, monkeypatch=monkeypatch) == replay_json(
+            path, fast=False, monkeypatch=monkeypatch), path.name

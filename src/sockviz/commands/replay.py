@@ -37,39 +37,63 @@ def replay(reader, env, args) -> int:
     from sockviz.sources.replay import ReplaySource
 
     source = ReplaySource(reader)
-    events = source.events()
     sinks: list = []
     handlers: list = []
     correlator = None
     progress = _Progress(env, reader) if _wants_progress(env, args, reader) else None
     # --summary counts steps, never reads a packet's words: skip the wording.
     word = tally if getattr(args, "summary", False) else describe
+    # --json: most packets' lines come straight from the frame (core/fastjson.py);
+    # the rest, and every call, take the general path below.
+    fast = write_fast = None
+    packet = source.packet
+    marks = source.marks
     count = 0
-    try:
-        for kind, obj in events:
-            if correlator is None:
-                meta = source.meta
-                role = meta.get("role") if meta else None
-                correlator = Correlator(role=role, dns=dns_info)
-                facts = correlator.facts
-                sinks = _sinks(env, args, reader, foreign=meta is None)
-                handlers = [sink.handle for sink in sinks]
-            if kind == "packet":
-                count += 1
-                if progress is not None and not count % PROGRESS_EVERY:
-                    progress.update(count)
-                entry = word(obj, facts(obj))
-                for handle in handlers:
-                    handle(entry)
-                continue
+
+    def start(meta: dict | None) -> tuple:
+        """At the first event: the correlator, in the role the run played, and the sinks."""
+        role = meta.get("role") if meta else None
+        sinks = _sinks(env, args, reader, foreign=meta is None)
+        return Correlator(role=role, dns=dns_info), sinks, [sink.handle for sink in sinks]
+
+    def call_events(events) -> None:
+        for kind, call in events:
             call_event = correlator.call_started if kind == "start" else correlator.call_ended
-            for entry in call_event(obj):
+            for entry in call_event(call):
                 for handle in handlers:
                     handle(entry)
+
+    try:
+        # One loop over the reader's frames: the hot path of a replay.
+        for frame in reader:
+            if correlator is None:
+                source.read_meta()
+                correlator, sinks, handlers = start(source.meta)
+                facts = correlator.facts
+                if args.json and not getattr(args, "summary", False):
+                    from sockviz.core.fastjson import FastJson
+
+                    fast = FastJson(correlator).line
+                    write_fast = sinks[0].packet_text
+            if frame.comments or marks:
+                call_events(source.calls_before(frame))
+            count += 1
+            if progress is not None and not count % PROGRESS_EVERY:
+                progress.update(count)
+            if fast is not None:
+                line = fast(frame)
+                if line is not None:
+                    write_fast(line)
+                    continue
+            pkt = packet(frame)
+            entry = word(pkt, facts(pkt))
+            for handle in handlers:
+                handle(entry)
+        rest = source.calls_after()
         if correlator is None:
-            correlator = Correlator(role=None, dns=dns_info)
-            sinks = _sinks(env, args, reader, foreign=True)
-            handlers = [sink.handle for sink in sinks]
+            # No packet: the calls kept in the section header, if any, with the run's role.
+            correlator, sinks, handlers = start(source.meta if rest else None)
+        call_events(rest)
         if progress is not None:
             progress.done()
         summary = correlator.summary(kernel_drops=None, capture=None, problem=reader.problem)

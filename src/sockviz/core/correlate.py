@@ -36,6 +36,17 @@ DnsDissector = Callable[[bytes, bool], "dict | None"]
 # purpose: Linux's delayed-ACK timer is 40 ms at least (RFC 1122 §4.2.3.2).
 DELAYED_ACK = 0.030
 
+
+
+def delayed_ack_words(delay: float) -> str:
+    """The context of a pure ACK sent ``delay`` seconds after the data it acknowledges."""
+    return (
+        f"a delayed ACK, {1000 * delay:.0f} ms after the data: Linux "
+        "holds a pure ACK back for a while, hoping to piggyback it on data "
+        "(RFC 1122 §4.2.3.2)"
+    )
+
+
 UNREACH_CODES = {
     0: "network unreachable",
     1: "host unreachable",
@@ -119,7 +130,7 @@ class _Lenient(dict):
 _TEMPLATES: dict[tuple, str] = {}
 
 
-def _meaning(step: str, direction: str | None, fields: dict) -> str:
+def meaning_of(step: str, direction: str | None, fields: dict) -> str:
     """``rules.meaning``, with the template lookup cached and no copy of ``fields``."""
     template = _TEMPLATES.get((step, direction))
     if template is None:
@@ -141,7 +152,7 @@ def describe(pkt: Packet, facts: tuple) -> PacketShown:
      dns_info, context, fields) = facts
     return _new_shown(pkt, direction, call_id, call_name, conversation, new_conv, step, rel_seq,
                       rel_ack, window, summarize(pkt.decoded, rel_seq, rel_ack, window),
-                      _meaning(step, direction, fields), dns_info, context)
+                      meaning_of(step, direction, fields), dns_info, context)
 
 
 def tally(pkt: Packet, facts: tuple) -> PacketShown:
@@ -325,11 +336,7 @@ class Correlator:
                 # Which data this ACK answers, to spot a delayed ACK.
                 sent = conv.a_data if (d.dst, d.dport) == conv.key[1] else conv.b_data
                 if sent is not None and call is None and time - sent >= DELAYED_ACK:
-                    context = (
-                        f"a delayed ACK, {1000 * (time - sent):.0f} ms after the data: Linux "
-                        "holds a pure ACK back for a while, hoping to piggyback it on data "
-                        "(RFC 1122 §4.2.3.2)"
-                    )
+                    context = delayed_ack_words(time - sent)
 
         return (direction, call.id if call else None, call.name if call else None,
                 conv.number if conv else None, new_conv, step, rel_seq, rel_ack, window,
@@ -640,22 +647,23 @@ def dns_answer(info: dict) -> str:
 _HEADS: dict[tuple, str] = {}
 
 
-def _tcp_head(d: Decoded) -> str:
+def tcp_head(src: str | None, sport: int | None, dst: str | None, dport: int | None,
+             flags: str | None) -> str:
     """'TCP a:1 > b:2 [ACK]': the same for every segment of a flow with these flags."""
-    key = (d.src, d.sport, d.dst, d.dport, d.tcp_flags)
+    key = (src, sport, dst, dport, flags)
     head = _HEADS.get(key)
     if head is None:
         if len(_HEADS) > 8192:
             _HEADS.clear()
-        head = _HEADS[key] = (f"TCP {endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)} "
-                              f"[{flag_names(d.tcp_flags)}]")
+        head = _HEADS[key] = (f"TCP {endpoint(src, sport)} > {endpoint(dst, dport)} "
+                              f"[{flag_names(flags)}]")
     return head
 
 
 def summarize(d: Decoded, rel_seq: int | None, rel_ack: int | None, window: int | None) -> str:
     """A one-line, tcpdump-like description of a packet."""
     if d.tcp_flags is not None and not d.frag_offset:  # the common case first
-        text = _tcp_head(d)
+        text = tcp_head(d.src, d.sport, d.dst, d.dport, d.tcp_flags)
         if rel_seq is not None:
             text += f" seq={rel_seq}"
         if rel_ack is not None:

@@ -105,12 +105,22 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
     repeated SYN the time since the previous one and its attempt number
     (else None and 1). A plain tuple: this runs for every TCP segment.
     """
-    flags = d.tcp_flags or ""
-    src: Endpoint = (d.src, d.sport)
-    dst: Endpoint = (d.dst, d.dport)
+    return track_segment(conv, (d.src, d.sport), (d.dst, d.dport), d.tcp_flags or "", d.seq,
+                         d.ack, d.window, d.payload_len, d.tcp_options, time)
+
+
+def track_segment(conv: Conversation, src: Endpoint, dst: Endpoint, flags: str, d_seq: int | None,
+                  d_ack: int | None, d_window: int | None, payload: int, options: tuple,
+                  time: float) -> tuple:
+    """``track_tcp`` on the segment's fields as plain values.
+
+    The replay's fast path (core/fastjson.py) reads them from the frame's
+    bytes without building a ``Decoded``; both paths share this one
+    tracking, so they cannot drift apart.
+    """
     me, peer = conv.side(src), conv.side(dst)
     syn, ack, fin, rst = "S" in flags, "A" in flags, "F" in flags, "R" in flags
-    seq = d.seq or 0
+    seq = d_seq or 0
     interval = None
     attempt = 1
 
@@ -118,7 +128,7 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
         if me.isn is None or (not ack and seq != me.isn and not conv.handshake_done):
             me.isn = seq
             me.next_seq = (seq + 1) & 0xFFFFFFFF
-        for name, value in d.tcp_options:
+        for name, value in options:
             if name == "WScale":
                 me.wscale = value
         if not ack and conv.initiator is None:
@@ -132,15 +142,14 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
         me.isn = (seq - 1) & 0xFFFFFFFF
         me.next_seq = seq
 
-    rel_seq = _rel(d.seq, me.isn)
-    rel_ack = _rel(d.ack, peer.isn) if ack else None
-    window = d.window
+    rel_seq = _rel(d_seq, me.isn)
+    rel_ack = _rel(d_ack, peer.isn) if ack else None
+    window = d_window
     # RFC 7323 §2.2: the scale applies only once both sides announced it, and
     # never to the window of a SYN segment itself.
     if window is not None and not syn and me.wscale is not None and peer.wscale is not None:
         window <<= me.wscale
 
-    payload = d.payload_len
     seg_end = (seq + payload + (1 if syn else 0) + (1 if fin else 0)) & 0xFFFFFFFF
     retransmit = False
     next_seq = me.next_seq
@@ -154,7 +163,7 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
         me.next_seq = seg_end
 
     # Does this ACK cover the peer's FIN?
-    acks_fin = ack and peer.fin_seq is not None and d.ack == ((peer.fin_seq + 1) & 0xFFFFFFFF)
+    acks_fin = ack and peer.fin_seq is not None and d_ack == ((peer.fin_seq + 1) & 0xFFFFFFFF)
 
     if rst:
         # A RST answering a SYN, from a side that never sent one: nobody
@@ -188,7 +197,7 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
         step = "handshake-ack"
     elif acks_fin and not peer.fin_acked:
         step = "last-ack" if me.fin_seq is not None else "ack-fin"
-    elif payload == 0 and d.window == 0:
+    elif payload == 0 and d_window == 0:
         step = "zero-window"
     else:
         step = "ack"

@@ -72,7 +72,8 @@ encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
 
 _FLOW_TEXT: dict[tuple, str] = {}
 # A packet record after its flow part; %-formatting is done in C, in one call.
-_LINE = (
+# Also used as is by the replay's fast path (core/fastjson.py).
+PACKET_LINE = (
     '{"type": "packet", "index": %d, "time": %r, "dir": %s, "iface": %s, "flags": %s, '
     '"seq": %s, "ack": %s, "window": %s, "len": %d, "wirelen": %d, "conversation": %s, '
     '"call": %s, "call_id": %s, "step": %s, "summary": %s, "explain": %s, "context": %s}'
@@ -98,6 +99,11 @@ def _flow_text(key: tuple) -> str:
         _FLOW_TEXT.clear()
     _FLOW_TEXT[key] = flow
     return flow
+
+
+def flow_part(key: tuple) -> str:
+    """``_flow_text(key)``, encoded once per flow: (iface, proto, src, dst, sport, dport)."""
+    return _FLOW_TEXT.get(key) or _flow_text(key)
 
 
 def packet_line(e: PacketShown) -> str:
@@ -132,7 +138,7 @@ def packet_line(e: PacketShown) -> str:
             flow = _flow_text(key)
         direction, seq, ack, window = e.direction, e.rel_seq, e.rel_ack, e.window
         conv, call, call_id, context = e.conversation, e.call_name, e.call_id, e.context
-        return _LINE % (
+        return PACKET_LINE % (
             p.index, t, "null" if direction is None else _string(direction), flow,
             "null" if flags is None else _string(flags),
             "null" if seq is None else seq, "null" if ack is None else ack,

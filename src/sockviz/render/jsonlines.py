@@ -55,6 +55,13 @@ class JsonLinesSink:
         elif isinstance(entry, Summary):
             self._write(encode(summary_json(entry)))
 
+    def packet_text(self, line: str) -> None:
+        """A packet line already encoded (the replay's fast path), held or written as ``handle``."""
+        if self._held is not None:
+            self._hold(line)
+        else:
+            self._write(line)
+
     def _hold(self, line: str) -> None:
         held = self._held
         held.append(line)

@@ -24,10 +24,22 @@ _new_packet = positional(Packet)
 
 
 class ReplaySource:
+    """Events of a capture file: ``events()``, or frame by frame for a fused loop.
+
+    ``commands/replay.py`` walks the reader itself (one generator less per
+    packet) and asks, for each frame, ``calls_before(frame)`` when the frame
+    has comments or marks are waiting (``marks``), then ``packet(frame)``
+    unless its fast path took the frame; ``calls_after()`` at the end.
+    ``events()`` is the same sequence as one stream.
+    """
+
     def __init__(self, reader: CaptureReader) -> None:
         self.reader = reader
         self.meta: dict | None = None
         self.foreign_comments = 0
+        self.marks: list = []  # a heap of (time, 0 start / 1 end, tie, kind, call)
+        self._tie = itertools.count()
+        self._starts_seen: set[int] = set()
 
     def _meta_from(self, comments) -> None:
         if self.meta is None:
@@ -37,54 +49,72 @@ class ReplaySource:
                     self.meta = m
                     return
 
-    def events(self) -> Iterator[Event]:
-        marks: list = []
-        tie = itertools.count()
-        starts_seen: set[int] = set()
+    def read_meta(self) -> None:
+        """The run's metadata (role...), from the section header once the reader has it."""
+        if self.meta is None and self.reader.shb_comments:
+            self._meta_from(self.reader.shb_comments)
 
-        def add_marks(comments) -> None:
-            for comment in comments:
-                found = decode_comment(comment)
-                if found is None:
-                    continue
-                kind, call = found
-                if kind == "start":
+    def _add_marks(self, comments) -> None:
+        marks, tie, starts_seen = self.marks, self._tie, self._starts_seen
+        for comment in comments:
+            found = decode_comment(comment)
+            if found is None:
+                continue
+            kind, call = found
+            if kind == "start":
+                starts_seen.add(call.id)
+                heapq.heappush(marks, (call.start, 0, next(tie), "start", call))
+            else:
+                if call.id not in starts_seen:
+                    # The start mark was lost (a damaged file): put it back.
                     starts_seen.add(call.id)
                     heapq.heappush(marks, (call.start, 0, next(tie), "start", call))
-                else:
-                    if call.id not in starts_seen:
-                        # The start mark was lost (a damaged file): put it back.
-                        starts_seen.add(call.id)
-                        heapq.heappush(marks, (call.start, 0, next(tie), "start", call))
-                    end = call.end if call.end is not None else call.start
-                    heapq.heappush(marks, (end, 1, next(tie), "end", call))
+                end = call.end if call.end is not None else call.start
+                heapq.heappush(marks, (end, 1, next(tie), "end", call))
 
-        reader = self.reader
-        new_packet = _new_packet
-        for frame in reader:
-            if self.meta is None and reader.shb_comments:
-                self._meta_from(reader.shb_comments)
-            comments = frame.comments
-            if comments:
-                add_marks(comments)
-            time = frame.time
-            while marks and marks[0][0] <= time:
-                _, _, _, kind, call = heapq.heappop(marks)
-                yield kind, _ended_start(call) if kind == "start" else call
-            data = frame.data
-            linktype = frame.linktype
-            # Packet(index=, time=, iface=, direction=, linktype=, wirelen=,
-            # data=, decoded=, comments=, time_ns=), built without the frozen
-            # dataclass's slow __init__ (core/fastnew.py).
-            yield "packet", new_packet(frame.index, time, frame.iface, frame.direction, linktype,
-                                       frame.wirelen, data, decode(data, linktype), comments,
-                                       frame.time_ns or 0)
+    def calls_before(self, frame) -> list[Event]:
+        """The call events due before ``frame`` (its own comments read first)."""
+        if frame.comments:
+            self._add_marks(frame.comments)
+        marks = self.marks
+        due = []
+        time = frame.time
+        while marks and marks[0][0] <= time:
+            _, _, _, kind, call = heapq.heappop(marks)
+            due.append((kind, _ended_start(call) if kind == "start" else call))
+        return due
+
+    @staticmethod
+    def packet(frame) -> Packet:
+        # Packet(index=, time=, iface=, direction=, linktype=, wirelen=,
+        # data=, decoded=, comments=, time_ns=), built without the frozen
+        # dataclass's slow __init__ (core/fastnew.py).
+        data = frame.data
+        linktype = frame.linktype
+        return _new_packet(frame.index, frame.time, frame.iface, frame.direction, linktype,
+                           frame.wirelen, data, decode(data, linktype), frame.comments,
+                           frame.time_ns or 0)
+
+    def calls_after(self) -> list[Event]:
+        """After the last frame: the calls still waiting, and those of a run with no packet."""
         # A run with no packet keeps its calls in the section header.
         self._meta_from(self.reader.shb_comments)
-        add_marks(self.reader.shb_comments)
+        self._add_marks(self.reader.shb_comments)
+        marks = self.marks
+        rest = []
         while marks:
             _, _, _, kind, call = heapq.heappop(marks)
-            yield kind, _ended_start(call) if kind == "start" else call
+            rest.append((kind, _ended_start(call) if kind == "start" else call))
+        return rest
+
+    def events(self) -> Iterator[Event]:
+        packet = self.packet
+        for frame in self.reader:
+            self.read_meta()
+            if frame.comments or self.marks:
+                yield from self.calls_before(frame)
+            yield "packet", packet(frame)
+        yield from self.calls_after()
 
 
 def _ended_start(call: Call) -> Call:

@@ -1,0 +1,247 @@
+"""The ``--json`` line of a common packet, straight from its frame's bytes.
+
+A big capture is mostly TCP segments and UDP datagrams over Ethernet, and a
+replay of a million of them must take less time than tshark's (issue 6).
+The general path builds a ``Decoded``, a ``Packet``, the facts tuple and a
+``PacketShown`` before writing the line: about 15 µs a packet. ``FastJson``
+reads the few fields the line needs into locals and writes it in one
+%-format, updating the very same correlator state through the very same
+functions (``track_segment``, ``tcp_head``, ``meaning_of``, the line's format
+and flow part), so that the two paths cannot drift apart.
+
+It takes only what it fully understands and returns None, having changed
+nothing, for anything else: another link type, IP options or fragments, SYN
+and RST (options, refusals), TCP options other than Linux's NOP, NOP,
+timestamps, DNS ports, a call running, a direction to infer. The caller then
+takes the general path for that packet, on the same state.
+tests/test_perf_fastpaths.py compares the two on synthetic traffic, the
+lessons' captures and tcpdump's corpus.
+"""
+
+from __future__ import annotations
+
+import struct
+from json.encoder import encode_basestring as _string
+from string import Formatter
+
+from sockviz.core import rules
+from sockviz.core.correlate import DELAYED_ACK, Correlator, delayed_ack_words, meaning_of, tcp_head
+from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
+from sockviz.core.flows import track_segment
+from sockviz.core.jsonmodel import PACKET_LINE, flow_part
+from sockviz.core.text import endpoint, preview
+
+# Ethernet, then IPv4 without options (TOS and checksum skipped) or IPv6,
+# then the first 16 bytes of TCP (up to the window) or of UDP (ports, then
+# length and checksum as one 'I'): the fields of decode._fast_ip4, one unpack.
+_ETH_IP4 = struct.Struct("!16xHHHBB2x4s4sHHIIHH")
+_ETH_IP6 = struct.Struct("!14xIHBB16s16sHHIIHH")
+_II = struct.Struct("!II")
+_ETHERNET = 1
+_IPV4_NO_OPTIONS = b"\x08\x00\x45"  # ethertype IPv4, version 4 and IHL 5
+_IPV6 = b"\x86\xdd"
+_TS_NOPS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps: Linux's options after the handshake
+_DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, not here
+_SYN_OR_RST = 0x06
+# Steps whose context (Correlator._context) needs a direction: without one, none.
+_QUIET = frozenset(("data", "udp", "ack"))
+_DATA_STEPS = frozenset(("data", "udp"))
+# The fields of a meaning that are the same for every packet of a flow
+# direction with the same length: such meanings are worded once.
+_FLOW_FIELDS = frozenset(("src", "dst", "sport", "dport", "n", "bytes", "peer", "proto"))
+_CACHE_MAX = 16384
+
+
+class FastJson:
+    """``line(frame)``: the packet's ``--json`` line, or None for the general path."""
+
+    def __init__(self, correlator: Correlator) -> None:
+        self.c = correlator
+        self._meanings: dict[tuple, str] = {}  # (step, direction, flow, n) -> encoded meaning
+        self._per_flow: dict[tuple, bool] = {}  # (step, direction) -> meaning cacheable
+        self._udp_heads: dict[tuple, str] = {}
+
+    def line(self, frame) -> str | None:
+        """``frame`` is a ``capfile.reader.Frame`` (or anything with its attributes)."""
+        c = self.c
+        direction = frame.direction
+        if frame.linktype != _ETHERNET or c.open_call is not None or (
+                direction is None and c.role is not None):
+            return None
+        data = frame.data
+        size = len(data)
+        if size >= 50 and data[12:15] == _IPV4_NO_OPTIONS:
+            (tot, _ipid, frag, _ttl, p, s, d, sport, dport, seq, ack, offflags,
+             window) = _ETH_IP4.unpack_from(data)
+            if frag & 0x3FFF or (p != 6 and p != 17):
+                return None
+            if tot == 0:  # TCP segmentation offload: the captured length (as decode)
+                tot = size - 14
+            elif tot < 20:
+                return None
+            end = 14 + tot
+            head = 34
+            src = _ip4_get(s) or _ip4_new(s)
+            dst = _ip4_get(d) or _ip4_new(d)
+        elif size >= 70 and data[12:14] == _IPV6:
+            (vtf, plen, p, _hlim, s, d, sport, dport, seq, ack, offflags,
+             window) = _ETH_IP6.unpack_from(data)
+            if vtf >> 28 != 6 or not plen or (p != 6 and p != 17):
+                return None
+            end = 54 + plen
+            head = 54
+            src = _ip6_get(s) or _ip6_new(s)
+            dst = _ip6_get(d) or _ip6_new(d)
+        else:
+            return None
+        cap = end if end < size else size
+        if p == 6:
+            return self._tcp(frame, data, direction, src, dst, sport, dport, seq, ack, offflags,
+                             window, head, end, cap)
+        if cap - head < 8 or end - head < 8 or seq >> 16 != end - head:  # seq >> 16: UDP length
+            return None
+        return self._udp(frame, data, direction, src, dst, sport, dport, head + 8, end, cap)
+
+    def _tcp(self, frame, data, direction, src, dst, sport, dport, seq, ack, offflags, window,
+             head, end, cap) -> str | None:
+        hlen = (offflags >> 12) << 2
+        if offflags & _SYN_OR_RST or hlen > cap - head or hlen > end - head:
+            return None
+        if hlen == 20:
+            ts = None
+        elif hlen == 32 and data[head + 20 : head + 24] == _TS_NOPS:
+            ts = _II.unpack_from(data, head + 24)
+        else:
+            return None
+        start = head + hlen
+        n = end - start
+        if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
+            return None
+        flags = _FLAG_TEXT[offflags & 0x1FF]
+        # From here on, the correlator's state changes as Correlator.facts would change it.
+        time = frame.time
+        conv = self._conversation("TCP", src, sport, dst, dport, time)
+        a, b = (src, sport), (dst, dport)
+        step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
+            conv, a, b, flags, seq, ack, window, n, (), time)
+
+        # summarize's words, in the same order: seq, ack, win, timestamps, len.
+        text = tcp_head(src, sport, dst, dport, flags)
+        if rel_ack is None:
+            text += f" seq={rel_seq} win={window}"
+        else:
+            text += f" seq={rel_seq} ack={rel_ack} win={window}"
+        if ts is not None:
+            text += f" <ts {ts[0]}/{ts[1]}> len={n}"
+        else:
+            text += f" len={n}"
+        payload = data[start:cap]
+        if payload:
+            text += ' "' + preview(payload) + '"'
+
+        explain = self._meaning(step, direction, "TCP", src, dst, sport, dport, n, rel_ack)
+        context = self._context(conv, step, direction, a, b, n, rel_ack, time)
+        return PACKET_LINE % (
+            frame.index, time, "null" if direction is None else _string(direction),
+            flow_part((frame.iface, "TCP", src, dst, sport, dport)), _string(flags), rel_seq,
+            "null" if rel_ack is None else rel_ack, window, n, frame.wirelen, conv.number,
+            "null", "null", _string(step), _string(text), explain,
+            "null" if context is None else _string(context),
+        )
+
+    def _udp(self, frame, data, direction, src, dst, sport, dport, start, end, cap) -> str | None:
+        n = end - start
+        if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
+            return None
+        time = frame.time
+        conv = self._conversation("UDP", src, sport, dst, dport, time)
+        if conv.initiator is None:
+            conv.initiator = (src, sport)
+        key = (src, sport, dst, dport)
+        text = self._udp_heads.get(key) or self._udp_head(key)
+        text += str(n)
+        payload = data[start:cap]
+        if payload:
+            text += ' "' + preview(payload) + '"'
+        explain = self._meaning("udp", direction, "UDP", src, dst, sport, dport, n, None)
+        context = self._context(conv, "udp", direction, (src, sport), (dst, dport), n, None, time)
+        return PACKET_LINE % (
+            frame.index, time, "null" if direction is None else _string(direction),
+            flow_part((frame.iface, "UDP", src, dst, sport, dport)), "null", "null", "null",
+            "null", n, frame.wirelen, conv.number, "null", "null", '"udp"', _string(text),
+            explain, "null" if context is None else _string(context),
+        )
+
+    def _conversation(self, transport, src, sport, dst, dport, time):
+        """Correlator.facts' bookkeeping: the packet counted, its conversation found or made."""
+        c = self.c
+        c.packets += 1
+        if c.first_time is None:
+            c.first_time = time
+        c.last_time = time
+        a, b = (src, sport), (dst, dport)
+        key = (transport, a, b) if a <= b else (transport, b, a)
+        conv = c.conversations.get(key)
+        if conv is None:
+            conv = c._new_conversation(key, time)
+        conv.packets += 1
+        conv.last_time = time
+        return conv
+
+    def _udp_head(self, key: tuple) -> str:
+        """'UDP a:1 > b:2 len=': summarize's words for every datagram of a flow."""
+        src, sport, dst, dport = key
+        if len(self._udp_heads) > _CACHE_MAX:
+            self._udp_heads.clear()
+        head = self._udp_heads[key] = f"UDP {endpoint(src, sport)} > {endpoint(dst, dport)} len="
+        return head
+
+    def _meaning(self, step, direction, proto, src, dst, sport, dport, n, acked) -> str:
+        """The encoded meaning, as Correlator.facts' fields and meaning_of word it."""
+        per_flow = self._per_flow.get((step, direction))
+        if per_flow is None:
+            per_flow = self._per_flow[(step, direction)] = _flow_only(step, direction)
+        if per_flow:
+            key = (step, direction, proto, src, dst, sport, dport, n)
+            text = self._meanings.get(key)
+            if text is not None:
+                return text
+        fields = {
+            "src": src, "dst": dst, "sport": sport, "dport": dport, "n": n,
+            "bytes": "1 byte" if n == 1 else f"{n} bytes", "peer": self.c.peer_word,
+            "proto": proto,
+        }
+        if proto == "TCP":
+            fields["acked"] = acked
+            fields["attempt"] = 1
+        text = _string(meaning_of(step, direction, fields))
+        if per_flow:
+            if len(self._meanings) > _CACHE_MAX:
+                self._meanings.clear()
+            self._meanings[key] = text
+        return text
+
+    def _context(self, conv, step, direction, a, b, n, rel_ack, time) -> str | None:
+        """Correlator.facts' context and delayed-ACK bookkeeping, no call running."""
+        if direction is None and step in _QUIET:
+            context = None
+        else:
+            context = self.c._context(step, direction, None, conv, time)
+        if n and step in _DATA_STEPS:
+            if a == conv.key[1]:
+                conv.a_data = time
+            else:
+                conv.b_data = time
+        elif step == "ack" and direction is not None and rel_ack is not None:
+            sent = conv.a_data if b == conv.key[1] else conv.b_data
+            if sent is not None and time - sent >= DELAYED_ACK:
+                context = delayed_ack_words(time - sent)
+        return context
+
+
+def _flow_only(step: str, direction: str | None) -> bool:
+    """Whether the meaning of ``step`` uses only fields fixed by the flow and the length."""
+    texts = rules.MEANING.get(step) or rules.MEANING["other"]
+    template = texts.get(direction or "any") or texts["any"]
+    names = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+    return names <= _FLOW_FIELDS
