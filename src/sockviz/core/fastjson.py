@@ -29,7 +29,7 @@ from sockviz.core.correlate import DELAYED_ACK, Correlator, delayed_ack_words, m
 from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
 from sockviz.core.flows import track_segment
 from sockviz.core.jsonmodel import PACKET_LINE, flow_part
-from sockviz.core.text import endpoint, preview
+from sockviz.core.text import endpoint, preview_json
 
 # Ethernet, then IPv4 without options (TOS and checksum skipped) or IPv6,
 # then the first 16 bytes of TCP (up to the window) or of UDP (ports, then
@@ -50,6 +50,9 @@ _DATA_STEPS = frozenset(("data", "udp"))
 # direction with the same length: such meanings are worded once.
 _FLOW_FIELDS = frozenset(("src", "dst", "sport", "dport", "n", "bytes", "peer", "proto"))
 _CACHE_MAX = 16384
+# Meanings: worded once per flow, around the acknowledged number, or each time.
+_PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
+_CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in two
 
 
 class FastJson:
@@ -57,8 +60,10 @@ class FastJson:
 
     def __init__(self, correlator: Correlator) -> None:
         self.c = correlator
-        self._meanings: dict[tuple, str] = {}  # (step, direction, flow, n) -> encoded meaning
-        self._per_flow: dict[tuple, bool] = {}  # (step, direction) -> meaning cacheable
+        # (step, direction, flow, n) -> the encoded meaning, or its two halves
+        self._meanings: dict[tuple, str | tuple] = {}
+        self._kinds: dict[tuple, int] = {}  # (step, direction) -> _PER_FLOW...
+        self._tcp_heads: dict[tuple, str] = {}  # summaries' heads, encoded
         self._udp_heads: dict[tuple, str] = {}
 
     def line(self, frame) -> str | None:
@@ -125,8 +130,11 @@ class FastJson:
         step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
             conv, a, b, flags, seq, ack, window, n, (), time)
 
-        # summarize's words, in the same order: seq, ack, win, timestamps, len.
-        text = tcp_head(src, sport, dst, dport, flags)
+        # summarize's words, encoded as the line holds them (core/text.py's
+        # preview_json): the head once per flow and flags, then seq, ack, win,
+        # timestamps, len and the payload's preview.
+        hkey = (src, sport, dst, dport, flags)
+        text = self._tcp_heads.get(hkey) or self._tcp_head(hkey)
         if rel_ack is None:
             text += f" seq={rel_seq} win={window}"
         else:
@@ -135,9 +143,7 @@ class FastJson:
             text += f" <ts {ts[0]}/{ts[1]}> len={n}"
         else:
             text += f" len={n}"
-        payload = data[start:cap]
-        if payload:
-            text += ' "' + preview(payload) + '"'
+        text += f' \\"{preview_json(data, start, cap)}\\""' if cap > start else '"'
 
         explain = self._meaning(step, direction, "TCP", src, dst, sport, dport, n, rel_ack)
         context = self._context(conv, step, direction, a, b, n, rel_ack, time)
@@ -145,7 +151,7 @@ class FastJson:
             frame.index, time, "null" if direction is None else _string(direction),
             flow_part((frame.iface, "TCP", src, dst, sport, dport)), _string(flags), rel_seq,
             "null" if rel_ack is None else rel_ack, window, n, frame.wirelen, conv.number,
-            "null", "null", _string(step), _string(text), explain,
+            "null", "null", _string(step), text, explain,
             "null" if context is None else _string(context),
         )
 
@@ -158,17 +164,14 @@ class FastJson:
         if conv.initiator is None:
             conv.initiator = (src, sport)
         key = (src, sport, dst, dport)
-        text = self._udp_heads.get(key) or self._udp_head(key)
-        text += str(n)
-        payload = data[start:cap]
-        if payload:
-            text += ' "' + preview(payload) + '"'
+        text = (self._udp_heads.get(key) or self._udp_head(key)) + str(n)
+        text += f' \\"{preview_json(data, start, cap)}\\""' if cap > start else '"'
         explain = self._meaning("udp", direction, "UDP", src, dst, sport, dport, n, None)
         context = self._context(conv, "udp", direction, (src, sport), (dst, dport), n, None, time)
         return PACKET_LINE % (
             frame.index, time, "null" if direction is None else _string(direction),
             flow_part((frame.iface, "UDP", src, dst, sport, dport)), "null", "null", "null",
-            "null", n, frame.wirelen, conv.number, "null", "null", '"udp"', _string(text),
+            "null", n, frame.wirelen, conv.number, "null", "null", '"udp"', text,
             explain, "null" if context is None else _string(context),
         )
 
@@ -188,24 +191,55 @@ class FastJson:
         conv.last_time = time
         return conv
 
+    def _tcp_head(self, key: tuple) -> str:
+        """tcp_head's words, encoded, without the closing quote: once per flow and flags."""
+        if len(self._tcp_heads) > _CACHE_MAX:
+            self._tcp_heads.clear()
+        head = self._tcp_heads[key] = _string(tcp_head(*key))[:-1]
+        return head
+
     def _udp_head(self, key: tuple) -> str:
-        """'UDP a:1 > b:2 len=': summarize's words for every datagram of a flow."""
+        """'"UDP a:1 > b:2 len=': summarize's words for every datagram of a flow, encoded."""
         src, sport, dst, dport = key
         if len(self._udp_heads) > _CACHE_MAX:
             self._udp_heads.clear()
-        head = self._udp_heads[key] = f"UDP {endpoint(src, sport)} > {endpoint(dst, dport)} len="
+        text = f"UDP {endpoint(src, sport)} > {endpoint(dst, dport)} len="
+        head = self._udp_heads[key] = _string(text)[:-1]
         return head
 
     def _meaning(self, step, direction, proto, src, dst, sport, dport, n, acked) -> str:
-        """The encoded meaning, as Correlator.facts' fields and meaning_of word it."""
-        per_flow = self._per_flow.get((step, direction))
-        if per_flow is None:
-            per_flow = self._per_flow[(step, direction)] = _flow_only(step, direction)
-        if per_flow:
-            key = (step, direction, proto, src, dst, sport, dport, n)
-            text = self._meanings.get(key)
-            if text is not None:
-                return text
+        """The encoded meaning, as Correlator.facts' fields and meaning_of word it.
+
+        Worded once per step, direction, flow and length: whole when nothing
+        else shows in it, else around the acknowledged number (an ACK's
+        meaning), the one field that changes from packet to packet.
+        """
+        key = (step, direction, proto, src, dst, sport, dport, n)
+        text = self._meanings.get(key)
+        if text is None:
+            kind = self._kinds.get((step, direction))
+            if kind is None:
+                kind = self._kinds[(step, direction)] = _template_kind(step, direction)
+            if kind == _OTHER:
+                return _string(meaning_of(step, direction, self._fields(proto, src, dst, sport,
+                                                                        dport, n, acked)))
+            if len(self._meanings) > _CACHE_MAX:
+                self._meanings.clear()
+            if kind == _PER_FLOW:
+                text = _string(meaning_of(step, direction, self._fields(proto, src, dst, sport,
+                                                                        dport, n, None)))
+            else:  # _AROUND_ACKED: the two encoded halves, in a tuple
+                whole = meaning_of(step, direction, self._fields(proto, src, dst, sport, dport,
+                                                                 n, _CUT))
+                before, _, after = whole.partition(_CUT)
+                text = (_string(before)[:-1], _string(after)[1:])
+            self._meanings[key] = text
+        if type(text) is tuple:
+            return f"{text[0]}{acked}{text[1]}"  # as format_map writes {acked}
+        return text
+
+    def _fields(self, proto, src, dst, sport, dport, n, acked) -> dict:
+        """Correlator.facts' fields for a TCP segment or a UDP datagram."""
         fields = {
             "src": src, "dst": dst, "sport": sport, "dport": dport, "n": n,
             "bytes": "1 byte" if n == 1 else f"{n} bytes", "peer": self.c.peer_word,
@@ -214,12 +248,7 @@ class FastJson:
         if proto == "TCP":
             fields["acked"] = acked
             fields["attempt"] = 1
-        text = _string(meaning_of(step, direction, fields))
-        if per_flow:
-            if len(self._meanings) > _CACHE_MAX:
-                self._meanings.clear()
-            self._meanings[key] = text
-        return text
+        return fields
 
     def _context(self, conv, step, direction, a, b, n, rel_ack, time) -> str | None:
         """Correlator.facts' context and delayed-ACK bookkeeping, no call running."""
@@ -239,9 +268,17 @@ class FastJson:
         return context
 
 
-def _flow_only(step: str, direction: str | None) -> bool:
-    """Whether the meaning of ``step`` uses only fields fixed by the flow and the length."""
+def _template_kind(step: str, direction: str | None) -> int:
+    """How the meaning of ``step`` seen from ``direction`` can be cached."""
     texts = rules.MEANING.get(step) or rules.MEANING["other"]
     template = texts.get(direction or "any") or texts["any"]
-    names = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
-    return names <= _FLOW_FIELDS
+    parsed = [(name, spec, conv) for _, name, spec, conv in Formatter().parse(template)
+              if name is not None]
+    if any(spec or conv for _, spec, conv in parsed):
+        return _OTHER  # a format spec or conversion: worded by meaning_of each time
+    names = [name for name, _, _ in parsed]
+    if set(names) <= _FLOW_FIELDS:
+        return _PER_FLOW
+    if names.count("acked") == 1 and set(names) - _FLOW_FIELDS == {"acked"}:
+        return _AROUND_ACKED
+    return _OTHER

@@ -118,7 +118,13 @@ def track_segment(conv: Conversation, src: Endpoint, dst: Endpoint, flags: str, 
     bytes without building a ``Decoded``; both paths share this one
     tracking, so they cannot drift apart.
     """
-    me, peer = conv.side(src), conv.side(dst)
+    # conv.side(src) and conv.side(dst), inlined (every TCP segment of a replay).
+    if src == conv.key[1]:
+        me = conv.a if conv.a is not None else conv.side(src)
+        peer = conv.b if conv.b is not None else conv.side(dst)
+    else:
+        me = conv.b if conv.b is not None else conv.side(src)
+        peer = conv.a if conv.a is not None else conv.side(dst)
     syn, ack, fin, rst = "S" in flags, "A" in flags, "F" in flags, "R" in flags
     seq = d_seq or 0
     interval = None

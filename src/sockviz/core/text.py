@@ -57,6 +57,41 @@ def preview(data: bytes, limit: int = 40) -> str:
     return text + "…" if len(data) > limit else text
 
 
+def _preview_json(data: bytes, start: int, stop: int, limit: int = 40) -> str:
+    """``encode_basestring(preview(data[start:stop]))`` without its quotes: for JSON lines.
+
+    The preview holds printable ASCII and '…' only, so JSON escapes only its
+    backslashes and double quotes; done on the bytes, without copying the
+    whole payload. A check at import compares it with the plain way.
+    """
+    end = start + limit
+    chunk = data[start:end if end < stop else stop]
+    if chunk.translate(None, _PLAIN):
+        raw = _escape_encode(chunk)[0]
+        if b"\\'" in raw:
+            raw = raw.replace(b"\\'", b"'")
+        raw = raw.replace(b"\\", b"\\\\")
+    else:
+        raw = chunk
+    if b'"' in raw:
+        raw = raw.replace(b'"', b'\\"')
+    text = raw.decode("ascii")
+    return text + "…" if stop - start > limit else text
+
+
+def _preview_json_plain(data: bytes, start: int, stop: int, limit: int = 40) -> str:
+    from json.encoder import encode_basestring
+
+    return encode_basestring(preview(data[start:stop], limit))[1:-1]
+
+
+_SAMPLES = (bytes(range(256)), b"\\'\"\\\\''\"", b'say "hi"\r\n', b"x" * 40, b"x" * 41, b"")
+# The bytes way needs codecs.escape_encode (_escape_c) and must agree with the plain way.
+preview_json = _preview_json if _escape is _escape_c and all(
+    _preview_json(b, 0, len(b)) == _preview_json_plain(b, 0, len(b)) for b in _SAMPLES
+) else _preview_json_plain
+
+
 def duration(seconds: float | None) -> str:
     """A call's duration for people: 0.42 ms, 13.1 ms, 3.004 s."""
     if seconds is None:

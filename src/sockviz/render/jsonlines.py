@@ -59,8 +59,13 @@ class JsonLinesSink:
         """A packet line already encoded (the replay's fast path), held or written as ``handle``."""
         if self._held is not None:
             self._hold(line)
-        else:
-            self._write(line)
+            return
+        lines = self._lines  # _write, inlined: once per packet of a replay
+        lines.append(line)
+        if len(lines) >= self._batch:
+            lines.append("")
+            self.stream.write("\n".join(lines))
+            lines.clear()
 
     def _hold(self, line: str) -> None:
         held = self._held
