@@ -205,3 +205,19 @@ def test_fused_json_replay_on_the_corpus(monkeypatch):
     for path in sorted(CORPUS.iterdir()):
         assert replay_json(path, fast=True, monkeypatch=monkeypatch) == replay_json(
             path, fast=False, monkeypatch=monkeypatch), path.name
+
+
+def test_preview_json_equals_the_preview_encoded():
+    from json.encoder import encode_basestring
+
+    from sockviz.core.text import preview, preview_json
+
+    rng = random.Random(8)
+    tricky = b"ab\\\"'\n\r\t\x00\x7f\x80\xff "
+    for _ in range(20000):
+        size = rng.randrange(0, 90)
+        data = bytes(rng.choice(tricky) if rng.random() < 0.6 else rng.randrange(256)
+                     for _ in range(size))
+        start = rng.randrange(0, 4)
+        stop = rng.randrange(start, max(start, size) + 1)
+        assert preview_json(data, start, stop) == encode_basestring(preview(data[start:stop]))[1:-1]

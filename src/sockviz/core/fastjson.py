@@ -63,8 +63,7 @@ class FastJson:
         # (step, direction, flow, n) -> the encoded meaning, or its two halves
         self._meanings: dict[tuple, str | tuple] = {}
         self._kinds: dict[tuple, int] = {}  # (step, direction) -> _PER_FLOW...
-        self._tcp_heads: dict[tuple, str] = {}  # summaries' heads, encoded
-        self._udp_heads: dict[tuple, str] = {}
+        self._texts: dict[tuple, tuple] = {}  # see _flow_texts
 
     def line(self, frame) -> str | None:
         """``frame`` is a ``capfile.reader.Frame`` (or anything with its attributes)."""
@@ -133,8 +132,8 @@ class FastJson:
         # summarize's words, encoded as the line holds them (core/text.py's
         # preview_json): the head once per flow and flags, then seq, ack, win,
         # timestamps, len and the payload's preview.
-        hkey = (src, sport, dst, dport, flags)
-        text = self._tcp_heads.get(hkey) or self._tcp_head(hkey)
+        key = (direction, frame.iface, src, sport, dst, dport, flags)
+        dir_text, flow, flags_text, text = self._texts.get(key) or self._flow_texts(key)
         if rel_ack is None:
             text += f" seq={rel_seq} win={window}"
         else:
@@ -148,8 +147,7 @@ class FastJson:
         explain = self._meaning(step, direction, "TCP", src, dst, sport, dport, n, rel_ack)
         context = self._context(conv, step, direction, a, b, n, rel_ack, time)
         return PACKET_LINE % (
-            frame.index, time, "null" if direction is None else _string(direction),
-            flow_part((frame.iface, "TCP", src, dst, sport, dport)), _string(flags), rel_seq,
+            frame.index, time, dir_text, flow, flags_text, rel_seq,
             "null" if rel_ack is None else rel_ack, window, n, frame.wirelen, conv.number,
             "null", "null", _string(step), text, explain,
             "null" if context is None else _string(context),
@@ -163,14 +161,14 @@ class FastJson:
         conv = self._conversation("UDP", src, sport, dst, dport, time)
         if conv.initiator is None:
             conv.initiator = (src, sport)
-        key = (src, sport, dst, dport)
-        text = (self._udp_heads.get(key) or self._udp_head(key)) + str(n)
+        key = (direction, frame.iface, src, sport, dst, dport, None)
+        dir_text, flow, _, text = self._texts.get(key) or self._flow_texts(key)
+        text += str(n)
         text += f' \\"{preview_json(data, start, cap)}\\""' if cap > start else '"'
         explain = self._meaning("udp", direction, "UDP", src, dst, sport, dport, n, None)
         context = self._context(conv, "udp", direction, (src, sport), (dst, dport), n, None, time)
         return PACKET_LINE % (
-            frame.index, time, "null" if direction is None else _string(direction),
-            flow_part((frame.iface, "UDP", src, dst, sport, dport)), "null", "null", "null",
+            frame.index, time, dir_text, flow, "null", "null", "null",
             "null", n, frame.wirelen, conv.number, "null", "null", '"udp"', text,
             explain, "null" if context is None else _string(context),
         )
@@ -191,21 +189,31 @@ class FastJson:
         conv.last_time = time
         return conv
 
-    def _tcp_head(self, key: tuple) -> str:
-        """tcp_head's words, encoded, without the closing quote: once per flow and flags."""
-        if len(self._tcp_heads) > _CACHE_MAX:
-            self._tcp_heads.clear()
-        head = self._tcp_heads[key] = _string(tcp_head(*key))[:-1]
-        return head
+    def _flow_texts(self, key: tuple) -> tuple:
+        """The encoded parts of a line that one flow direction repeats, worded once.
 
-    def _udp_head(self, key: tuple) -> str:
-        """'"UDP a:1 > b:2 len=': summarize's words for every datagram of a flow, encoded."""
-        src, sport, dst, dport = key
-        if len(self._udp_heads) > _CACHE_MAX:
-            self._udp_heads.clear()
-        text = f"UDP {endpoint(src, sport)} > {endpoint(dst, dport)} len="
-        head = self._udp_heads[key] = _string(text)[:-1]
-        return head
+        ``key`` is (direction, iface, src, sport, dst, dport, TCP flags or None
+        for UDP); the parts: the direction, the flow (jsonmodel.flow_part), the
+        flags, and the summary's head without its closing quote (summarize's
+        words up to the numbers: ``tcp_head``, or 'UDP a:1 > b:2 len=').
+        """
+        direction, iface, src, sport, dst, dport, flags = key
+        if flags is None:
+            proto = "UDP"
+            head = f"UDP {endpoint(src, sport)} > {endpoint(dst, dport)} len="
+        else:
+            proto = "TCP"
+            head = tcp_head(src, sport, dst, dport, flags)
+        texts = (
+            "null" if direction is None else _string(direction),
+            flow_part((iface, proto, src, dst, sport, dport)),
+            "null" if flags is None else _string(flags),
+            _string(head)[:-1],
+        )
+        if len(self._texts) > _CACHE_MAX:
+            self._texts.clear()
+        self._texts[key] = texts
+        return texts
 
     def _meaning(self, step, direction, proto, src, dst, sport, dport, n, acked) -> str:
         """The encoded meaning, as Correlator.facts' fields and meaning_of word it.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring as _encode_basestring
+
 _FLAG_NAMES = {"F": "FIN", "S": "SYN", "R": "RST", "P": "PSH", "A": "ACK", "U": "URG", "E": "ECE", "C": "CWR"}
 # Wireshark's order reads most naturally: SYN, ACK rather than ACK, SYN.
 _FLAG_ORDER = "SFRPAUEC"
@@ -60,29 +62,22 @@ def preview(data: bytes, limit: int = 40) -> str:
 def _preview_json(data: bytes, start: int, stop: int, limit: int = 40) -> str:
     """``encode_basestring(preview(data[start:stop]))`` without its quotes: for JSON lines.
 
-    The preview holds printable ASCII and '…' only, so JSON escapes only its
-    backslashes and double quotes; done on the bytes, without copying the
-    whole payload. A check at import compares it with the plain way.
+    Without copying the whole payload, and in fewer steps than the two
+    apart: printable ASCII comes out of escape_encode as it went in, so the
+    test for bytes to escape is not needed. A check at import compares it
+    with the plain way.
     """
     end = start + limit
     chunk = data[start:end if end < stop else stop]
-    if chunk.translate(None, _PLAIN):
-        raw = _escape_encode(chunk)[0]
-        if b"\\'" in raw:
-            raw = raw.replace(b"\\'", b"'")
-        raw = raw.replace(b"\\", b"\\\\")
-    else:
-        raw = chunk
-    if b'"' in raw:
-        raw = raw.replace(b'"', b'\\"')
-    text = raw.decode("ascii")
+    raw = _escape_encode(chunk)[0]
+    if 39 in chunk:  # a quote, which escape_encode escapes and preview does not
+        raw = raw.replace(b"\\'", b"'")
+    text = _encode_basestring(raw.decode("ascii"))[1:-1]
     return text + "…" if stop - start > limit else text
 
 
 def _preview_json_plain(data: bytes, start: int, stop: int, limit: int = 40) -> str:
-    from json.encoder import encode_basestring
-
-    return encode_basestring(preview(data[start:stop], limit))[1:-1]
+    return _encode_basestring(preview(data[start:stop], limit))[1:-1]
 
 
 _SAMPLES = (bytes(range(256)), b"\\'\"\\\\''\"", b'say "hi"\r\n', b"x" * 40, b"x" * 41, b"")
