@@ -49,7 +49,7 @@ _DATA_STEPS = frozenset(("data", "udp"))
 # The fields of a meaning that are the same for every packet of a flow
 # direction with the same length: such meanings are worded once.
 _FLOW_FIELDS = frozenset(("src", "dst", "sport", "dport", "n", "bytes", "peer", "proto"))
-_CACHE_MAX = 16384
+_CACHE_MAX = 8192
 # Meanings: worded once per flow, around the acknowledged number, or each time.
 _PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
 _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in two
@@ -134,14 +134,11 @@ class FastJson:
         # timestamps, len and the payload's preview.
         key = (direction, frame.iface, src, sport, dst, dport, flags)
         dir_text, flow, flags_text, text = self._texts.get(key) or self._flow_texts(key)
-        if rel_ack is None:
-            text += f" seq={rel_seq} win={window}"
-        else:
-            text += f" seq={rel_seq} ack={rel_ack} win={window}"
+        acked = "" if rel_ack is None else f" ack={rel_ack}"
         if ts is not None:
-            text += f" <ts {ts[0]}/{ts[1]}> len={n}"
+            text += f" seq={rel_seq}{acked} win={window} <ts {ts[0]}/{ts[1]}> len={n}"
         else:
-            text += f" len={n}"
+            text += f" seq={rel_seq}{acked} win={window} len={n}"
         text += f' \\"{preview_json(data, start, cap)}\\""' if cap > start else '"'
 
         explain = self._meaning(step, direction, "TCP", src, dst, sport, dport, n, rel_ack)
