@@ -46,6 +46,7 @@ _SYN_OR_RST = 0x06
 # Steps whose context (Correlator._context) needs a direction: without one, none.
 _QUIET = frozenset(("data", "udp", "ack"))
 _DATA_STEPS = frozenset(("data", "udp"))
+_STEP_TEXT = {step: _string(step) for step in ("data", "ack")}  # the bulk, encoded once
 # The fields of a meaning that are the same for every packet of a flow
 # direction with the same length: such meanings are worded once.
 _FLOW_FIELDS = frozenset(("src", "dst", "sport", "dport", "n", "bytes", "peer", "proto"))
@@ -124,8 +125,8 @@ class FastJson:
         flags = _FLAG_TEXT[offflags & 0x1FF]
         # From here on, the correlator's state changes as Correlator.facts would change it.
         time = frame.time
-        conv = self._conversation("TCP", src, sport, dst, dport, time)
         a, b = (src, sport), (dst, dport)
+        conv = self._conversation("TCP", a, b, time)
         step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
             conv, a, b, flags, seq, ack, window, n, (), time)
 
@@ -146,7 +147,7 @@ class FastJson:
         return PACKET_LINE % (
             frame.index, time, dir_text, flow, flags_text, rel_seq,
             "null" if rel_ack is None else rel_ack, window, n, frame.wirelen, conv.number,
-            "null", "null", _string(step), text, explain,
+            "null", "null", _STEP_TEXT.get(step) or _string(step), text, explain,
             "null" if context is None else _string(context),
         )
 
@@ -155,29 +156,29 @@ class FastJson:
         if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
             return None
         time = frame.time
-        conv = self._conversation("UDP", src, sport, dst, dport, time)
+        a, b = (src, sport), (dst, dport)
+        conv = self._conversation("UDP", a, b, time)
         if conv.initiator is None:
-            conv.initiator = (src, sport)
+            conv.initiator = a
         key = (direction, frame.iface, src, sport, dst, dport, None)
         dir_text, flow, _, text = self._texts.get(key) or self._flow_texts(key)
         text += str(n)
         text += f' \\"{preview_json(data, start, cap)}\\""' if cap > start else '"'
         explain = self._meaning("udp", direction, "UDP", src, dst, sport, dport, n, None)
-        context = self._context(conv, "udp", direction, (src, sport), (dst, dport), n, None, time)
+        context = self._context(conv, "udp", direction, a, b, n, None, time)
         return PACKET_LINE % (
             frame.index, time, dir_text, flow, "null", "null", "null",
             "null", n, frame.wirelen, conv.number, "null", "null", '"udp"', text,
             explain, "null" if context is None else _string(context),
         )
 
-    def _conversation(self, transport, src, sport, dst, dport, time):
+    def _conversation(self, transport, a, b, time):
         """Correlator.facts' bookkeeping: the packet counted, its conversation found or made."""
         c = self.c
         c.packets += 1
         if c.first_time is None:
             c.first_time = time
         c.last_time = time
-        a, b = (src, sport), (dst, dport)
         key = (transport, a, b) if a <= b else (transport, b, a)
         conv = c.conversations.get(key)
         if conv is None:
