@@ -28,7 +28,7 @@ from sockviz.core import rules
 from sockviz.core.correlate import DELAYED_ACK, Correlator, delayed_ack_words, meaning_of, tcp_head
 from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
 from sockviz.core.flows import track_segment
-from sockviz.core.jsonmodel import PACKET_LINE, flow_part
+from sockviz.core.jsonmodel import ELLIPSIS_MARK, PACKET_LINE, flow_part
 from sockviz.core.text import endpoint, preview_json
 
 # Ethernet, then IPv4 without options (TOS and checksum skipped) or IPv6,
@@ -140,7 +140,7 @@ class FastJson:
             text += f" seq={rel_seq}{acked} win={window} <ts {ts[0]}/{ts[1]}> len={n}"
         else:
             text += f" seq={rel_seq}{acked} win={window} len={n}"
-        text += f' \\"{preview_json(data, start, cap)}\\""' if cap > start else '"'
+        text += f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\""' if cap > start else '"'
 
         explain = self._meaning(step, direction, "TCP", src, dst, sport, dport, n, rel_ack)
         context = self._context(conv, step, direction, a, b, n, rel_ack, time)
@@ -163,7 +163,7 @@ class FastJson:
         key = (direction, frame.iface, src, sport, dst, dport, None)
         dir_text, flow, _, text = self._texts.get(key) or self._flow_texts(key)
         text += str(n)
-        text += f' \\"{preview_json(data, start, cap)}\\""' if cap > start else '"'
+        text += f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\""' if cap > start else '"'
         explain = self._meaning("udp", direction, "UDP", src, dst, sport, dport, n, None)
         context = self._context(conv, "udp", direction, a, b, n, None, time)
         return PACKET_LINE % (

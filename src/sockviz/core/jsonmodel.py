@@ -66,6 +66,13 @@ def packet_json(e: PacketShown) -> dict:
     return record
 
 
+# The replay's fast path writes a payload preview's '…' as this mark, which
+# the JSON sink turns back into '…' on a whole block of lines at once: lines
+# that stay ASCII are joined and encoded several times faster. No JSON line
+# holds a raw control character (encoders escape them), so the mark is
+# never anything else.
+ELLIPSIS_MARK = "\x01"
+
 # Every record is written as json.dumps(record, ensure_ascii=False, default=repr)
 # writes it; one encoder made once (dumps with options builds a new one each call).
 encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode

@@ -59,13 +59,14 @@ def preview(data: bytes, limit: int = 40) -> str:
     return text + "…" if len(data) > limit else text
 
 
-def _preview_json(data: bytes, start: int, stop: int, limit: int = 40) -> str:
+def _preview_json(data: bytes, start: int, stop: int, limit: int = 40, more: str = "…") -> str:
     """``encode_basestring(preview(data[start:stop]))`` without its quotes: for JSON lines.
 
     Without copying the whole payload, and in fewer steps than the two
     apart: printable ASCII comes out of escape_encode as it went in, so the
     test for bytes to escape is not needed. A check at import compares it
-    with the plain way.
+    with the plain way. ``more`` ends a cut preview (the fast path's
+    jsonmodel.ELLIPSIS_MARK, else '…').
     """
     end = start + limit
     chunk = data[start:end if end < stop else stop]
@@ -73,11 +74,14 @@ def _preview_json(data: bytes, start: int, stop: int, limit: int = 40) -> str:
     if 39 in chunk:  # a quote, which escape_encode escapes and preview does not
         raw = raw.replace(b"\\'", b"'")
     text = _encode_basestring(raw.decode("ascii"))[1:-1]
-    return text + "…" if stop - start > limit else text
+    return text + more if stop - start > limit else text
 
 
-def _preview_json_plain(data: bytes, start: int, stop: int, limit: int = 40) -> str:
-    return _encode_basestring(preview(data[start:stop], limit))[1:-1]
+def _preview_json_plain(data: bytes, start: int, stop: int, limit: int = 40,
+                        more: str = "…") -> str:
+    chunk = data[start:stop]
+    text = _encode_basestring(preview(chunk[:limit], limit))[1:-1]
+    return text + more if len(chunk) > limit else text
 
 
 _SAMPLES = (bytes(range(256)), b"\\'\"\\\\''\"", b'say "hi"\r\n', b"x" * 40, b"x" * 41, b"")

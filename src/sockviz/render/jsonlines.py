@@ -14,11 +14,20 @@ lines in blocks; a live run writes each line as it comes.
 
 from __future__ import annotations
 
+import codecs
+import os
 import shutil
 import tempfile
 from typing import TextIO
 
-from sockviz.core.jsonmodel import call_json, encode, note_json, packet_line, summary_json
+from sockviz.core.jsonmodel import (
+    ELLIPSIS_MARK,
+    call_json,
+    encode,
+    note_json,
+    packet_line,
+    summary_json,
+)
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
 BATCH = 512  # lines per write when batching
@@ -33,6 +42,9 @@ class JsonLinesSink:
         self._spill: TextIO | None = None
         self._lines: list[str] = []
         self._batch = BATCH if batch else 1
+        # Blocks of a replay go to the UTF-8 byte stream under a text stdout:
+        # encoded while still ASCII, the marks replaced in the bytes (see _emit).
+        self._raw = _utf8_buffer(stream) if batch else None
 
     def handle(self, entry: Entry) -> None:
         if type(entry) is PacketShown:  # nearly every entry: tested first
@@ -58,13 +70,13 @@ class JsonLinesSink:
     def packet_text(self, line: str) -> None:
         """A packet line already encoded (the replay's fast path), held or written as ``handle``."""
         if self._held is not None:
-            self._hold(line)
+            self._hold(line.replace(ELLIPSIS_MARK, "…"))
             return
         lines = self._lines  # _write, inlined: once per packet of a replay
         lines.append(line)
         if len(lines) >= self._batch:
             lines.append("")
-            self.stream.write("\n".join(lines))
+            self._emit("\n".join(lines))
             lines.clear()
 
     def _hold(self, line: str) -> None:
@@ -97,13 +109,22 @@ class JsonLinesSink:
         lines.append(line)
         if len(lines) >= self._batch:
             lines.append("")
-            self.stream.write("\n".join(lines))
+            self._emit("\n".join(lines))
             lines.clear()
+
+    def _emit(self, text: str) -> None:
+        """A block of lines to the stream, each ELLIPSIS_MARK written as '…'."""
+        raw = self._raw
+        if raw is None:
+            self.stream.write(text.replace(ELLIPSIS_MARK, "…"))
+            return
+        self.stream.flush()  # whatever went through the text layer comes first
+        raw.write(text.encode("utf-8", self.stream.errors).replace(_MARK, _ELLIPSIS))
 
     def flush(self) -> None:
         if self._lines:
             self._lines.append("")
-            self.stream.write("\n".join(self._lines))
+            self._emit("\n".join(self._lines))
             self._lines.clear()
         self.stream.flush()
 
@@ -111,3 +132,19 @@ class JsonLinesSink:
         if self._held is not None:
             self._release()
         self.flush()
+
+
+_MARK = ELLIPSIS_MARK.encode()
+_ELLIPSIS = "…".encode()
+
+
+def _utf8_buffer(stream: TextIO):
+    """The byte stream under ``stream`` when writing to it directly gives the same bytes."""
+    raw = getattr(stream, "buffer", None)
+    try:
+        utf8 = codecs.lookup(stream.encoding).name == "utf-8"
+    except (AttributeError, TypeError, LookupError):
+        return None
+    if raw is None or not utf8 or os.linesep != "\n" or getattr(stream, "line_buffering", True):
+        return None
+    return raw
