@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -44,7 +45,8 @@ class Run:
         return self.records[-1]
 
 
-def sockviz(host, *args: str, stdin: str | None = None, timeout: float = 60.0) -> Run:
+def sockviz(host, *args: str, stdin: str | None = None, timeout: float = 60.0,
+            env: dict | None = None) -> Run:
     """``python -m sockviz ARGS --json`` on a lab host, as a user would run it there.
 
     It runs in a temporary folder, so the default ./captures/ goes away with it.
@@ -52,7 +54,8 @@ def sockviz(host, *args: str, stdin: str | None = None, timeout: float = 60.0) -
     argv = [sys.executable, "-m", "sockviz", *args, "--json"]
     with tempfile.TemporaryDirectory(prefix="sockviz-test-") as cwd:
         proc = host.call(argv, timeout=timeout, input=stdin if stdin is not None else "",
-                         capture_output=True, text=True, cwd=cwd)
+                         capture_output=True, text=True, cwd=cwd,
+                         env=None if env is None else {**os.environ, **env})
         saved = sorted(p.name for p in Path(cwd, "captures").glob("*.pcapng"))
     records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     return Run(proc.returncode, records, proc.stderr, proc.stdout, saved)

@@ -127,3 +127,14 @@ def test_name_without_an_address_of_the_family(lab):
     assert answer["dns"]["rcode"] == "NOERROR" and answer["dns"]["answers"] == []
     assert "NODATA" in answer["explain"]
     assert "has no IPv6 address" in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_the_recvmsg_sniffer_sees_the_same(lab):
+    """The fallback for kernels without TPACKET_V3 rings shows each packet once too."""
+    with watch_wire(lab.server) as wire:
+        run = sockviz(lab.client, "tcp", "192.0.2.2", "3001", "--send", "x",
+                      env={"SOCKVIZ_NO_RING": "1"})
+    assert run.status == 0, run.stderr
+    tcp = [p for p in run.packets() if p["proto"] == "TCP"]
+    assert len(tcp) == wire.count(lambda d: 3001 in (d.sport, d.dport))
+    assert run.summary["kernel_drops"] == 0

@@ -73,12 +73,11 @@ def Sniffer(out: queue.SimpleQueue):
         return RecvSniffer(out)
 
 
-class RecvSniffer:
-    """Captures on every interface of this network namespace, in a thread.
+class _PacketCapture:
+    """What both sniffers share: the packet socket's life, the thread, the drops.
 
-    ``out`` receives ``('frames', [frame, ...])`` batches, each frame a tuple
-    ``(time_ns, data, iface, direction, linktype, wirelen)``, and
-    ``('drained', t)`` marks: every frame stamped before ``t`` has been queued.
+    ``_configure`` sets the socket up (the subclass's way of reading it) and
+    ``_run`` is the thread's loop.
     """
 
     def __init__(self, out: queue.SimpleQueue) -> None:
@@ -87,15 +86,10 @@ class RecvSniffer:
         except PermissionError as exc:
             raise CaptureNotPermitted(str(exc)) from None
         try:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
-            except OSError:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             # Left unbound, a socket opened with ETH_P_ALL hears every
             # interface of the namespace, as tcpdump -i any.
-            sock.setblocking(False)
-            self._read_stats(sock)  # reading resets the counters: start from zero
+            self._configure(sock)
+            _read_stats(sock)  # reading resets the counters: start from zero
         except BaseException:
             sock.close()
             raise
@@ -105,7 +99,12 @@ class RecvSniffer:
         self.seen = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sockviz-sniffer", daemon=True)
-        self._lo = {name for _, name in socket.if_nameindex() if name == "lo"}
+
+    def _configure(self, sock: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        raise NotImplementedError
 
     def start(self) -> None:
         self._thread.start()
@@ -114,16 +113,26 @@ class RecvSniffer:
         """Stop after draining what the kernel already holds."""
         self._stop.set()
         self._thread.join(timeout=5)
-        self.drops += self._read_stats(self.sock)
+        self.drops += _read_stats(self.sock)
         self.sock.close()
 
-    def _read_stats(self, sock: socket.socket) -> int:
+
+class RecvSniffer(_PacketCapture):
+    """Captures on every interface of this network namespace, in a thread.
+
+    ``out`` receives ``('frames', [frame, ...])`` batches, each frame a tuple
+    ``(time_ns, data, iface, direction, linktype, wirelen)``, and
+    ``('drained', t)`` marks: every frame stamped before ``t`` has been queued.
+    """
+
+    def _configure(self, sock: socket.socket) -> None:
         try:
-            raw = sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, _STATS.size)
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
         except OSError:
-            return 0
-        _packets, drops = _STATS.unpack(raw)
-        return drops
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        sock.setblocking(False)
+        self._lo = {name for _, name in socket.if_nameindex() if name == "lo"}
 
     def _run(self) -> None:
         sock = self.sock
@@ -212,7 +221,7 @@ _LL = struct.Struct("=H2siHBB8s")
 _LL_AT = 48
 
 
-class RingSniffer:
+class RingSniffer(_PacketCapture):
     """Captures on every interface of the namespace through a TPACKET_V3 ring.
 
     Same interface as ``RecvSniffer``. The thread's loop, per packet: one
@@ -220,42 +229,20 @@ class RingSniffer:
     back to the kernel at once); interface names come from a cached table.
     """
 
-    def __init__(self, out: queue.SimpleQueue) -> None:
-        try:
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-        except PermissionError as exc:
-            raise CaptureNotPermitted(str(exc)) from None
-        try:
-            sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
-            blocks = RING_BYTES // BLOCK_BYTES
-            req = _REQ3.pack(BLOCK_BYTES, blocks, FRAME_BYTES, RING_BYTES // FRAME_BYTES,
-                             BLOCK_TIMEOUT_MS, 0, 0)
-            sock.setsockopt(SOL_PACKET, PACKET_RX_RING, req)
-            self.ring = mmap.mmap(sock.fileno(), RING_BYTES, mmap.MAP_SHARED,
-                                  mmap.PROT_READ | mmap.PROT_WRITE)
-            self.blocks = blocks
-            _read_stats(sock)  # reading resets the counters: start from zero
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
-        self.out = out
-        self.drops = 0
-        self.seen = 0
+    def _configure(self, sock: socket.socket) -> None:
+        sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
+        blocks = RING_BYTES // BLOCK_BYTES
+        req = _REQ3.pack(BLOCK_BYTES, blocks, FRAME_BYTES, RING_BYTES // FRAME_BYTES,
+                         BLOCK_TIMEOUT_MS, 0, 0)
+        sock.setsockopt(SOL_PACKET, PACKET_RX_RING, req)
+        self.ring = mmap.mmap(sock.fileno(), RING_BYTES, mmap.MAP_SHARED,
+                              mmap.PROT_READ | mmap.PROT_WRITE)
+        self.blocks = blocks
         self._names: dict[int, str] = {}
         self._lo = {index for index, name in socket.if_nameindex() if name == "lo"}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sockviz-sniffer", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
 
     def stop(self) -> None:
-        """Stop after draining what the kernel already holds."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.drops += _read_stats(self.sock)
-        self.sock.close()
+        super().stop()
         if not self._thread.is_alive():
             self.ring.close()
 
