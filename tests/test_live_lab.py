@@ -29,11 +29,21 @@ def lesson_of(path: Path) -> str:
     return re.fullmatch(r"demo-(.+)-\d{8}-\d{6}\.pcapng", path.name).group(1)
 
 
-def leftovers() -> tuple[str, str]:
-    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+def leftovers(pid: int) -> list[str]:
+    """What a sockviz process ``pid`` left: its namespaces (svz-PID-...), their
+    /etc/netns folders and state files, and any veth link in this namespace.
+
+    Only that process's names count: other labs may come and go meanwhile.
+    """
+    from sockviz.lab import netns
+
+    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
     veth = subprocess.run(["ip", "-o", "link", "show", "type", "veth"], capture_output=True,
-                          text=True).stdout
-    return ns.strip(), veth.strip()
+                          text=True).stdout.split()
+    mine = f"{netns.PREFIX}{pid}-"
+    files = [p.name for d in (netns.ETC_NETNS_DIR, netns.STATE_DIR) if d.is_dir()
+             for p in d.iterdir()]
+    return [n for n in ns + veth + files if n.startswith(mine)]
 
 
 # Packets a call sends itself; the kernel's replies (ACKs, the last ACK) race with its return.
@@ -67,21 +77,21 @@ def demo_run(tmp_path_factory):
     if not ok:
         pytest.skip(f"no lab: {why}")
     tmp_path = tmp_path_factory.mktemp("demo")
-    before = leftovers()
-    proc = subprocess.run([sys.executable, "-m", "sockviz", "demo", "--no-pause", "--json"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=180)
-    return proc, tmp_path, before
+    proc = subprocess.Popen([sys.executable, "-m", "sockviz", "demo", "--no-pause", "--json"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=180)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), tmp_path, proc.pid
 
 
 def test_demo_runs_every_lesson_and_leaves_nothing(demo_run):
-    proc, cwd, before = demo_run
+    proc, cwd, pid = demo_run
     assert proc.returncode == 0, proc.stderr
     summaries = [json.loads(line) for line in proc.stdout.splitlines() if '"type": "summary"' in line]
     assert len(summaries) == 8
     assert all(s["kernel_drops"] == 0 for s in summaries)
     names = sorted(lesson_of(p) for p in (cwd / "captures").iterdir())
     assert names == sorted(lesson.name for lesson in LESSONS)
-    assert leftovers() == before
+    assert leftovers(pid) == []
 
 
 def test_shipped_captures_still_replay_to_what_the_lab_makes(demo_run):
@@ -102,7 +112,6 @@ def test_shipped_captures_still_replay_to_what_the_lab_makes(demo_run):
 
 
 def test_demo_ctrl_c_takes_the_lab_down(require_lab, tmp_path):
-    before = leftovers()
     proc = subprocess.Popen([sys.executable, "-m", "sockviz", "demo", "--no-pause"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(2.5)
@@ -110,20 +119,21 @@ def test_demo_ctrl_c_takes_the_lab_down(require_lab, tmp_path):
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert leftovers() == before
+    assert leftovers(proc.pid) == []
     for path in (tmp_path / "captures").glob("*.pcapng"):
         replay_json(path)  # every file written so far is complete and valid
 
 
 def test_lab_shell_runs_the_seed_code_and_cleans_up(require_lab, tmp_path):
-    before = leftovers()
     script = ("python3 -c \"import socket; print(socket.getaddrinfo('chat.sockviz.test', 3001, "
               "socket.AF_INET, socket.SOCK_STREAM)[0][4])\"\nexit\n")
-    proc = subprocess.run([sys.executable, "-m", "sockviz", "lab", "shell"], input=script,
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert "('192.0.2.2', 3001)" in proc.stdout
-    assert leftovers() == before
+    proc = subprocess.Popen([sys.executable, "-m", "sockviz", "lab", "shell"], cwd=tmp_path,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    out, err = proc.communicate(script, timeout=60)
+    assert proc.returncode == 0, err
+    assert "('192.0.2.2', 3001)" in out
+    assert leftovers(proc.pid) == []
 
 
 def test_serve_is_the_course_server(bare_lab):
