@@ -496,8 +496,13 @@ class CaptureReader:
                 )
                 return
 
-            if btype == _EPB:
-                iface_id, ts_hi, ts_lo, caplen, wirelen = e.epb(buf, pos + 8)
+            if btype in (_EPB, _PB):
+                # The obsolete packet block (type 2) is an enhanced one with a
+                # drops count after the interface id (pcapng appendix A).
+                if btype == _EPB:
+                    iface_id, ts_hi, ts_lo, caplen, wirelen = e.epb(buf, pos + 8)
+                else:
+                    iface_id, _drops, ts_hi, ts_lo, caplen, wirelen = e.pb(buf, pos + 8)
                 data_end = pos + 28 + caplen
                 opt_start = data_end + (-caplen & 3)
                 if iface_id >= len(ifaces):
@@ -571,33 +576,6 @@ class CaptureReader:
                 for code, value in _options(buf, pos + 24, end - 4, e):
                     if code == _OPT_COMMENT:
                         self.shb_comments.append(_text(value))
-            elif btype == _PB:
-                iface_id, _drops, ts_hi, ts_lo, caplen, wirelen = e.pb(buf, pos + 8)
-                data_end = pos + 28 + caplen
-                opt_start = data_end + (-caplen & 3)
-                if iface_id >= len(ifaces):
-                    self._finish(self._bad_iface(at, index + 1, iface_id, len(ifaces)))
-                    return
-                name, linktype, mul, div, off, max_caplen, _snap = ifaces[iface_id]
-                if caplen > max_caplen or opt_start > end - 4:
-                    self._finish(self._bad_caplen(at, index + 1, caplen, max_caplen, blen - 32))
-                    return
-                direction, comments = _packet_options(buf, opt_start, end - 4, e)
-                index += 1
-                ns = ((ts_hi << 32) | ts_lo) * mul // div + off
-                prev_ns = ns
-                yield new(
-                    ns / 1e9,
-                    buf[pos + 28 : data_end],
-                    wirelen if wirelen >= caplen else caplen,
-                    linktype,
-                    name,
-                    iface_id,
-                    direction,
-                    comments,
-                    index,
-                    ns,
-                )
             # Any other block (name resolution, statistics, decryption secrets,
             # custom, journal export, unknown) is skipped.
             pos = end
