@@ -65,10 +65,13 @@ def test_capturing_without_root_says_how_to_run_it(command, monkeypatch):
 
 def test_address_family_conflict_is_refused(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("sockviz.commands.tcp.run_live",
+    # No capture: the refusal comes before any call that would need the session.
+    monkeypatch.setattr("sockviz.commands.common._run_live",
                         lambda env, args, argv, **kw: kw["body"](None))
     status, _, err = run(["tcp", "192.0.2.2", "3001", "-6"])
-    assert status == ExitStatus.USAGE and "IPv4 address" in err
+    assert status == ExitStatus.USAGE
+    assert err == ("sockviz: 192.0.2.2 is an IPv4 address but -6 asks for IPv6; drop the option "
+                   "or give an IPv6 address\n")
 
 
 def test_replay_of_a_missing_file(tmp_path):

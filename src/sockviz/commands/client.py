@@ -21,7 +21,7 @@ def resolve(session, host: str, port: int, family: int | None, kind: int) -> tup
     if lit is not None:
         if family and family != lit:
             raise Refusal(f"{host} is an IPv{lit} address but -{family} asks for IPv{family}; "
-                          "drop the option or give an IPv{family} address", ExitStatus.USAGE)
+                          f"drop the option or give an IPv{family} address", ExitStatus.USAGE)
         af = family_constant(lit)
         return af, (host, port) if lit == 4 else (host, port, 0, 0)
     af = family_constant(family)

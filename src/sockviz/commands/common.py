@@ -151,7 +151,21 @@ def make_sinks(env: Environment, *, json_output: bool, path: str | None, meta: d
 
 def run_live(env: Environment, args, argv: list[str], *, command: str, target: str,
              role: str, scope, body: Callable) -> int:
-    """Open the sniffer, run ``body(session)``, always close the capture properly."""
+    """Open the sniffer, run ``body(session)``, always close the capture properly.
+
+    A ``Refusal`` (bad input, no rights, a failed call) ends the run with its
+    sentence, said after the summary so that it is the last thing read.
+    """
+    try:
+        return _run_live(env, args, argv, command=command, target=target, role=role,
+                         scope=scope, body=body)
+    except Refusal as r:
+        say(env, r.sentence)
+        return r.status
+
+
+def _run_live(env: Environment, args, argv: list[str], *, command: str, target: str,
+              role: str, scope, body: Callable) -> int:
     from sockviz.dissect import dns_info
     from sockviz.session import LiveSession
 
@@ -183,6 +197,7 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
     except CaptureNotPermitted:
         for sink in sinks:
             sink.close()
+        require_capture_rights(argv)  # says why, with the command to run
         raise
     status = ExitStatus.OK
     try:

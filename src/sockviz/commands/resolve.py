@@ -81,12 +81,8 @@ def run(args, env, argv) -> int:
             return _getnameinfo(session, args, env)
         return _getaddrinfo(session, args, env, hosts_text, order)
 
-    try:
-        return run_live(env, args, argv, command="resolve", target=args.name, role="client",
-                        scope=scope, body=body)
-    except Refusal as r:
-        say(env, r.sentence)
-        return r.status
+    return run_live(env, args, argv, command="resolve", target=args.name, role="client",
+                    scope=scope, body=body)
 
 
 def _getaddrinfo(session, args, env, hosts_text: str, order: list[str]) -> int:

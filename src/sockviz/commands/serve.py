@@ -22,11 +22,7 @@ RECV_SIZE = 1024
 
 def run(args, env, argv) -> int:
     if args.watch:
-        try:
-            return _watch(args, env, argv)
-        except Refusal as r:
-            say(env, r.sentence)
-            return r.status
+        return _watch(args, env, argv)
     from sockviz.lab.chatserver import format_address, run_forever
 
     def log(line: str) -> None:

@@ -62,12 +62,8 @@ def run(args, env, argv) -> int:
         session.wait_until(session.teardown_done, TEARDOWN_GRACE)
         return status
 
-    try:
-        return run_live(env, args, argv, command="tcp", target=f"{args.host}-{args.port}",
-                        role="client", scope=scope, body=body)
-    except Refusal as r:
-        say(env, r.sentence)
-        return r.status
+    return run_live(env, args, argv, command="tcp", target=f"{args.host}-{args.port}",
+                    role="client", scope=scope, body=body)
 
 
 def _connect_failed(args, addr, err: BaseException) -> str:

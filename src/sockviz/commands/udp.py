@@ -14,7 +14,6 @@ from sockviz.commands.common import (
     Refusal,
     literal_family,
     run_live,
-    say,
 )
 from sockviz.core.scope import Scope
 from sockviz.status import ExitStatus
@@ -52,12 +51,8 @@ def run(args, env, argv) -> int:
             session.call("close", sock.close, text="close()", transport="UDP")
         return status
 
-    try:
-        return run_live(env, args, argv, command="udp", target=f"{args.host}-{args.port}",
-                        role="client", scope=scope, body=body)
-    except Refusal as r:
-        say(env, r.sentence)
-        return r.status
+    return run_live(env, args, argv, command="udp", target=f"{args.host}-{args.port}",
+                    role="client", scope=scope, body=body)
 
 
 def _shown(data: bytes) -> str:
