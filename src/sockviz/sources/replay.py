@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterator
 
 from sockviz.capfile.reader import CaptureReader
 from sockviz.core.callcomment import decode_comment, decode_meta
@@ -19,24 +18,22 @@ from sockviz.core.decode import decode
 from sockviz.core.events import Call, Packet
 from sockviz.core.fastnew import positional
 
-Event = tuple[str, object]  # ('start' | 'end', Call) or ('packet', Packet)
+Event = tuple[str, Call]  # ('start' | 'end', Call)
 _new_packet = positional(Packet)
 
 
 class ReplaySource:
-    """Events of a capture file: ``events()``, or frame by frame for a fused loop.
+    """The call events of a capture file, frame by frame, for the replay loop.
 
     ``commands/replay.py`` walks the reader itself (one generator less per
     packet) and asks, for each frame, ``calls_before(frame)`` when the frame
     has comments or marks are waiting (``marks``), then ``packet(frame)``
     unless its fast path took the frame; ``calls_after()`` at the end.
-    ``events()`` is the same sequence as one stream.
     """
 
     def __init__(self, reader: CaptureReader) -> None:
         self.reader = reader
         self.meta: dict | None = None
-        self.foreign_comments = 0
         self.marks: list = []  # a heap of (time, 0 start / 1 end, tie, kind, call)
         self._tie = itertools.count()
         self._starts_seen: set[int] = set()
@@ -76,13 +73,7 @@ class ReplaySource:
         """The call events due before ``frame`` (its own comments read first)."""
         if frame.comments:
             self._add_marks(frame.comments)
-        marks = self.marks
-        due = []
-        time = frame.time
-        while marks and marks[0][0] <= time:
-            _, _, _, kind, call = heapq.heappop(marks)
-            due.append((kind, _ended_start(call) if kind == "start" else call))
-        return due
+        return self._pop(frame.time)
 
     @staticmethod
     def packet(frame) -> Packet:
@@ -100,21 +91,16 @@ class ReplaySource:
         # A run with no packet keeps its calls in the section header.
         self._meta_from(self.reader.shb_comments)
         self._add_marks(self.reader.shb_comments)
-        marks = self.marks
-        rest = []
-        while marks:
-            _, _, _, kind, call = heapq.heappop(marks)
-            rest.append((kind, _ended_start(call) if kind == "start" else call))
-        return rest
+        return self._pop(float("inf"))
 
-    def events(self) -> Iterator[Event]:
-        packet = self.packet
-        for frame in self.reader:
-            self.read_meta()
-            if frame.comments or self.marks:
-                yield from self.calls_before(frame)
-            yield "packet", packet(frame)
-        yield from self.calls_after()
+    def _pop(self, until: float) -> list[Event]:
+        """The call events marked at or before ``until``, in time order."""
+        marks = self.marks
+        due = []
+        while marks and marks[0][0] <= until:
+            _, _, _, kind, call = heapq.heappop(marks)
+            due.append((kind, _ended_start(call) if kind == "start" else call))
+        return due
 
 
 def _ended_start(call: Call) -> Call:
