@@ -56,7 +56,6 @@ class LiveSession:
         self._pending_pos = 0
         self._watermark = 0.0
         self._index = 0
-        self._released: dict[int, threading.Event] = {}
         self._thread = threading.Thread(target=self._pipeline, name="sockviz-pipeline",
                                         daemon=True)
         self.failure: BaseException | None = None
@@ -70,11 +69,12 @@ class LiveSession:
              note: Callable[[Any], str | None] | None = None,
              peer: tuple[str, int] | None = None,
              local: Callable[[], tuple[str, int] | None] | None = None,
-             wait: bool = True) -> tuple[Any, BaseException | None]:
+             ) -> tuple[Any, BaseException | None]:
         """Perform ``fn(*args)`` as the API call ``name``; return (result, exception).
 
         The exception is returned, not raised, because a failed call is part
-        of the lesson; Ctrl-C is recorded, then re-raised.
+        of the lesson; Ctrl-C is recorded, then re-raised. It returns once the
+        call's end is in the timeline, so its packets are shown before the next.
         """
         call_id = next(self._ids)
         shown = text or f"{name}({', '.join(repr(a) for a in args)})"
@@ -103,14 +103,13 @@ class LiveSession:
             (result_text(result) if result_text else repr(result)) if error is None else None,
             note(result) if note else None, local=loc,
         )
-        done = self._mark(end, 1, finished)
-        if wait:
-            done.wait(timeout=2.0)
+        self._mark(end, 1, finished).wait(timeout=2.0)
         return result, error
 
     def note(self, text: str) -> None:
         """A line of explanation in the timeline, at this moment."""
-        self._mark(time.time(), 2, Note(time=time.time(), text=text))
+        now = time.time()
+        self._mark(now, 2, Note(time=now, text=text))
 
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -151,14 +151,13 @@ def _print_table(session, env, args, infos) -> None:
 
     from sockviz.commands.common import proto_name, type_name
 
-    # Let the timeline catch up first, so the table comes after the call.
+    # session.call() returned once the call was shown: the table comes after it.
     table = Table(title="getaddrinfo() returned (family, type, proto, canonname, sockaddr)",
                   title_justify="left", header_style="bold")
     for col in ("family", "type", "proto", "canonname", "sockaddr"):
         table.add_column(col)
     for f, t, p, c, sa in infos:
         table.add_row(family_name(f), type_name(t), f"{p} ({proto_name(p)})", repr(c), repr(sa))
-    session.wait_until(lambda: False, 0.05)
     env.console.print(table)
 
 

@@ -8,6 +8,7 @@ send(), recv(), to show how a connected socket hears ICMP errors.
 from __future__ import annotations
 
 import socket
+import time
 
 from sockviz.commands.client import client_socket, messages
 from sockviz.commands.common import (
@@ -19,7 +20,7 @@ from sockviz.core.scope import Scope
 from sockviz.status import ExitStatus
 
 RECV_SIZE = 1024  # the seed's recvfrom(1024)
-ICMP_GRACE = 0.3  # an ICMP error may still be on its way after the last call
+ICMP_GRACE = 0.3  # seconds: an ICMP error may still be on its way after the last call
 
 
 def _payloads(env, args):
@@ -47,7 +48,7 @@ def run(args, env, argv) -> int:
             for data in _payloads(env, args):
                 status = max(status, _exchange(session, sock, data, target, args))
         finally:
-            session.wait_until(lambda: False, ICMP_GRACE)
+            time.sleep(ICMP_GRACE)
             session.call("close", sock.close, text="close()", transport="UDP")
         return status
 
