@@ -53,7 +53,6 @@ class LiveSession:
         self._marks: list = []
         self._tie = itertools.count()
         self._pending: list = []
-        self._pending_pos = 0
         self._watermark = 0.0
         self._index = 0
         self._thread = threading.Thread(target=self._pipeline, name="sockviz-pipeline",
@@ -176,7 +175,7 @@ class LiveSession:
 
     def _release(self, final: bool = False) -> None:
         pending, marks = self._pending, self._marks
-        pos = self._pending_pos
+        pos = 0  # frames before it have been released
         while True:
             frame = pending[pos] if pos < len(pending) else None
             mark = marks[0] if marks else None
@@ -195,7 +194,6 @@ class LiveSession:
             break
         if pos:
             del pending[:pos]
-        self._pending_pos = 0
 
     def _emit_mark(self, mark) -> None:
         _t, _order, _tie, event, done = mark
@@ -239,13 +237,13 @@ class _Elided:
 BIG_ARGUMENT = 4096  # bytes: larger buffers are recorded as "<N bytes>"
 
 
+def _is_big(arg) -> bool:
+    return isinstance(arg, (bytes, bytearray, memoryview)) and len(arg) > BIG_ARGUMENT
+
+
 def _recorded(args: tuple) -> tuple:
     """The call's arguments as the timeline keeps them: a 50 MB sendall() buffer is not kept."""
-    if not any(isinstance(a, (bytes, bytearray, memoryview)) and len(a) > BIG_ARGUMENT
-               for a in args):
-        return args
-    return tuple(_Elided(len(a)) if isinstance(a, (bytes, bytearray, memoryview))
-                 and len(a) > BIG_ARGUMENT else a for a in args)
+    return tuple(_Elided(len(a)) if _is_big(a) else a for a in args)
 
 
 def _finish(call: Call, end: float, result, error, result_text, note, local=None) -> Call:
