@@ -48,22 +48,14 @@ class JsonLinesSink:
 
     def handle(self, entry: Entry) -> None:
         if type(entry) is PacketShown:  # nearly every entry: tested first
-            line = packet_line(entry)
-            if self._held is not None:
-                self._hold(line)
-            else:
-                self._write(line)
+            self._put(packet_line(entry))
         elif isinstance(entry, CallStarted):
             self._held = []
         elif isinstance(entry, CallEnded):
             self._write(encode(call_json(entry)))
             self._release()
         elif isinstance(entry, Note):
-            line = encode(note_json(entry))
-            if self._held is not None:
-                self._hold(line)
-            else:
-                self._write(line)
+            self._put(encode(note_json(entry)))
         elif isinstance(entry, Summary):
             self._write(encode(summary_json(entry)))
 
@@ -78,6 +70,13 @@ class JsonLinesSink:
             lines.append("")
             self._emit("\n".join(lines))
             lines.clear()
+
+    def _put(self, line: str) -> None:
+        """Held while a call is open (its line comes first), else written."""
+        if self._held is not None:
+            self._hold(line)
+        else:
+            self._write(line)
 
     def _hold(self, line: str) -> None:
         held = self._held
