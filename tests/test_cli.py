@@ -66,7 +66,7 @@ def test_capturing_without_root_says_how_to_run_it(command, monkeypatch):
 def test_address_family_conflict_is_refused(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     # No capture: the refusal comes before any call that would need the session.
-    monkeypatch.setattr("sockviz.commands.common._run_live",
+    monkeypatch.setattr("sockviz.commands.tcp.run_live",
                         lambda env, args, argv, **kw: kw["body"](None))
     status, _, err = run(["tcp", "192.0.2.2", "3001", "-6"])
     assert status == ExitStatus.USAGE

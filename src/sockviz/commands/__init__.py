@@ -18,5 +18,16 @@ _MODULES = {
 
 
 def dispatch(args, env: Environment, argv: list[str]) -> int:
+    """Run the command; a ``Refusal`` from anywhere in it ends as one sentence and its status.
+
+    A capturing command has closed its capture and printed its summary by
+    then, so the sentence is the last thing read.
+    """
+    from sockviz.commands.common import Refusal, say
+
     module = importlib.import_module(_MODULES[args.command])
-    return module.run(args, env, argv)
+    try:
+        return module.run(args, env, argv)
+    except Refusal as r:
+        say(env, r.sentence)
+        return r.status

@@ -153,19 +153,9 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
              role: str, scope, body: Callable) -> int:
     """Open the sniffer, run ``body(session)``, always close the capture properly.
 
-    A ``Refusal`` (bad input, no rights, a failed call) ends the run with its
-    sentence, said after the summary so that it is the last thing read.
+    A ``Refusal`` raised by the body (bad input, a failed call) goes up to
+    ``dispatch`` once the capture is closed and its summary shown.
     """
-    try:
-        return _run_live(env, args, argv, command=command, target=target, role=role,
-                         scope=scope, body=body)
-    except Refusal as r:
-        say(env, r.sentence)
-        return r.status
-
-
-def _run_live(env: Environment, args, argv: list[str], *, command: str, target: str,
-              role: str, scope, body: Callable) -> int:
     from sockviz.dissect import dns_info
     from sockviz.session import LiveSession
 

@@ -13,7 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from sockviz.commands.common import Refusal, say
+from sockviz.commands.common import say
 from sockviz.commands.lab import open_lab
 from sockviz.status import ExitStatus
 
@@ -62,11 +62,7 @@ LESSONS = (
 
 
 def run(args, env, argv) -> int:
-    try:
-        lab = open_lab()
-    except Refusal as r:
-        say(env, r.sentence)
-        return r.status
+    lab = open_lab()
     pause = not args.no_pause and env.stdin_isatty and not args.json
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     failures = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from sockviz.commands.common import Refusal, say
+from sockviz.commands.common import Refusal
 from sockviz.status import ExitStatus
 
 
@@ -52,11 +52,7 @@ Type exit (or Ctrl-D) to leave: the lab is then removed.
 
 
 def run(args, env, argv) -> int:
-    try:
-        lab = open_lab()
-    except Refusal as r:
-        say(env, r.sentence)
-        return r.status
+    lab = open_lab()
     try:
         env.stdout.write(BANNER)
         env.stdout.flush()
