@@ -163,6 +163,31 @@ def tally(pkt: Packet, facts: tuple) -> PacketShown:
                       rel_ack, window, "", "", dns_info, context)
 
 
+def meaning_fields(proto: str, src: str, dst: str, sport, dport, n: int, peer: str) -> dict:
+    """The fields every meaning template may use (rules.MEANING), for one packet."""
+    return {"src": src, "dst": dst, "sport": sport, "dport": dport, "n": n,
+            "bytes": "1 byte" if n == 1 else f"{n} bytes", "peer": peer, "proto": proto}
+
+
+def track_data_and_acks(conv: Conversation, step: str, direction: str | None, sender: tuple,
+                        receiver: tuple, n: int, rel_ack: int | None, time: float) -> str | None:
+    """Note when each side last sent data; a pure ACK long after it is a delayed ACK.
+
+    Returns the delayed ACK's context, or None.
+    """
+    if n and step in _DATA_STEPS:
+        if sender == conv.key[1]:
+            conv.a_data = time
+        else:
+            conv.b_data = time
+    elif step == "ack" and direction is not None and rel_ack is not None:
+        # Which data this ACK answers: the receiver's last data.
+        sent = conv.a_data if receiver == conv.key[1] else conv.b_data
+        if sent is not None and time - sent >= DELAYED_ACK:
+            return delayed_ack_words(time - sent)
+    return None
+
+
 class Correlator:
     """Feed it ``call_started``, ``packet`` and ``call_ended`` in time order.
 
@@ -265,16 +290,8 @@ class Correlator:
 
         proto = d.proto
         n = d.payload_len
-        fields: dict = {
-            "src": d.src or "?",
-            "dst": d.dst or "?",
-            "sport": d.sport,
-            "dport": d.dport,
-            "n": n,
-            "bytes": "1 byte" if n == 1 else f"{n} bytes",
-            "peer": self.peer_word,
-            "proto": proto,
-        }
+        fields = meaning_fields(proto, d.src or "?", d.dst or "?", d.sport, d.dport, n,
+                                self.peer_word)
         rel_seq = rel_ack = window = None
         dns_info = None
 
@@ -327,16 +344,10 @@ class Correlator:
             context = self._context(step, direction, d, conv, time)
 
         if conv is not None:
-            if n and step in _DATA_STEPS:
-                if (d.src, d.sport) == conv.key[1]:
-                    conv.a_data = time
-                else:
-                    conv.b_data = time
-            elif step == "ack" and direction is not None and rel_ack is not None:
-                # Which data this ACK answers, to spot a delayed ACK.
-                sent = conv.a_data if (d.dst, d.dport) == conv.key[1] else conv.b_data
-                if sent is not None and call is None and time - sent >= DELAYED_ACK:
-                    context = delayed_ack_words(time - sent)
+            delayed = track_data_and_acks(conv, step, direction, (d.src, d.sport),
+                                          (d.dst, d.dport), n, rel_ack, time)
+            if delayed is not None and call is None:
+                context = delayed
 
         return (direction, call.id if call else None, call.name if call else None,
                 conv.number if conv else None, new_conv, step, rel_seq, rel_ack, window,

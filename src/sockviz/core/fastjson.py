@@ -25,7 +25,13 @@ from json.encoder import encode_basestring as _string
 from string import Formatter
 
 from sockviz.core import rules
-from sockviz.core.correlate import DELAYED_ACK, Correlator, delayed_ack_words, meaning_of, tcp_head
+from sockviz.core.correlate import (
+    Correlator,
+    meaning_fields,
+    meaning_of,
+    tcp_head,
+    track_data_and_acks,
+)
 from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
 from sockviz.core.flows import track_segment
 from sockviz.core.jsonmodel import ELLIPSIS_MARK, PACKET_LINE, flow_part
@@ -45,7 +51,6 @@ _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, n
 _SYN_OR_RST = 0x06
 # Steps whose context (Correlator._context) needs a direction: without one, none.
 _QUIET = frozenset(("data", "udp", "ack"))
-_DATA_STEPS = frozenset(("data", "udp"))
 _STEP_TEXT = {step: _string(step) for step in ("data", "ack")}  # the bulk, encoded once
 # The fields of a meaning that are the same for every packet of a flow
 # direction with the same length: such meanings are worded once.
@@ -246,11 +251,7 @@ class FastJson:
 
     def _fields(self, proto, src, dst, sport, dport, n, acked) -> dict:
         """Correlator.facts' fields for a TCP segment or a UDP datagram."""
-        fields = {
-            "src": src, "dst": dst, "sport": sport, "dport": dport, "n": n,
-            "bytes": "1 byte" if n == 1 else f"{n} bytes", "peer": self.c.peer_word,
-            "proto": proto,
-        }
+        fields = meaning_fields(proto, src, dst, sport, dport, n, self.c.peer_word)
         if proto == "TCP":
             fields["acked"] = acked
             fields["attempt"] = 1
@@ -262,16 +263,8 @@ class FastJson:
             context = None
         else:
             context = self.c._context(step, direction, None, conv, time)
-        if n and step in _DATA_STEPS:
-            if a == conv.key[1]:
-                conv.a_data = time
-            else:
-                conv.b_data = time
-        elif step == "ack" and direction is not None and rel_ack is not None:
-            sent = conv.a_data if b == conv.key[1] else conv.b_data
-            if sent is not None and time - sent >= DELAYED_ACK:
-                context = delayed_ack_words(time - sent)
-        return context
+        delayed = track_data_and_acks(conv, step, direction, a, b, n, rel_ack, time)
+        return context if delayed is None else delayed
 
 
 def _template_kind(step: str, direction: str | None) -> int:
