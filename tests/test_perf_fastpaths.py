@@ -160,7 +160,9 @@ def replay_json(path: Path, *, fast: bool, monkeypatch) -> str:
 
     with monkeypatch.context() as m:
         if not fast:
-            m.setattr(FastJson, "line", lambda self, frame: None)
+            # run(frame, frames, pending, count, ...): every frame left to the general path
+            m.setattr(FastJson, "run", lambda self, frame, frames, pending, count, *rest: (
+                frame, count))
         env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), width=100, color=False)
         try:
             reader = open_capture(path)
@@ -189,15 +191,20 @@ def test_fused_json_replay_writes_what_the_general_path_writes(tmp_path, monkeyp
     write_frames(tmp_path / "damaged.pcap", [damaged(f, rng) if i % 3 else f
                                              for i, f in enumerate(plain)])
     taken = []
-    line = FastJson.line
-    monkeypatch.setattr(FastJson, "line", lambda self, frame: taken.append(line(self, frame)) or
-                        taken[-1])
+    run = FastJson.run
+
+    def counting(self, frame, frames, pending, count, *rest):
+        result = run(self, frame, frames, pending, count, *rest)
+        taken.append(result[1] - count)
+        return result
+
+    monkeypatch.setattr(FastJson, "run", counting)
     captures = sorted((Path(__file__).resolve().parents[1] / "captures").glob("*.pcapng"))
     for path in [tmp_path / "synth.pcap", tmp_path / "damaged.pcap", *captures]:
         assert replay_json(path, fast=True, monkeypatch=monkeypatch) == replay_json(
             path, fast=False, monkeypatch=monkeypatch), path.name
     # The fast path did the bulk of the synthetic traffic (else this test proves little).
-    assert sum(t is not None for t in taken) > 0.9 * len(plain)
+    assert sum(taken) > 0.9 * len(plain)
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/tcpdump-tests is not here")
@@ -221,3 +228,23 @@ def test_preview_json_equals_the_preview_encoded():
         start = rng.randrange(0, 4)
         stop = rng.randrange(start, max(start, size) + 1)
         assert preview_json(data, start, stop) == encode_basestring(preview(data[start:stop]))[1:-1]
+
+
+def test_fused_json_replay_when_conversations_are_forgotten(tmp_path, monkeypatch):
+    """The fast path's flows follow the correlator when it retires conversations for room."""
+    from sockviz.core.correlate import Correlator
+
+    defaults = dict(Correlator.__init__.__kwdefaults__, max_conversations=8, summary_limit=4)
+    monkeypatch.setattr(Correlator.__init__, "__kwdefaults__", defaults)
+    # Many flows at once, some returning after they were retired.
+    frames = list(synthcap.frames(4000, seed=3)) + list(synthcap.frames(600, seed=3))
+    write_frames(tmp_path / "many.pcap", frames)
+    fast = replay_json(tmp_path / "many.pcap", fast=True, monkeypatch=monkeypatch)
+    slow = replay_json(tmp_path / "many.pcap", fast=False, monkeypatch=monkeypatch)
+    fast_lines, slow_lines = fast.splitlines(), slow.splitlines()
+    assert len(fast_lines) == len(slow_lines)
+    first_difference = next((i for i, (a, b) in enumerate(zip(fast_lines, slow_lines, strict=True))
+                             if a != b), None)
+    assert first_difference is None, fast_lines[first_difference]
+    summary = json.loads(fast.splitlines()[-1])
+    assert summary["conversations_total"] > 50

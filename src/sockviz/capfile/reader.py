@@ -29,13 +29,16 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import starmap
 from typing import IO
 
 __all__ = [
+    "RECORD",
     "CaptureReader",
     "Frame",
     "Interface",
     "NotACapture",
+    "frame_of",
     "open_capture",
 ]
 
@@ -121,6 +124,16 @@ def _pick_frame_factory():
 
 
 _new_frame = _pick_frame_factory()
+
+# A record: a frame as a plain tuple, its fields in this order.
+RECORD = ("time", "data", "wirelen", "linktype", "iface", "iface_id", "direction", "comments",
+          "index", "time_ns")
+
+
+def frame_of(record: tuple) -> Frame:
+    """The ``Frame`` of a record (``CaptureReader.records``)."""
+    return _new_frame(*record)
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +270,10 @@ class CaptureReader:
             self.size = st.st_size
             self._buf = self._file.read(_CHUNK)
             self._base = 0  # file offset of self._buf[0]
-            self._frames = self._start()
+            # One generator of plain tuples in Frame's field order (``records``);
+            # iterating the reader makes a Frame of each.
+            self._records = self._start()
+            self._frames = starmap(_new_frame, self._records)
         except BaseException:
             self.close()
             raise
@@ -266,6 +282,15 @@ class CaptureReader:
 
     def __iter__(self) -> Iterator[Frame]:
         return self._frames
+
+    def records(self) -> Iterator[tuple]:
+        """The frames as plain tuples in ``Frame``'s field order (see ``RECORD``).
+
+        The very same position as iterating the reader: a replay takes tuples,
+        which cost less than a ``Frame`` each, and makes a ``Frame`` of one
+        (``frame_of``) only where it needs it.
+        """
+        return self._records
 
     def close(self) -> None:
         if self._file is not None:
@@ -358,7 +383,6 @@ class CaptureReader:
         kuz = hlen == 24
         frac_ns = 1 if nano else 1000
         unpack = e.pcap_record
-        new = _new_frame
         no_comments = ()
         index = 0
         pos = 24
@@ -380,7 +404,7 @@ class CaptureReader:
                     break
                 index += 1
                 ns = sec * 1_000_000_000 + frac * frac_ns
-                yield new(
+                yield (
                     ns / 1e9,
                     buf[start:end],
                     wirelen if wirelen >= caplen else caplen,
@@ -426,7 +450,6 @@ class CaptureReader:
         # Per interface of the current section: (name, linktype, ts multiplier,
         # ts divisor, offset in ns, max caplen, snaplen)
         ifaces: list[tuple[str, int, int, int, int, int, int]] = []
-        new = _new_frame
         prev_ns = 0
         while True:
             if pos + 12 > n:
@@ -519,7 +542,7 @@ class CaptureReader:
                 index += 1
                 ns = ((ts_hi << 32) | ts_lo) * mul // div + off
                 prev_ns = ns
-                yield new(
+                yield (
                     ns / 1e9,
                     buf[pos + 28 : data_end],
                     wirelen if wirelen >= caplen else caplen,
@@ -549,7 +572,7 @@ class CaptureReader:
                 # A simple packet block has no timestamp.  We give it the previous
                 # packet's time (0 before any), so relative times and a timeline
                 # stay monotonic instead of jumping back to 1970.
-                yield new(
+                yield (
                     prev_ns / 1e9,
                     buf[pos + 12 : pos + 12 + caplen],
                     max(wirelen, caplen),

@@ -29,9 +29,11 @@ def run(args, env, argv) -> int:
 
 PROGRESS_MIN = 16 * 1024 * 1024  # files this big show progress on a terminal
 PROGRESS_EVERY = 8192  # packets between two progress updates
+_COMMENTS = 7  # a record's comments (capfile.reader.RECORD)
 
 
 def replay(reader, env, args) -> int:
+    from sockviz.capfile.reader import frame_of
     from sockviz.core.correlate import Correlator, describe, tally
     from sockviz.dissect import dns_info
     from sockviz.sources.replay import ReplaySource
@@ -46,6 +48,7 @@ def replay(reader, env, args) -> int:
     # --json: most packets' lines come straight from the frame (core/fastjson.py);
     # the rest, and every call, take the general path below.
     fast = write_fast = None
+    tick = progress.update if progress is not None else None
     packet = source.packet
     marks = source.marks
     count = 0
@@ -64,8 +67,10 @@ def replay(reader, env, args) -> int:
                     handle(entry)
 
     try:
-        # One loop over the reader's frames: the hot path of a replay.
-        for frame in reader:
+        # One loop over the reader's records (frames as tuples): the hot path of a replay.
+        records = reader.records()
+        record = next(records, None)
+        while record is not None:
             if correlator is None:
                 source.read_meta()
                 correlator, sinks, handlers = start(source.meta)
@@ -73,22 +78,25 @@ def replay(reader, env, args) -> int:
                 if args.json and not getattr(args, "summary", False):
                     from sockviz.core.fastjson import FastJson
 
-                    fast = FastJson(correlator).line
-                    write_fast = sinks[0].packet_text
-            if frame.comments or marks:
-                call_events(source.calls_before(frame))
+                    fast = FastJson(correlator).run
+                    write_fast = sinks[0].packet_texts
+            if record[_COMMENTS] or marks:
+                call_events(source.calls_before(frame_of(record)))
+            if fast is not None:
+                # This frame and those after it, for as long as the fast path takes them.
+                taken, count = fast(record, records, marks, count, write_fast, tick,
+                                    PROGRESS_EVERY)
+                if taken is not record:
+                    record = taken
+                    continue
             count += 1
             if progress is not None and not count % PROGRESS_EVERY:
                 progress.update(count)
-            if fast is not None:
-                line = fast(frame)
-                if line is not None:
-                    write_fast(line)
-                    continue
-            pkt = packet(frame)
+            pkt = packet(record)
             entry = word(pkt, facts(pkt))
             for handle in handlers:
                 handle(entry)
+            record = next(records, None)
         rest = source.calls_after()
         if correlator is None:
             # No packet: the calls kept in the section header, if any, with the run's role.

@@ -9,6 +9,12 @@ reads the few fields the line needs into locals and writes it in one
 functions (``track_segment``, ``tcp_head``, ``meaning_of``, the line's format
 and flow part), so that the two paths cannot drift apart.
 
+Most of a line is the same for every packet of one flow direction: the
+addresses, the conversation, the flags, the summary's head. A ``_Flow``,
+found by the frame's raw address and port bytes, holds them encoded once,
+with the conversation and its two TCP sides; a packet then costs one dict
+lookup, the tracking, and one %-format of the numbers that change.
+
 It takes only what it fully understands and returns None, having changed
 nothing, for anything else: another link type, IP options or fragments, SYN
 and RST (options, refusals), TCP options other than Linux's NOP, NOP,
@@ -21,6 +27,7 @@ lessons' captures and tcpdump's corpus.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring as _string
 from string import Formatter
 
@@ -33,15 +40,15 @@ from sockviz.core.correlate import (
     track_data_and_acks,
 )
 from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
-from sockviz.core.flows import track_segment
-from sockviz.core.jsonmodel import ELLIPSIS_MARK, PACKET_LINE, flow_part
+from sockviz.core.flows import Conversation, sides, track_segment
+from sockviz.core.jsonmodel import ELLIPSIS_MARK, flow_part
 from sockviz.core.text import endpoint, preview_json
 
-# Ethernet, then IPv4 without options (TOS and checksum skipped) or IPv6,
-# then the first 16 bytes of TCP (up to the window) or of UDP (ports, then
-# length and checksum as one 'I'): the fields of decode._fast_ip4, one unpack.
-_ETH_IP4 = struct.Struct("!16xHHHBB2x4s4sHHIIHH")
-_ETH_IP6 = struct.Struct("!14xIHBB16s16sHHIIHH")
+# Ethernet, then IPv4 without options (TOS, id, TTL, checksum and addresses
+# skipped: the flow has them) or IPv6, then the first 16 bytes of TCP (up to
+# the window) or of UDP (ports, then length and checksum as one 'I').
+_ETH_IP4 = struct.Struct("!16xH2xH1xB10xHHIIHH")
+_ETH_IP6 = struct.Struct("!14xIHB33xHHIIHH")
 _II = struct.Struct("!II")
 _ETHERNET = 1
 _IPV4_NO_OPTIONS = b"\x08\x00\x45"  # ethertype IPv4, version 4 and IHL 5
@@ -49,222 +56,328 @@ _IPV6 = b"\x86\xdd"
 _TS_NOPS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps: Linux's options after the handshake
 _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, not here
 _SYN_OR_RST = 0x06
+_FIN, _ACK = 0x01, 0x10
 # Steps whose context (Correlator._context) needs a direction: without one, none.
 _QUIET = frozenset(("data", "udp", "ack"))
-_STEP_TEXT = {step: _string(step) for step in ("data", "ack")}  # the bulk, encoded once
+_STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
 # The fields of a meaning that are the same for every packet of a flow
 # direction with the same length: such meanings are worded once.
 _FLOW_FIELDS = frozenset(("src", "dst", "sport", "dport", "n", "bytes", "peer", "proto"))
 _CACHE_MAX = 8192
+_BATCH = 512  # lines handed to ``write`` at once (render/jsonlines.BATCH)
+_COMMENTS = 7  # a record's comments (capfile.reader.RECORD)
 # Meanings: worded once per flow, around the acknowledged number, or each time.
 _PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
 _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in two
 
 
+class _Flow:
+    """One direction of one conversation, as its lines repeat it (see the module's text)."""
+
+    __slots__ = ("conv", "direction", "dport", "dst", "head", "lines", "me", "peer", "proto",
+                 "receiver", "sender", "sport", "src")
+
+    def __init__(self, conv: Conversation, proto: str, src: str, sport: int, dst: str,
+                 dport: int, direction: str | None, iface: str) -> None:
+        self.conv = conv
+        self.sender, self.receiver = (src, sport), (dst, dport)
+        self.me = self.peer = None
+        if proto == "TCP":
+            self.me, self.peer = sides(conv, self.sender, self.receiver)
+        self.proto, self.src, self.dst, self.sport, self.dport = proto, src, dst, sport, dport
+        self.direction = direction
+        # The line up to its flags, %-escaped: every packet of the flow writes it.
+        self.head = _escaped(
+            f'{"null" if direction is None else _string(direction)}, '
+            f'"iface": {flow_part((iface, proto, src, dst, sport, dport))}, ')
+        self.lines: dict[int, str] = {}  # TCP flags and timestamps, or 0 (UDP) -> line format
+
+
 class FastJson:
-    """``line(frame)``: the packet's ``--json`` line, or None for the general path."""
+    """``run``: the ``--json`` lines of frames, until one the general path must take."""
 
     def __init__(self, correlator: Correlator) -> None:
         self.c = correlator
-        # (step, direction, flow, n) -> the encoded meaning, or its two halves
+        # (address and port bytes, direction, interface) -> _Flow, for TCP and for UDP
+        self._tcp: dict[tuple, _Flow] = {}
+        self._udp: dict[tuple, _Flow] = {}
+        self._retired = correlator._retired_total
+        # (flow, step, length) -> the encoded meaning, or its two halves
         self._meanings: dict[tuple, str | tuple] = {}
         self._kinds: dict[tuple, int] = {}  # (step, direction) -> _PER_FLOW...
-        self._texts: dict[tuple, tuple] = {}  # see _flow_texts
 
-    def line(self, frame) -> str | None:
-        """``frame`` is a ``capfile.reader.Frame`` (or anything with its attributes)."""
+    def line(self, record: tuple) -> str | None:
+        """The line of one frame (``run`` on it alone), or None for the general path."""
+        lines: list[str] = []
+        self.run(record, iter(()), (), 0, lines.extend)
+        return lines[0] if lines else None
+
+    def run(self, record: tuple, records: Iterator, pending, count: int, write: Callable,
+            tick: Callable | None = None, every: int = 8192) -> tuple:
+        """The lines of a frame and of the frames after it, as long as it can take them.
+
+        ``record`` is a frame as the reader's records give it (a tuple in
+        capfile.reader.RECORD's order), ``records`` the reader's records past
+        it. Lines go to ``write`` in lists. It stops before a frame with
+        comments or while ``pending`` (the replay's call marks) holds any, and
+        at a frame it does not take. ``count`` counts the frames done:
+        ``tick(count)`` every ``every`` of them (progress). Returns
+        ``(record, count)``: the record left to the caller, not counted (None
+        at the end of ``records``).
+
+        One loop for the whole run of frames: the hot path of a replay, every
+        name it uses is a local.
+        """
         c = self.c
-        direction = frame.direction
-        if frame.linktype != _ETHERNET or c.open_call is not None or (
-                direction is None and c.role is not None):
-            return None
-        data = frame.data
-        size = len(data)
-        if size >= 50 and data[12:15] == _IPV4_NO_OPTIONS:
-            (tot, _ipid, frag, _ttl, p, s, d, sport, dport, seq, ack, offflags,
-             window) = _ETH_IP4.unpack_from(data)
-            if frag & 0x3FFF or (p != 6 and p != 17):
-                return None
-            if tot == 0:  # TCP segmentation offload: the captured length (as decode)
-                tot = size - 14
-            elif tot < 20:
-                return None
-            end = 14 + tot
-            head = 34
-            src = _ip4_get(s) or _ip4_new(s)
-            dst = _ip4_get(d) or _ip4_new(d)
-        elif size >= 70 and data[12:14] == _IPV6:
-            (vtf, plen, p, _hlim, s, d, sport, dport, seq, ack, offflags,
-             window) = _ETH_IP6.unpack_from(data)
-            if vtf >> 28 != 6 or not plen or (p != 6 and p != 17):
-                return None
-            end = 54 + plen
-            head = 54
-            src = _ip6_get(s) or _ip6_new(s)
-            dst = _ip6_get(d) or _ip6_new(d)
-        else:
-            return None
-        cap = end if end < size else size
-        if p == 6:
-            return self._tcp(frame, data, direction, src, dst, sport, dport, seq, ack, offflags,
-                             window, head, end, cap)
-        if cap - head < 8 or end - head < 8 or seq >> 16 != end - head:  # seq >> 16: UDP length
-            return None
-        return self._udp(frame, data, direction, src, dst, sport, dport, head + 8, end, cap)
+        if c.open_call is not None:
+            return record, count
+        if c._retired_total != self._retired:  # conversations were forgotten: their flows too
+            self._forget()
+        first = count
+        role = c.role
+        tcp_flows, udp_flows = self._tcp, self._udp
+        meanings = self._meanings
+        conversation_context = c._context
+        unpack4, unpack6, unpack_ts = _ETH_IP4.unpack_from, _ETH_IP6.unpack_from, _II.unpack_from
+        step_texts = _STEP_TEXT
+        next_tick = count - count % every + every if tick is not None else -1
+        out: list[str] = []
+        add = out.append
+        while True:
+            time, data, wirelen, linktype, iface, _, direction, _, index, _ = record
+            if linktype != _ETHERNET or (direction is None and role is not None):
+                break
+            size = len(data)
+            if size >= 50 and data[12:15] == _IPV4_NO_OPTIONS:
+                tot, frag, p, sport, dport, seq, ack, offflags, window = unpack4(data)
+                if frag & 0x3FFF or (p != 6 and p != 17):
+                    break
+                if tot == 0:  # TCP segmentation offload: the captured length (as decode)
+                    tot = size - 14
+                elif tot < 20:
+                    break
+                end = 14 + tot
+                head = 34
+                addresses = data[26:38]  # source, destination, ports
+            elif size >= 70 and data[12:14] == _IPV6:
+                vtf, plen, p, sport, dport, seq, ack, offflags, window = unpack6(data)
+                if vtf >> 28 != 6 or not plen or (p != 6 and p != 17):
+                    break
+                end = 54 + plen
+                head = 54
+                addresses = data[22:58]
+            else:
+                break
+            cap = end if end < size else size
+            if p == 6:
+                hlen = (offflags >> 12) << 2
+                if offflags & _SYN_OR_RST or hlen > cap - head or hlen > end - head:
+                    break
+                if hlen == 20:
+                    ts = None
+                elif hlen == 32 and data[head + 20 : head + 24] == _TS_NOPS:
+                    ts = unpack_ts(data, head + 24)
+                else:
+                    break
+                start = head + hlen
+            else:
+                if cap - head < 8 or end - head < 8 or seq >> 16 != end - head:  # seq >> 16: UDP length
+                    break
+                start = head + 8
+            n = end - start
+            if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
+                break
 
-    def _tcp(self, frame, data, direction, src, dst, sport, dport, seq, ack, offflags, window,
-             head, end, cap) -> str | None:
-        hlen = (offflags >> 12) << 2
-        if offflags & _SYN_OR_RST or hlen > cap - head or hlen > end - head:
-            return None
-        if hlen == 20:
-            ts = None
-        elif hlen == 32 and data[head + 20 : head + 24] == _TS_NOPS:
-            ts = _II.unpack_from(data, head + 24)
+            # From here on, the correlator's state changes as Correlator.facts would change it
+            # (its packet count and last time: when the loop ends, below).
+            key = (addresses, direction, iface)
+            flow = (tcp_flows if p == 6 else udp_flows).get(key)
+            if flow is None:
+                flow = self._new_flow(key, p, data, head, sport, dport, time)
+            if c.first_time is None:
+                c.first_time = time
+            conv = flow.conv
+            conv.packets += 1
+            conv.last_time = time
+            more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
+
+            if p == 17:
+                step = "udp"
+                rel_ack = None
+                if conv.initiator is None:
+                    conv.initiator = flow.sender
+            else:
+                step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
+                    conv, flow.me, flow.peer, flow.sender, False, offflags & _ACK,
+                    offflags & _FIN, False, seq, ack, window, n, (), time)
+            # The meaning (see _meaning), then the context as Correlator.facts finds it.
+            explain = meanings.get((flow, step, n)) or self._meaning(flow, step, n)
+            if type(explain) is tuple:
+                explain = f"{explain[0]}{rel_ack}{explain[1]}"  # as format_map writes {acked}
+            elif explain is None:
+                explain = _string(meaning_of(step, flow.direction, self._fields(flow, n, rel_ack)))
+            if direction is None and step in _QUIET:
+                context = None
+            else:
+                context = conversation_context(step, direction, None, conv, time)
+            delayed = track_data_and_acks(conv, step, direction, flow.sender, flow.receiver, n,
+                                          rel_ack, time)
+            if delayed is not None:
+                context = delayed
+            context = "null" if context is None else _string(context)
+
+            if p == 17:
+                fmt = flow.lines.get(0) or self._udp_line(flow)
+                add(fmt % (index, time, n, wirelen, n, more, explain, context))
+            else:
+                shape = (offflags & 0x1FF) << 1 | (ts is not None)
+                fmt = flow.lines.get(shape) or self._tcp_line(flow, shape)
+                step_text = step_texts.get(step) or _step_text(step)
+                # The numbers in the order of _tcp_line's format: with or without ack and
+                # timestamps.
+                if rel_ack is None:
+                    if ts is None:
+                        add(fmt % (index, time, rel_seq, window, n, wirelen, step_text,
+                                   rel_seq, window, n, more, explain, context))
+                    else:
+                        add(fmt % (index, time, rel_seq, window, n, wirelen, step_text,
+                                   rel_seq, window, ts[0], ts[1], n, more, explain, context))
+                elif ts is None:
+                    add(fmt % (index, time, rel_seq, rel_ack, window, n, wirelen,
+                               step_text, rel_seq, rel_ack, window, n, more, explain, context))
+                else:
+                    add(fmt % (index, time, rel_seq, rel_ack, window, n, wirelen,
+                               step_text, rel_seq, rel_ack, window, ts[0], ts[1], n, more, explain,
+                               context))
+            count += 1
+            if count == next_tick:
+                tick(count)
+                next_tick += every
+            if len(out) >= _BATCH:
+                write(out)
+                out = []
+                add = out.append
+            record = next(records, None)
+            if record is None or record[_COMMENTS] or pending:
+                break
+        if count != first:
+            c.packets += count - first
+            c.last_time = time
+        if out:
+            write(out)
+        return record, count
+
+    def _forget(self) -> None:
+        self._retired = self.c._retired_total
+        self._tcp.clear()
+        self._udp.clear()
+        self._meanings.clear()
+
+    def _new_flow(self, key: tuple, p: int, data: bytes, head: int, sport: int, dport: int,
+                  time: float) -> _Flow:
+        """The flow of ``key``: its conversation found or made, as Correlator.facts does."""
+        if head == 34:
+            s, d = data[26:30], data[30:34]
+            src, dst = _ip4_get(s) or _ip4_new(s), _ip4_get(d) or _ip4_new(d)
         else:
-            return None
-        start = head + hlen
-        n = end - start
-        if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
-            return None
-        flags = _FLAG_TEXT[offflags & 0x1FF]
-        # From here on, the correlator's state changes as Correlator.facts would change it.
-        time = frame.time
+            s, d = data[22:38], data[38:54]
+            src, dst = _ip6_get(s) or _ip6_new(s), _ip6_get(d) or _ip6_new(d)
+        proto = "TCP" if p == 6 else "UDP"
         a, b = (src, sport), (dst, dport)
-        conv = self._conversation("TCP", a, b, time)
-        step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
-            conv, a, b, flags, seq, ack, window, n, (), time)
-
-        # summarize's words, encoded as the line holds them (core/text.py's
-        # preview_json): the head once per flow and flags, then seq, ack, win,
-        # timestamps, len and the payload's preview.
-        key = (direction, frame.iface, src, sport, dst, dport, flags)
-        dir_text, flow, flags_text, text = self._texts.get(key) or self._flow_texts(key)
-        acked = "" if rel_ack is None else f" ack={rel_ack}"
-        if ts is not None:
-            text += f" seq={rel_seq}{acked} win={window} <ts {ts[0]}/{ts[1]}> len={n}"
-        else:
-            text += f" seq={rel_seq}{acked} win={window} len={n}"
-        text += f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\""' if cap > start else '"'
-
-        explain = self._meaning(step, direction, "TCP", src, dst, sport, dport, n, rel_ack)
-        context = self._context(conv, step, direction, a, b, n, rel_ack, time)
-        return PACKET_LINE % (
-            frame.index, time, dir_text, flow, flags_text, rel_seq,
-            "null" if rel_ack is None else rel_ack, window, n, frame.wirelen, conv.number,
-            "null", "null", _STEP_TEXT.get(step) or _string(step), text, explain,
-            "null" if context is None else _string(context),
-        )
-
-    def _udp(self, frame, data, direction, src, dst, sport, dport, start, end, cap) -> str | None:
-        n = end - start
-        if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
-            return None
-        time = frame.time
-        a, b = (src, sport), (dst, dport)
-        conv = self._conversation("UDP", a, b, time)
-        if conv.initiator is None:
-            conv.initiator = a
-        key = (direction, frame.iface, src, sport, dst, dport, None)
-        dir_text, flow, _, text = self._texts.get(key) or self._flow_texts(key)
-        text += str(n)
-        text += f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\""' if cap > start else '"'
-        explain = self._meaning("udp", direction, "UDP", src, dst, sport, dport, n, None)
-        context = self._context(conv, "udp", direction, a, b, n, None, time)
-        return PACKET_LINE % (
-            frame.index, time, dir_text, flow, "null", "null", "null",
-            "null", n, frame.wirelen, conv.number, "null", "null", '"udp"', text,
-            explain, "null" if context is None else _string(context),
-        )
-
-    def _conversation(self, transport, a, b, time):
-        """Correlator.facts' bookkeeping: the packet counted, its conversation found or made."""
+        conv_key = (proto, a, b) if a <= b else (proto, b, a)
         c = self.c
-        c.packets += 1
-        if c.first_time is None:
-            c.first_time = time
-        c.last_time = time
-        key = (transport, a, b) if a <= b else (transport, b, a)
-        conv = c.conversations.get(key)
+        conv = c.conversations.get(conv_key)
         if conv is None:
-            conv = c._new_conversation(key, time)
-        conv.packets += 1
-        conv.last_time = time
-        return conv
+            conv = c._new_conversation(conv_key, time)
+            if c._retired_total != self._retired:  # it made room: the flows of those forgotten go
+                self._forget()
+        flows = self._tcp if p == 6 else self._udp
+        if len(flows) > _CACHE_MAX:
+            flows.clear()
+            self._meanings.clear()
+        flow = flows[key] = _Flow(conv, proto, src, sport, dst, dport, key[1], key[2])
+        return flow
 
-    def _flow_texts(self, key: tuple) -> tuple:
-        """The encoded parts of a line that one flow direction repeats, worded once.
+    def _tcp_line(self, flow: _Flow, shape: int) -> str:
+        """The %-format of a TCP line of ``flow`` with these flags, with or without timestamps.
 
-        ``key`` is (direction, iface, src, sport, dst, dport, TCP flags or None
-        for UDP); the parts: the direction, the flow (jsonmodel.flow_part), the
-        flags, and the summary's head without its closing quote (summarize's
-        words up to the numbers: ``tcp_head``, or 'UDP a:1 > b:2 len=').
+        PACKET_LINE with the flow's constant parts written in: the direction,
+        the flow, the flags, the conversation, no call, and summarize's words
+        up to the numbers (``tcp_head``).
         """
-        direction, iface, src, sport, dst, dport, flags = key
-        if flags is None:
-            proto = "UDP"
-            head = f"UDP {endpoint(src, sport)} > {endpoint(dst, dport)} len="
-        else:
-            proto = "TCP"
-            head = tcp_head(src, sport, dst, dport, flags)
-        texts = (
-            "null" if direction is None else _string(direction),
-            flow_part((iface, proto, src, dst, sport, dport)),
-            "null" if flags is None else _string(flags),
-            _string(head)[:-1],
+        flags = _FLAG_TEXT[shape >> 1]
+        acked = " ack=%d" if flags and "A" in flags else ""
+        summary = _string(tcp_head(flow.src, flow.sport, flow.dst, flow.dport, flags))[:-1]
+        fmt = (
+            '{"type": "packet", "index": %d, "time": %r, "dir": ' + flow.head
+            + f'"flags": {_escaped(_string(flags))}, "seq": %d, "ack": '
+            + ("%d" if acked else "null")
+            + ', "window": %d, "len": %d, "wirelen": %d, '
+            + f'"conversation": {flow.conv.number}, "call": null, "call_id": null, '
+            + '"step": %s, "summary": ' + _escaped(summary)
+            + " seq=%d" + acked + " win=%d" + (" <ts %d/%d>" if shape & 1 else "")
+            + ' len=%d%s", "explain": %s, "context": %s}'
         )
-        if len(self._texts) > _CACHE_MAX:
-            self._texts.clear()
-        self._texts[key] = texts
-        return texts
+        flow.lines[shape] = fmt
+        return fmt
 
-    def _meaning(self, step, direction, proto, src, dst, sport, dport, n, acked) -> str:
-        """The encoded meaning, as Correlator.facts' fields and meaning_of word it.
+    def _udp_line(self, flow: _Flow) -> str:
+        """The %-format of a UDP line of ``flow`` (see _tcp_line)."""
+        summary = _string(f"UDP {endpoint(flow.src, flow.sport)} > "
+                          f"{endpoint(flow.dst, flow.dport)} len=")[:-1]
+        fmt = (
+            '{"type": "packet", "index": %d, "time": %r, "dir": ' + flow.head
+            + '"flags": null, "seq": null, "ack": null, "window": null, "len": %d, '
+            + f'"wirelen": %d, "conversation": {flow.conv.number}, "call": null, '
+            + '"call_id": null, "step": "udp", "summary": ' + _escaped(summary)
+            + '%d%s", "explain": %s, "context": %s}'
+        )
+        flow.lines[0] = fmt
+        return fmt
 
-        Worded once per step, direction, flow and length: whole when nothing
-        else shows in it, else around the acknowledged number (an ACK's
-        meaning), the one field that changes from packet to packet.
+    def _meaning(self, flow: _Flow, step: str, n: int) -> str | tuple | None:
+        """The encoded meaning of ``step`` in ``flow`` for this length, worded once (a cache miss).
+
+        As Correlator.facts' fields and meaning_of word it: whole when nothing
+        else shows in it; around the acknowledged number (an ACK's meaning),
+        the one field that changes from packet to packet, as its two encoded
+        halves in a tuple; None when it must be worded each time.
         """
-        key = (step, direction, proto, src, dst, sport, dport, n)
-        text = self._meanings.get(key)
-        if text is None:
-            kind = self._kinds.get((step, direction))
-            if kind is None:
-                kind = self._kinds[(step, direction)] = _template_kind(step, direction)
-            if kind == _OTHER:
-                return _string(meaning_of(step, direction, self._fields(proto, src, dst, sport,
-                                                                        dport, n, acked)))
-            if len(self._meanings) > _CACHE_MAX:
-                self._meanings.clear()
-            if kind == _PER_FLOW:
-                text = _string(meaning_of(step, direction, self._fields(proto, src, dst, sport,
-                                                                        dport, n, None)))
-            else:  # _AROUND_ACKED: the two encoded halves, in a tuple
-                whole = meaning_of(step, direction, self._fields(proto, src, dst, sport, dport,
-                                                                 n, _CUT))
-                before, _, after = whole.partition(_CUT)
-                text = (_string(before)[:-1], _string(after)[1:])
-            self._meanings[key] = text
-        if type(text) is tuple:
-            return f"{text[0]}{acked}{text[1]}"  # as format_map writes {acked}
+        direction = flow.direction
+        kind = self._kinds.get((step, direction))
+        if kind is None:
+            kind = self._kinds[(step, direction)] = _template_kind(step, direction)
+        if kind == _OTHER:
+            return None
+        if kind == _PER_FLOW:
+            text = _string(meaning_of(step, direction, self._fields(flow, n, None)))
+        else:
+            whole = meaning_of(step, direction, self._fields(flow, n, _CUT))
+            before, _, after = whole.partition(_CUT)
+            text = (_string(before)[:-1], _string(after)[1:])
+        if len(self._meanings) > _CACHE_MAX:
+            self._meanings.clear()
+        self._meanings[(flow, step, n)] = text
         return text
 
-    def _fields(self, proto, src, dst, sport, dport, n, acked) -> dict:
+    def _fields(self, flow: _Flow, n: int, acked) -> dict:
         """Correlator.facts' fields for a TCP segment or a UDP datagram."""
-        fields = meaning_fields(proto, src, dst, sport, dport, n, self.c.peer_word)
-        if proto == "TCP":
+        fields = meaning_fields(flow.proto, flow.src, flow.dst, flow.sport, flow.dport, n,
+                                self.c.peer_word)
+        if flow.proto == "TCP":
             fields["acked"] = acked
             fields["attempt"] = 1
         return fields
 
-    def _context(self, conv, step, direction, a, b, n, rel_ack, time) -> str | None:
-        """Correlator.facts' context and delayed-ACK bookkeeping, no call running."""
-        if direction is None and step in _QUIET:
-            context = None
-        else:
-            context = self.c._context(step, direction, None, conv, time)
-        delayed = track_data_and_acks(conv, step, direction, a, b, n, rel_ack, time)
-        return context if delayed is None else delayed
+
+def _escaped(text: str) -> str:
+    """``text`` as a constant part of a %-format."""
+    return text.replace("%", "%%")
+
+
+def _step_text(step: str) -> str:
+    text = _STEP_TEXT[step] = _string(step)
+    return text
 
 
 def _template_kind(step: str, direction: str | None) -> int:

@@ -91,12 +91,6 @@ class Conversation:
         return ep  # a connection to itself
 
 
-def _rel(value: int | None, base: int | None) -> int | None:
-    if value is None or base is None:
-        return value
-    return (value - base) & 0xFFFFFFFF
-
-
 def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
     """Update ``conv`` with segment ``d`` and name the segment's step.
 
@@ -105,27 +99,38 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
     repeated SYN the time since the previous one and its attempt number
     (else None and 1). A plain tuple: this runs for every TCP segment.
     """
-    return track_segment(conv, (d.src, d.sport), (d.dst, d.dport), d.tcp_flags or "", d.seq,
-                         d.ack, d.window, d.payload_len, d.tcp_options, time)
+    src = (d.src, d.sport)
+    me, peer = sides(conv, src, (d.dst, d.dport))
+    flags = d.tcp_flags or ""
+    return track_segment(conv, me, peer, src, "S" in flags, "A" in flags, "F" in flags,
+                         "R" in flags, d.seq, d.ack, d.window, d.payload_len, d.tcp_options, time)
 
 
-def track_segment(conv: Conversation, src: Endpoint, dst: Endpoint, flags: str, d_seq: int | None,
-                  d_ack: int | None, d_window: int | None, payload: int, options: tuple,
-                  time: float) -> tuple:
-    """``track_tcp`` on the segment's fields as plain values.
+def sides(conv: Conversation, src: Endpoint, dst: Endpoint) -> tuple[Side, Side]:
+    """(the sender's ``Side``, the receiver's): made at the conversation's first segment.
 
-    The replay's fast path (core/fastjson.py) reads them from the frame's
-    bytes without building a ``Decoded``; both paths share this one
-    tracking, so they cannot drift apart.
+    Both stay the same objects for the conversation's life, so the replay's
+    fast path (core/fastjson.py) looks them up once per flow. A connection
+    to itself has one side, which is both.
     """
-    # conv.side(src) and conv.side(dst), inlined (every TCP segment of a replay).
     if src == conv.key[1]:
         me = conv.a if conv.a is not None else conv.side(src)
         peer = conv.b if conv.b is not None else conv.side(dst)
     else:
         me = conv.b if conv.b is not None else conv.side(src)
         peer = conv.a if conv.a is not None else conv.side(dst)
-    syn, ack, fin, rst = "S" in flags, "A" in flags, "F" in flags, "R" in flags
+    return me, peer
+
+
+def track_segment(conv: Conversation, me: Side, peer: Side, src: Endpoint, syn: bool, ack: bool,
+                  fin: bool, rst: bool, d_seq: int | None, d_ack: int | None,
+                  d_window: int | None, payload: int, options: tuple, time: float) -> tuple:
+    """``track_tcp`` on the segment's fields as plain values: its sides and flags.
+
+    The replay's fast path (core/fastjson.py) reads them from the frame's
+    bytes without building a ``Decoded``; both paths share this one
+    tracking, so they cannot drift apart.
+    """
     seq = d_seq or 0
     interval = None
     attempt = 1
@@ -148,8 +153,11 @@ def track_segment(conv: Conversation, src: Endpoint, dst: Endpoint, flags: str, 
         me.isn = (seq - 1) & 0xFFFFFFFF
         me.next_seq = seq
 
-    rel_seq = _rel(d_seq, me.isn)
-    rel_ack = _rel(d_ack, peer.isn) if ack else None
+    # _rel, inlined: every segment of a replay comes through here.
+    base = me.isn
+    rel_seq = d_seq if d_seq is None or base is None else (d_seq - base) & 0xFFFFFFFF
+    base = peer.isn
+    rel_ack = (d_ack if d_ack is None or base is None else (d_ack - base) & 0xFFFFFFFF) if ack else None
     window = d_window
     # RFC 7323 §2.2: the scale applies only once both sides announced it, and
     # never to the window of a SYN segment itself.

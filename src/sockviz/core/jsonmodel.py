@@ -79,7 +79,7 @@ encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
 
 _FLOW_TEXT: dict[tuple, str] = {}
 # A packet record after its flow part; %-formatting is done in C, in one call.
-# Also used as is by the replay's fast path (core/fastjson.py).
+# The replay's fast path (core/fastjson.py) writes the same shape, per flow.
 PACKET_LINE = (
     '{"type": "packet", "index": %d, "time": %r, "dir": %s, "iface": %s, "flags": %s, '
     '"seq": %s, "ack": %s, "window": %s, "len": %d, "wirelen": %d, "conversation": %s, '

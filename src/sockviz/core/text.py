@@ -59,6 +59,11 @@ def preview(data: bytes, limit: int = 40) -> str:
     return text + "…" if len(data) > limit else text
 
 
+# Printable ASCII but the double quote and the backslash: neither preview nor
+# JSON changes these bytes.
+_JSON_PLAIN = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\')
+
+
 def _preview_json(data: bytes, start: int, stop: int, limit: int = 40, more: str = "…") -> str:
     """``encode_basestring(preview(data[start:stop]))`` without its quotes: for JSON lines.
 
@@ -70,10 +75,13 @@ def _preview_json(data: bytes, start: int, stop: int, limit: int = 40, more: str
     """
     end = start + limit
     chunk = data[start:end if end < stop else stop]
-    raw = _escape_encode(chunk)[0]
-    if 39 in chunk:  # a quote, which escape_encode escapes and preview does not
-        raw = raw.replace(b"\\'", b"'")
-    text = _encode_basestring(raw.decode("ascii"))[1:-1]
+    if chunk.translate(None, _JSON_PLAIN):  # a byte that the preview or JSON escapes
+        raw = _escape_encode(chunk)[0]
+        if 39 in chunk:  # a quote, which escape_encode escapes and preview does not
+            raw = raw.replace(b"\\'", b"'")
+        text = _encode_basestring(raw.decode("ascii"))[1:-1]
+    else:  # text such as a chat line or HTTP: as it is
+        text = chunk.decode("ascii")
     return text + more if stop - start > limit else text
 
 

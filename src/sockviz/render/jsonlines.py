@@ -59,17 +59,18 @@ class JsonLinesSink:
         elif isinstance(entry, Summary):
             self._write(encode(summary_json(entry)))
 
-    def packet_text(self, line: str) -> None:
-        """A packet line already encoded (the replay's fast path), held or written as ``handle``."""
+    def packet_texts(self, lines: list[str]) -> None:
+        """Packet lines already encoded (the replay's fast path), held or written as ``handle``."""
         if self._held is not None:
-            self._hold(line.replace(ELLIPSIS_MARK, "…"))
+            for line in lines:
+                self._hold(line.replace(ELLIPSIS_MARK, "…"))
             return
-        lines = self._lines  # _write, inlined: once per packet of a replay
-        lines.append(line)
-        if len(lines) >= self._batch:
-            lines.append("")
-            self._emit("\n".join(lines))
-            lines.clear()
+        pending = self._lines
+        pending.extend(lines)
+        if len(pending) >= self._batch:
+            pending.append("")
+            self._emit(pending)
+            pending.clear()
 
     def _put(self, line: str) -> None:
         """Held while a call is open (its line comes first), else written."""
@@ -108,22 +109,30 @@ class JsonLinesSink:
         lines.append(line)
         if len(lines) >= self._batch:
             lines.append("")
-            self._emit("\n".join(lines))
+            self._emit(lines)
             lines.clear()
 
-    def _emit(self, text: str) -> None:
-        """A block of lines to the stream, each ELLIPSIS_MARK written as '…'."""
+    def _emit(self, lines: list[str]) -> None:
+        """A block of lines (the last one empty) to the stream, each ELLIPSIS_MARK as '…'."""
+        text = "\n".join(lines)
         raw = self._raw
         if raw is None:
             self.stream.write(text.replace(ELLIPSIS_MARK, "…"))
             return
         self.stream.flush()  # whatever went through the text layer comes first
-        raw.write(text.encode("utf-8", self.stream.errors).replace(_MARK, _ELLIPSIS))
+        if text.isascii():  # nearly always: encoded as one copy
+            data = text.encode("ascii")
+        else:
+            # One line with a '×' or a '§' makes the whole block wide text, which
+            # encodes a character at a time: the lines are encoded one by one.
+            errors = self.stream.errors
+            data = b"\n".join([line.encode("utf-8", errors) for line in lines])
+        raw.write(data.replace(_MARK, _ELLIPSIS))
 
     def flush(self) -> None:
         if self._lines:
             self._lines.append("")
-            self._emit("\n".join(self._lines))
+            self._emit(self._lines)
             self._lines.clear()
         self.stream.flush()
 

@@ -25,10 +25,11 @@ _new_packet = positional(Packet)
 class ReplaySource:
     """The call events of a capture file, frame by frame, for the replay loop.
 
-    ``commands/replay.py`` walks the reader itself (one generator less per
-    packet) and asks, for each frame, ``calls_before(frame)`` when the frame
-    has comments or marks are waiting (``marks``), then ``packet(frame)``
-    unless its fast path took the frame; ``calls_after()`` at the end.
+    ``commands/replay.py`` walks the reader's records itself (one generator
+    less per packet) and asks, for each, ``calls_before(frame)`` when the
+    frame has comments or marks are waiting (``marks``), then
+    ``packet(record)`` unless its fast path took the frame; ``calls_after()``
+    at the end.
     """
 
     def __init__(self, reader: CaptureReader) -> None:
@@ -76,15 +77,14 @@ class ReplaySource:
         return self._pop(frame.time)
 
     @staticmethod
-    def packet(frame) -> Packet:
+    def packet(record: tuple) -> Packet:
+        """The ``Packet`` of a reader record (``CaptureReader.records``: a frame as a tuple)."""
         # Packet(index=, time=, iface=, direction=, linktype=, wirelen=,
         # data=, decoded=, comments=, time_ns=), built without the frozen
         # dataclass's slow __init__ (core/fastnew.py).
-        data = frame.data
-        linktype = frame.linktype
-        return _new_packet(frame.index, frame.time, frame.iface, frame.direction, linktype,
-                           frame.wirelen, data, decode(data, linktype), frame.comments,
-                           frame.time_ns or 0)
+        time, data, wirelen, linktype, iface, _iface_id, direction, comments, index, ns = record
+        return _new_packet(index, time, iface, direction, linktype, wirelen, data,
+                           decode(data, linktype), comments, ns or 0)
 
     def calls_after(self) -> list[Event]:
         """After the last frame: the calls still waiting, and those of a run with no packet."""
