@@ -658,3 +658,22 @@ def test_corpus_file(name: str) -> None:
     if expected is not None:
         assert count == expected
         assert problem is None, problem
+
+
+def test_a_frame_s_offset_is_where_its_bytes_are_in_the_file() -> None:
+    """``offset`` lets a replay read a frame's bytes again (its worker process sends none)."""
+    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tcpdump-tests"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus/tcpdump-tests is not here")
+    captures = Path(__file__).resolve().parents[1] / "captures"
+    checked = 0
+    for path in [*sorted(captures.glob("*.pcapng")), *sorted(corpus.iterdir())[:200]]:
+        try:
+            reader = open_capture(path)
+        except NotACapture:
+            continue
+        with reader:
+            for frame in reader:
+                assert reader.read_at(frame.offset, len(frame.data)) == frame.data, path.name
+                checked += 1
+    assert checked > 1000

@@ -148,8 +148,8 @@ def test_repeated_dns_messages_are_dissected_once_and_keep_their_own_id():
         assert e.dns == dns_info(e.packet.decoded.payload)
 
 
-def replay_json(path: Path, *, fast: bool, monkeypatch) -> str:
-    """``sockviz replay PATH --json``, with or without the fused fast path."""
+def replay_json(path: Path, *, fast: bool, monkeypatch, worker: bool = False) -> str:
+    """``sockviz replay PATH --json``, with or without the fused fast path and its worker."""
     import io
     from types import SimpleNamespace
 
@@ -159,10 +159,10 @@ def replay_json(path: Path, *, fast: bool, monkeypatch) -> str:
     from sockviz.environment import Environment
 
     with monkeypatch.context() as m:
+        m.setenv("SOCKVIZ_REPLAY_WORKER", "1" if worker else "0")
         if not fast:
-            # run(frame, frames, pending, count, ...): every frame left to the general path
-            m.setattr(FastJson, "run", lambda self, frame, frames, pending, count, *rest: (
-                frame, count))
+            # take(items, i, pending, count, ...): every frame left to the general path
+            m.setattr(FastJson, "take", lambda self, items, i, pending, count, *rest: (i, count))
         env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), width=100, color=False)
         try:
             reader = open_capture(path)
@@ -171,6 +171,14 @@ def replay_json(path: Path, *, fast: bool, monkeypatch) -> str:
         with reader:
             status = replay(reader, env, SimpleNamespace(json=True, summary=False))
     return f"{status}\n{env.stdout.getvalue()}"
+
+
+def assert_same_lines(fast: str, slow: str, name: str) -> None:
+    fast_lines, slow_lines = fast.splitlines(), slow.splitlines()
+    assert len(fast_lines) == len(slow_lines), name
+    first_difference = next((i for i, (a, b) in enumerate(zip(fast_lines, slow_lines, strict=True))
+                             if a != b), None)
+    assert first_difference is None, (name, fast_lines[first_difference])
 
 
 def write_frames(path: Path, frames) -> None:
@@ -191,18 +199,20 @@ def test_fused_json_replay_writes_what_the_general_path_writes(tmp_path, monkeyp
     write_frames(tmp_path / "damaged.pcap", [damaged(f, rng) if i % 3 else f
                                              for i, f in enumerate(plain)])
     taken = []
-    run = FastJson.run
+    take = FastJson.take
 
-    def counting(self, frame, frames, pending, count, *rest):
-        result = run(self, frame, frames, pending, count, *rest)
+    def counting(self, items, i, pending, count, *rest):
+        result = take(self, items, i, pending, count, *rest)
         taken.append(result[1] - count)
         return result
 
-    monkeypatch.setattr(FastJson, "run", counting)
+    monkeypatch.setattr(FastJson, "take", counting)
     captures = sorted((Path(__file__).resolve().parents[1] / "captures").glob("*.pcapng"))
     for path in [tmp_path / "synth.pcap", tmp_path / "damaged.pcap", *captures]:
-        assert replay_json(path, fast=True, monkeypatch=monkeypatch) == replay_json(
-            path, fast=False, monkeypatch=monkeypatch), path.name
+        general = replay_json(path, fast=False, monkeypatch=monkeypatch)
+        assert_same_lines(replay_json(path, fast=True, monkeypatch=monkeypatch), general, path.name)
+        assert_same_lines(replay_json(path, fast=True, worker=True, monkeypatch=monkeypatch),
+                          general, path.name)
     # The fast path did the bulk of the synthetic traffic (else this test proves little).
     assert sum(taken) > 0.9 * len(plain)
 
@@ -210,8 +220,10 @@ def test_fused_json_replay_writes_what_the_general_path_writes(tmp_path, monkeyp
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/tcpdump-tests is not here")
 def test_fused_json_replay_on_the_corpus(monkeypatch):
     for path in sorted(CORPUS.iterdir()):
-        assert replay_json(path, fast=True, monkeypatch=monkeypatch) == replay_json(
-            path, fast=False, monkeypatch=monkeypatch), path.name
+        general = replay_json(path, fast=False, monkeypatch=monkeypatch)
+        assert_same_lines(replay_json(path, fast=True, monkeypatch=monkeypatch), general, path.name)
+        assert_same_lines(replay_json(path, fast=True, worker=True, monkeypatch=monkeypatch),
+                          general, path.name)
 
 
 def test_preview_json_equals_the_preview_encoded():
@@ -240,11 +252,7 @@ def test_fused_json_replay_when_conversations_are_forgotten(tmp_path, monkeypatc
     frames = list(synthcap.frames(4000, seed=3)) + list(synthcap.frames(600, seed=3))
     write_frames(tmp_path / "many.pcap", frames)
     fast = replay_json(tmp_path / "many.pcap", fast=True, monkeypatch=monkeypatch)
-    slow = replay_json(tmp_path / "many.pcap", fast=False, monkeypatch=monkeypatch)
-    fast_lines, slow_lines = fast.splitlines(), slow.splitlines()
-    assert len(fast_lines) == len(slow_lines)
-    first_difference = next((i for i, (a, b) in enumerate(zip(fast_lines, slow_lines, strict=True))
-                             if a != b), None)
-    assert first_difference is None, fast_lines[first_difference]
+    assert_same_lines(fast, replay_json(tmp_path / "many.pcap", fast=False,
+                                        monkeypatch=monkeypatch), "many.pcap")
     summary = json.loads(fast.splitlines()[-1])
     assert summary["conversations_total"] > 50

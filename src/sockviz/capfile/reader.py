@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import starmap
 from typing import IO
 
@@ -60,6 +60,8 @@ class Frame:
     # (a double has a 2**-22 s step at today's epoch).  None in the
     # constructor means "derive it from ``time``".
     time_ns: int | None = None
+    # Where ``data`` starts in the file (-1: unknown), to read it again there.
+    offset: int = field(default=-1, compare=False)
 
     def __post_init__(self) -> None:
         if self.time_ns is None:
@@ -81,7 +83,8 @@ class _FastFrame:
     __slots__ = Frame.__slots__
 
     def __init__(
-        self, time, data, wirelen, linktype, iface, iface_id, direction, comments, index, time_ns
+        self, time, data, wirelen, linktype, iface, iface_id, direction, comments, index, time_ns,
+        offset=-1,
     ):
         self.time = time
         self.data = data
@@ -93,11 +96,13 @@ class _FastFrame:
         self.comments = comments
         self.index = index
         self.time_ns = time_ns
+        self.offset = offset
         self.__class__ = Frame
 
 
 def _slow_new_frame(
-    time, data, wirelen, linktype, iface, iface_id, direction, comments, index, time_ns
+    time, data, wirelen, linktype, iface, iface_id, direction, comments, index, time_ns,
+    offset=-1,
 ):
     return Frame(
         time=time,
@@ -110,6 +115,7 @@ def _slow_new_frame(
         comments=comments,
         index=index,
         time_ns=time_ns,
+        offset=offset,
     )
 
 
@@ -127,7 +133,7 @@ _new_frame = _pick_frame_factory()
 
 # A record: a frame as a plain tuple, its fields in this order.
 RECORD = ("time", "data", "wirelen", "linktype", "iface", "iface_id", "direction", "comments",
-          "index", "time_ns")
+          "index", "time_ns", "offset")
 
 
 def frame_of(record: tuple) -> Frame:
@@ -292,6 +298,13 @@ class CaptureReader:
         """
         return self._records
 
+    def read_at(self, offset: int, size: int) -> bytes:
+        """``size`` bytes of the file from ``offset`` (a frame's ``offset``), wherever reading is."""
+        if self._file is None:
+            with open(self.path, "rb") as f:
+                return os.pread(f.fileno(), size, offset)
+        return os.pread(self._file.fileno(), size, offset)
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
@@ -415,6 +428,7 @@ class CaptureReader:
                     no_comments,
                     index,
                     ns,
+                    self._base + start,
                 )
                 pos = end
             need = hlen if pos + hlen > n else hlen + caplen
@@ -553,6 +567,7 @@ class CaptureReader:
                     comments,
                     index,
                     ns,
+                    at + 28,
                 )
             elif btype == _SPB:
                 if not ifaces:
@@ -583,6 +598,7 @@ class CaptureReader:
                     (),
                     index,
                     prev_ns,
+                    at + 12,
                 )
             elif btype == _IDB:
                 ifaces.append(self._interface(buf, pos, end, e))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from sockviz.commands.common import say
 from sockviz.status import ExitStatus
 
@@ -29,12 +31,15 @@ def run(args, env, argv) -> int:
 
 PROGRESS_MIN = 16 * 1024 * 1024  # files this big show progress on a terminal
 PROGRESS_EVERY = 8192  # packets between two progress updates
-_COMMENTS = 7  # a record's comments (capfile.reader.RECORD)
+BATCH = 512  # frames read at a time
+_TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.RECORD)
+_PREPARED_TIME = 11  # a prepared frame's time (core.fastjson.prepare)
 
 
 def replay(reader, env, args) -> int:
-    from sockviz.capfile.reader import frame_of
+    from sockviz.commands import replay_worker
     from sockviz.core.correlate import Correlator, describe, tally
+    from sockviz.core.fastjson import PREPARED, FastJson, record_of
     from sockviz.dissect import dns_info
     from sockviz.sources.replay import ReplaySource
 
@@ -45,8 +50,10 @@ def replay(reader, env, args) -> int:
     progress = _Progress(env, reader) if _wants_progress(env, args, reader) else None
     # --summary counts steps, never reads a packet's words: skip the wording.
     word = tally if getattr(args, "summary", False) else describe
-    # --json: most packets' lines come straight from the frame (core/fastjson.py);
-    # the rest, and every call, take the general path below.
+    # --json: most packets' lines come straight from the frame (core/fastjson.py),
+    # the frames made ready in batches (commands/replay_worker.py); the rest, and
+    # every call, take the general path below.
+    json_fast = args.json and not getattr(args, "summary", False)
     fast = write_fast = None
     tick = progress.update if progress is not None else None
     packet = source.packet
@@ -66,37 +73,47 @@ def replay(reader, env, args) -> int:
                 for handle in handlers:
                     handle(entry)
 
-    try:
-        # One loop over the reader's records (frames as tuples): the hot path of a replay.
+    if not json_fast:
         records = reader.records()
-        record = next(records, None)
-        while record is not None:
-            if correlator is None:
-                source.read_meta()
-                correlator, sinks, handlers = start(source.meta)
-                facts = correlator.facts
-                if args.json and not getattr(args, "summary", False):
-                    from sockviz.core.fastjson import FastJson
-
-                    fast = FastJson(correlator).run
-                    write_fast = sinks[0].packet_texts
-            if record[_COMMENTS] or marks:
-                call_events(source.calls_before(frame_of(record)))
-            if fast is not None:
-                # This frame and those after it, for as long as the fast path takes them.
-                taken, count = fast(record, records, marks, count, write_fast, tick,
-                                    PROGRESS_EVERY)
-                if taken is not record:
-                    record = taken
-                    continue
-            count += 1
-            if progress is not None and not count % PROGRESS_EVERY:
-                progress.update(count)
-            pkt = packet(record)
-            entry = word(pkt, facts(pkt))
-            for handle in handlers:
-                handle(entry)
-            record = next(records, None)
+        batches = iter(lambda: list(islice(records, BATCH)), [])
+    elif replay_worker.wants_worker(reader):
+        batches = replay_worker.batches_from_worker(reader)
+    else:
+        batches = replay_worker.batches(reader)
+    try:
+        # One loop over the frames, a batch at a time: the hot path of a replay.
+        for items in batches:
+            i = 0
+            end = len(items)
+            while i < end:
+                item = items[i]
+                if correlator is None:
+                    source.read_meta()
+                    correlator, sinks, handlers = start(source.meta)
+                    facts = correlator.facts
+                    if json_fast:
+                        fast = FastJson(correlator).take
+                        write_fast = sinks[0].packet_texts
+                if len(item) == PREPARED:  # made ready for the fast path, which takes most
+                    if marks:
+                        call_events(source.calls_before(item[_PREPARED_TIME], ()))
+                    taken, count = fast(items, i, marks, count, write_fast, tick, PROGRESS_EVERY)
+                    if taken != i:
+                        i = taken
+                        continue
+                    record = record_of(item, reader.read_at)
+                else:  # a record of the reader's
+                    record = item
+                    if record[_COMMENTS] or marks:
+                        call_events(source.calls_before(record[_TIME], record[_COMMENTS]))
+                count += 1
+                if progress is not None and not count % PROGRESS_EVERY:
+                    progress.update(count)
+                pkt = packet(record)
+                entry = word(pkt, facts(pkt))
+                for handle in handlers:
+                    handle(entry)
+                i += 1
         rest = source.calls_after()
         if correlator is None:
             # No packet: the calls kept in the section header, if any, with the run's role.

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
+from itertools import islice
 from json.encoder import encode_basestring as _string
 from string import Formatter
 
@@ -65,10 +66,102 @@ _STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
 _FLOW_FIELDS = frozenset(("src", "dst", "sport", "dport", "n", "bytes", "peer", "proto"))
 _CACHE_MAX = 8192
 _BATCH = 512  # lines handed to ``write`` at once (render/jsonlines.BATCH)
-_COMMENTS = 7  # a record's comments (capfile.reader.RECORD)
 # Meanings: worded once per flow, around the acknowledged number, or each time.
 _PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
 _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in two
+
+
+PREPARED = 16  # fields of a frame made ready by ``prepare`` (a reader record has 11)
+_REBUILD = struct.Struct("!QIIqq")  # index, size, interface id, time in ns, offset
+
+
+def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
+    """The next ``limit`` records (fewer at the end), each made ready for ``FastJson.take``.
+
+    The part of the work that depends on the frame alone: which frames the
+    fast path takes (see the module's text), their header fields, the flow's
+    key, the payload's preview and the time's text. A replay on a machine
+    with a second core does it in another process (commands/replay_worker.py).
+
+    A frame it takes becomes a tuple of PREPARED fields: (flow key, protocol,
+    ports, seq, ack, offset and flags, window, payload length, TCP timestamps
+    or None, the preview's encoded words, time, the line's index and time
+    as written, wire length, the frame's bytes (None without ``keep_data``),
+    and its index, length, interface, time in ns and offset in the file in
+    one bytes object, enough to make the record again: ``record_of``). Few
+    objects: a worker sends them on a pipe. Any other frame stays the
+    reader's record, as it was.
+    """
+    items: list = []
+    add = items.append
+    unpack4, unpack6, unpack_ts = _ETH_IP4.unpack_from, _ETH_IP6.unpack_from, _II.unpack_from
+    pack_rebuild = _REBUILD.pack
+    for record in islice(records, limit):
+        time, data, wirelen, linktype, iface, iface_id, direction, comments, index, ns, at = record
+        size = len(data)
+        if linktype != _ETHERNET or comments:
+            add(record)
+            continue
+        if size >= 50 and data[12:15] == _IPV4_NO_OPTIONS:
+            tot, frag, p, sport, dport, seq, ack, offflags, window = unpack4(data)
+            if frag & 0x3FFF or (p != 6 and p != 17) or (tot < 20 and tot != 0):
+                add(record)
+                continue
+            if tot == 0:  # TCP segmentation offload: the captured length (as decode)
+                tot = size - 14
+            end = 14 + tot
+            head = 34
+            addresses = data[26:38]  # source, destination, ports
+        elif size >= 70 and data[12:14] == _IPV6:
+            vtf, plen, p, sport, dport, seq, ack, offflags, window = unpack6(data)
+            if vtf >> 28 != 6 or not plen or (p != 6 and p != 17):
+                add(record)
+                continue
+            end = 54 + plen
+            head = 54
+            addresses = data[22:58]
+        else:
+            add(record)
+            continue
+        cap = end if end < size else size
+        if p == 6:
+            hlen = (offflags >> 12) << 2
+            if offflags & _SYN_OR_RST or hlen > cap - head or hlen > end - head:
+                add(record)
+                continue
+            if hlen == 20:
+                ts = None
+            elif hlen == 32 and data[head + 20 : head + 24] == _TS_NOPS:
+                ts = unpack_ts(data, head + 24)
+            else:
+                add(record)
+                continue
+            start = head + hlen
+        else:
+            if cap - head < 8 or end - head < 8 or seq >> 16 != end - head:  # seq >> 16: UDP length
+                add(record)
+                continue
+            start = head + 8
+            ts = None
+        n = end - start
+        if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
+            add(record)
+            continue
+        more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
+        add(((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n, ts,
+             more, time, f"{index}, \"time\": {time!r}", wirelen, data if keep_data else None,
+             pack_rebuild(index, size, iface_id, ns, at)))
+    return items
+
+
+def record_of(item: tuple, read_at: Callable) -> tuple:
+    """The reader's record of an item of ``prepare``: ``read_at(offset, size)`` reads its bytes."""
+    (key, _p, _sport, _dport, _seq, _ack, _offflags, _window, _n, _ts, _more, time, _lead,
+     wirelen, data, rebuild) = item
+    index, size, iface_id, ns, offset = _REBUILD.unpack(rebuild)
+    if data is None:
+        data = read_at(offset, size)
+    return (time, data, wirelen, _ETHERNET, key[2], iface_id, key[1], (), index, ns, offset)
 
 
 class _Flow:
@@ -94,7 +187,7 @@ class _Flow:
 
 
 class FastJson:
-    """``run``: the ``--json`` lines of frames, until one the general path must take."""
+    """``take``: the ``--json`` lines of prepared frames, until one the general path must take."""
 
     def __init__(self, correlator: Correlator) -> None:
         self.c = correlator
@@ -106,100 +199,56 @@ class FastJson:
         self._meanings: dict[tuple, str | tuple] = {}
         self._kinds: dict[tuple, int] = {}  # (step, direction) -> _PER_FLOW...
 
-    def line(self, record: tuple) -> str | None:
-        """The line of one frame (``run`` on it alone), or None for the general path."""
-        lines: list[str] = []
-        self.run(record, iter(()), (), 0, lines.extend)
-        return lines[0] if lines else None
+    def take(self, items: list, i: int, pending, count: int, write: Callable,
+             tick: Callable | None = None, every: int = 8192) -> tuple[int, int]:
+        """The lines of ``items[i]`` and of the items after it, as long as it can take them.
 
-    def run(self, record: tuple, records: Iterator, pending, count: int, write: Callable,
-            tick: Callable | None = None, every: int = 8192) -> tuple:
-        """The lines of a frame and of the frames after it, as long as it can take them.
+        ``items`` is a list from ``prepare``. Lines go to ``write`` in lists.
+        It stops at a record (``prepare`` left it as it was), before an item
+        while ``pending`` (the replay's call marks) holds any, and at an item
+        it does not take (a call running, a direction to infer). ``count``
+        counts the items done: ``tick(count)`` every ``every`` of them
+        (progress). Returns ``(position, count)``: the position of the item
+        left to the caller, not counted (``len(items)`` when all were taken).
 
-        ``record`` is a frame as the reader's records give it (a tuple in
-        capfile.reader.RECORD's order), ``records`` the reader's records past
-        it. Lines go to ``write`` in lists. It stops before a frame with
-        comments or while ``pending`` (the replay's call marks) holds any, and
-        at a frame it does not take. ``count`` counts the frames done:
-        ``tick(count)`` every ``every`` of them (progress). Returns
-        ``(record, count)``: the record left to the caller, not counted (None
-        at the end of ``records``).
-
-        One loop for the whole run of frames: the hot path of a replay, every
+        One loop for the whole run of items: the hot path of a replay, every
         name it uses is a local.
         """
         c = self.c
-        if c.open_call is not None:
-            return record, count
+        end = len(items)
+        if c.open_call is not None or i >= end:
+            return i, count
         if c._retired_total != self._retired:  # conversations were forgotten: their flows too
             self._forget()
-        first = count
         role = c.role
+        first = count
         tcp_flows, udp_flows = self._tcp, self._udp
         meanings = self._meanings
         conversation_context = c._context
-        unpack4, unpack6, unpack_ts = _ETH_IP4.unpack_from, _ETH_IP6.unpack_from, _II.unpack_from
         step_texts = _STEP_TEXT
         next_tick = count - count % every + every if tick is not None else -1
         out: list[str] = []
         add = out.append
         while True:
-            time, data, wirelen, linktype, iface, _, direction, _, index, _ = record
-            if linktype != _ETHERNET or (direction is None and role is not None):
+            item = items[i]
+            if len(item) != PREPARED:
                 break
-            size = len(data)
-            if size >= 50 and data[12:15] == _IPV4_NO_OPTIONS:
-                tot, frag, p, sport, dport, seq, ack, offflags, window = unpack4(data)
-                if frag & 0x3FFF or (p != 6 and p != 17):
-                    break
-                if tot == 0:  # TCP segmentation offload: the captured length (as decode)
-                    tot = size - 14
-                elif tot < 20:
-                    break
-                end = 14 + tot
-                head = 34
-                addresses = data[26:38]  # source, destination, ports
-            elif size >= 70 and data[12:14] == _IPV6:
-                vtf, plen, p, sport, dport, seq, ack, offflags, window = unpack6(data)
-                if vtf >> 28 != 6 or not plen or (p != 6 and p != 17):
-                    break
-                end = 54 + plen
-                head = 54
-                addresses = data[22:58]
-            else:
-                break
-            cap = end if end < size else size
-            if p == 6:
-                hlen = (offflags >> 12) << 2
-                if offflags & _SYN_OR_RST or hlen > cap - head or hlen > end - head:
-                    break
-                if hlen == 20:
-                    ts = None
-                elif hlen == 32 and data[head + 20 : head + 24] == _TS_NOPS:
-                    ts = unpack_ts(data, head + 24)
-                else:
-                    break
-                start = head + hlen
-            else:
-                if cap - head < 8 or end - head < 8 or seq >> 16 != end - head:  # seq >> 16: UDP length
-                    break
-                start = head + 8
-            n = end - start
-            if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
+            (key, p, sport, dport, seq, ack, offflags, window, n, ts, more, time, lead, wirelen,
+             _data, _rebuild) = item
+            direction = key[1]
+            if direction is None and role is not None:
                 break
 
             # From here on, the correlator's state changes as Correlator.facts would change it
             # (its packet count and last time: when the loop ends, below).
-            key = (addresses, direction, iface)
             flow = (tcp_flows if p == 6 else udp_flows).get(key)
             if flow is None:
-                flow = self._new_flow(key, p, data, head, sport, dport, time)
+                flow = self._new_flow(key, p, sport, dport, time)
             if c.first_time is None:
                 c.first_time = time
             conv = flow.conv
             conv.packets += 1
             conv.last_time = time
-            more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
 
             if p == 17:
                 step = "udp"
@@ -228,7 +277,7 @@ class FastJson:
 
             if p == 17:
                 fmt = flow.lines.get(0) or self._udp_line(flow)
-                add(fmt % (index, time, n, wirelen, n, more, explain, context))
+                add(fmt % (lead, n, wirelen, n, more, explain, context))
             else:
                 shape = (offflags & 0x1FF) << 1 | (ts is not None)
                 fmt = flow.lines.get(shape) or self._tcp_line(flow, shape)
@@ -237,35 +286,29 @@ class FastJson:
                 # timestamps.
                 if rel_ack is None:
                     if ts is None:
-                        add(fmt % (index, time, rel_seq, window, n, wirelen, step_text,
+                        add(fmt % (lead, rel_seq, window, n, wirelen, step_text,
                                    rel_seq, window, n, more, explain, context))
                     else:
-                        add(fmt % (index, time, rel_seq, window, n, wirelen, step_text,
+                        add(fmt % (lead, rel_seq, window, n, wirelen, step_text,
                                    rel_seq, window, ts[0], ts[1], n, more, explain, context))
                 elif ts is None:
-                    add(fmt % (index, time, rel_seq, rel_ack, window, n, wirelen,
-                               step_text, rel_seq, rel_ack, window, n, more, explain, context))
+                    add(fmt % (lead, rel_seq, rel_ack, window, n, wirelen, step_text,
+                               rel_seq, rel_ack, window, n, more, explain, context))
                 else:
-                    add(fmt % (index, time, rel_seq, rel_ack, window, n, wirelen,
-                               step_text, rel_seq, rel_ack, window, ts[0], ts[1], n, more, explain,
-                               context))
+                    add(fmt % (lead, rel_seq, rel_ack, window, n, wirelen, step_text,
+                               rel_seq, rel_ack, window, ts[0], ts[1], n, more, explain, context))
             count += 1
             if count == next_tick:
                 tick(count)
                 next_tick += every
-            if len(out) >= _BATCH:
-                write(out)
-                out = []
-                add = out.append
-            record = next(records, None)
-            if record is None or record[_COMMENTS] or pending:
+            i += 1
+            if i == end or pending:
                 break
         if count != first:
             c.packets += count - first
             c.last_time = time
-        if out:
             write(out)
-        return record, count
+        return i, count
 
     def _forget(self) -> None:
         self._retired = self.c._retired_total
@@ -273,14 +316,14 @@ class FastJson:
         self._udp.clear()
         self._meanings.clear()
 
-    def _new_flow(self, key: tuple, p: int, data: bytes, head: int, sport: int, dport: int,
-                  time: float) -> _Flow:
+    def _new_flow(self, key: tuple, p: int, sport: int, dport: int, time: float) -> _Flow:
         """The flow of ``key``: its conversation found or made, as Correlator.facts does."""
-        if head == 34:
-            s, d = data[26:30], data[30:34]
+        addresses = key[0]
+        if len(addresses) == 12:  # IPv4: source, destination, ports
+            s, d = addresses[:4], addresses[4:8]
             src, dst = _ip4_get(s) or _ip4_new(s), _ip4_get(d) or _ip4_new(d)
         else:
-            s, d = data[22:38], data[38:54]
+            s, d = addresses[:16], addresses[16:32]
             src, dst = _ip6_get(s) or _ip6_new(s), _ip6_get(d) or _ip6_new(d)
         proto = "TCP" if p == 6 else "UDP"
         a, b = (src, sport), (dst, dport)
@@ -309,7 +352,7 @@ class FastJson:
         acked = " ack=%d" if flags and "A" in flags else ""
         summary = _string(tcp_head(flow.src, flow.sport, flow.dst, flow.dport, flags))[:-1]
         fmt = (
-            '{"type": "packet", "index": %d, "time": %r, "dir": ' + flow.head
+            '{"type": "packet", "index": %s, "dir": ' + flow.head
             + f'"flags": {_escaped(_string(flags))}, "seq": %d, "ack": '
             + ("%d" if acked else "null")
             + ', "window": %d, "len": %d, "wirelen": %d, '
@@ -326,7 +369,7 @@ class FastJson:
         summary = _string(f"UDP {endpoint(flow.src, flow.sport)} > "
                           f"{endpoint(flow.dst, flow.dport)} len=")[:-1]
         fmt = (
-            '{"type": "packet", "index": %d, "time": %r, "dir": ' + flow.head
+            '{"type": "packet", "index": %s, "dir": ' + flow.head
             + '"flags": null, "seq": null, "ack": null, "window": null, "len": %d, '
             + f'"wirelen": %d, "conversation": {flow.conv.number}, "call": null, '
             + '"call_id": null, "step": "udp", "summary": ' + _escaped(summary)

@@ -26,8 +26,8 @@ class ReplaySource:
     """The call events of a capture file, frame by frame, for the replay loop.
 
     ``commands/replay.py`` walks the reader's records itself (one generator
-    less per packet) and asks, for each, ``calls_before(frame)`` when the
-    frame has comments or marks are waiting (``marks``), then
+    less per packet) and asks, for each, ``calls_before(time, comments)``
+    when the frame has comments or marks are waiting (``marks``), then
     ``packet(record)`` unless its fast path took the frame; ``calls_after()``
     at the end.
     """
@@ -70,11 +70,11 @@ class ReplaySource:
                 end = call.end if call.end is not None else call.start
                 heapq.heappush(marks, (end, 1, next(tie), "end", call))
 
-    def calls_before(self, frame) -> list[Event]:
-        """The call events due before ``frame`` (its own comments read first)."""
-        if frame.comments:
-            self._add_marks(frame.comments)
-        return self._pop(frame.time)
+    def calls_before(self, time: float, comments: tuple) -> list[Event]:
+        """The call events due before a frame at ``time`` (its own ``comments`` read first)."""
+        if comments:
+            self._add_marks(comments)
+        return self._pop(time)
 
     @staticmethod
     def packet(record: tuple) -> Packet:
@@ -82,7 +82,7 @@ class ReplaySource:
         # Packet(index=, time=, iface=, direction=, linktype=, wirelen=,
         # data=, decoded=, comments=, time_ns=), built without the frozen
         # dataclass's slow __init__ (core/fastnew.py).
-        time, data, wirelen, linktype, iface, _iface_id, direction, comments, index, ns = record
+        time, data, wirelen, linktype, iface, _iface_id, direction, comments, index, ns, _at = record
         return _new_packet(index, time, iface, direction, linktype, wirelen, data,
                            decode(data, linktype), comments, ns or 0)
 
