@@ -125,6 +125,9 @@ def replay(reader, env, args) -> int:
         for handle in handlers:
             handle(summary)
     finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()  # a worker process ends now, whatever happened
         for sink in sinks:
             sink.close()
     if reader.problem:

@@ -24,7 +24,9 @@ import signal
 import struct
 from collections.abc import Iterator
 
+from sockviz.commands.common import Refusal
 from sockviz.core.fastjson import prepare
+from sockviz.status import ExitStatus
 
 BATCH = 512  # frames a batch
 WORKER_MIN = 8 << 20  # files this big are worth a second process
@@ -81,9 +83,12 @@ def batches_from_worker(reader) -> Iterator[list]:
     try:
         while True:
             head = pipe.read(_LENGTH.size)
-            if len(head) < _LENGTH.size:
-                raise RuntimeError("the replay's worker process stopped before the end of the file")
-            items, bytes_read, comments, problem = marshal.loads(pipe.read(_LENGTH.unpack(head)[0]))
+            blob = pipe.read(_LENGTH.unpack(head)[0]) if len(head) == _LENGTH.size else b""
+            if not blob or len(blob) < _LENGTH.unpack(head)[0]:
+                raise Refusal("the replay's worker process stopped before the end of the file; "
+                              "run the replay again (SOCKVIZ_REPLAY_WORKER=0 does without it)",
+                              ExitStatus.ERROR)
+            items, bytes_read, comments, problem = marshal.loads(blob)
             reader.bytes_read = bytes_read
             reader.shb_comments.extend(comments)
             if items is None:
