@@ -3,11 +3,18 @@
 A big capture is mostly TCP segments and UDP datagrams over Ethernet, and a
 replay of a million of them must take less time than tshark's (issue 6).
 The general path builds a ``Decoded``, a ``Packet``, the facts tuple and a
-``PacketShown`` before writing the line: about 15 µs a packet. ``FastJson``
-reads the few fields the line needs into locals and writes it in one
-%-format, updating the very same correlator state through the very same
-functions (``track_segment``, ``tcp_head``, ``meaning_of``, the line's format
-and flow part), so that the two paths cannot drift apart.
+``PacketShown`` before writing the line: about 15 µs a packet. Here the
+work is cut in two:
+
+- ``prepare`` does what depends on the frame alone: which frames this path
+  takes, the few header fields the line needs, the flow's key, the
+  payload's preview and the time's text. It may run in another process
+  (commands/replay_worker.py).
+- ``FastJson.take`` does the rest, in the order of the file: it updates the
+  very same correlator state through the very same functions
+  (``track_segment``, ``tcp_head``, ``meaning_of``, the line's flow part),
+  so that the two paths cannot drift apart, and writes the line in one
+  %-format.
 
 Most of a line is the same for every packet of one flow direction: the
 addresses, the conversation, the flags, the summary's head. A ``_Flow``,
@@ -15,13 +22,13 @@ found by the frame's raw address and port bytes, holds them encoded once,
 with the conversation and its two TCP sides; a packet then costs one dict
 lookup, the tracking, and one %-format of the numbers that change.
 
-It takes only what it fully understands and returns None, having changed
-nothing, for anything else: another link type, IP options or fragments, SYN
-and RST (options, refusals), TCP options other than Linux's NOP, NOP,
-timestamps, DNS ports, a call running, a direction to infer. The caller then
-takes the general path for that packet, on the same state.
+Only what it fully understands comes this way; everything else is left, with
+nothing changed, to the general path, on the same state: another link type,
+IP options or fragments, SYN and RST (options, refusals), TCP options other
+than Linux's NOP, NOP, timestamps, DNS ports, packet comments (calls), and
+any packet while a call runs or when a direction must be inferred.
 tests/test_perf_fastpaths.py compares the two on synthetic traffic, the
-lessons' captures and tcpdump's corpus.
+lessons' captures and tcpdump's corpus, with and without the worker.
 """
 
 from __future__ import annotations
@@ -64,7 +71,10 @@ _STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
 # The fields of a meaning that are the same for every packet of a flow
 # direction with the same length: such meanings are worded once.
 _FLOW_FIELDS = frozenset(("src", "dst", "sport", "dport", "n", "bytes", "peer", "proto"))
-_CACHE_MAX = 8192
+_CACHE_MAX = 8192  # meanings kept
+# Flows kept, per protocol: each holds its formats (about 1.5 KiB); a capture
+# interleaves far fewer flows at a time, and memory stays small (issue 6).
+_FLOWS_MAX = 1024
 _BATCH = 512  # lines handed to ``write`` at once (render/jsonlines.BATCH)
 # Meanings: worded once per flow, around the acknowledged number, or each time.
 _PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
@@ -335,7 +345,7 @@ class FastJson:
             if c._retired_total != self._retired:  # it made room: the flows of those forgotten go
                 self._forget()
         flows = self._tcp if p == 6 else self._udp
-        if len(flows) > _CACHE_MAX:
+        if len(flows) >= _FLOWS_MAX:
             flows.clear()
             self._meanings.clear()
         flow = flows[key] = _Flow(conv, proto, src, sport, dst, dport, key[1], key[2])
