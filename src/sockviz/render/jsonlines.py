@@ -65,12 +65,8 @@ class JsonLinesSink:
             for line in lines:
                 self._hold(line.replace(ELLIPSIS_MARK, "…"))
             return
-        pending = self._lines
-        pending.extend(lines)
-        if len(pending) >= self._batch:
-            pending.append("")
-            self._emit(pending)
-            pending.clear()
+        self._lines.extend(lines)
+        self._emit_when_full()
 
     def _put(self, line: str) -> None:
         """Held while a call is open (its line comes first), else written."""
@@ -105,8 +101,11 @@ class JsonLinesSink:
             self._write(line)
 
     def _write(self, line: str) -> None:
+        self._lines.append(line)
+        self._emit_when_full()
+
+    def _emit_when_full(self) -> None:
         lines = self._lines
-        lines.append(line)
         if len(lines) >= self._batch:
             lines.append("")
             self._emit(lines)
