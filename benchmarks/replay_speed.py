@@ -8,8 +8,9 @@ temporary folder, then times, one after the other on that same file:
     tshark -r FILE                > /dev/null    (when installed)
     tcpdump -nn -r FILE           > /dev/null    (when installed)
 
-and prints each one's wall time and peak resident memory (of the process
-and its children, from wait4), and the ratios. A second capture of short
+and prints each one's wall time and peak resident memory (the larger of
+wait4's and of the process and its children summed, sampled every 10 ms:
+a big ``replay --json`` has a worker process), and the ratios. A second capture of short
 flows (hundreds of thousands of conversations) checks that sockviz's memory
 stays bounded. Not a test: run it by hand. The temporary files are removed
 in a ``finally``, every run has a time limit.
