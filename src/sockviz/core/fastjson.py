@@ -49,7 +49,7 @@ from sockviz.core.correlate import (
 )
 from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
 from sockviz.core.flows import Conversation, sides, track_segment
-from sockviz.core.jsonmodel import ELLIPSIS_MARK, flow_part
+from sockviz.core.jsonmodel import ELLIPSIS_MARK, PACKET_KEYS, flow_part, packet_format
 from sockviz.core.text import endpoint, preview_json
 
 # Ethernet, then IPv4 without options (TOS, id, TTL, checksum and addresses
@@ -78,11 +78,14 @@ _FLOWS_MAX = 1024
 _BATCH = 512  # lines handed to ``write`` at once (render/jsonlines.BATCH)
 # Meanings: worded once per flow, around the acknowledged number, or each time.
 _PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
+# A fast line's fields that change from packet to packet, as take() gives them.
+_HOLES = dict.fromkeys(PACKET_KEYS, "%s") | {
+    "index": "%d", "seq": "%d", "window": "%d", "len": "%d", "wirelen": "%d"}
 _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in two
 
 
-PREPARED = 16  # fields of a frame made ready by ``prepare`` (a reader record has 11)
-_REBUILD = struct.Struct("!QIIqq")  # index, size, interface id, time in ns, offset
+PREPARED = 17  # fields of a frame made ready by ``prepare`` (a reader record has 11)
+_REBUILD = struct.Struct("!IIqq")  # size, interface id, time in ns, offset
 
 
 def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
@@ -95,12 +98,11 @@ def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
 
     A frame it takes becomes a tuple of PREPARED fields: (flow key, protocol,
     ports, seq, ack, offset and flags, window, payload length, TCP timestamps
-    or None, the preview's encoded words, time, the line's index and time
-    as written, wire length, the frame's bytes (None without ``keep_data``),
-    and its index, length, interface, time in ns and offset in the file in
-    one bytes object, enough to make the record again: ``record_of``). Few
-    objects: a worker sends them on a pipe. Any other frame stays the
-    reader's record, as it was.
+    or None, the preview's encoded words, time, time as written, index, wire
+    length, the frame's bytes (None without ``keep_data``), and its length,
+    interface, time in ns and offset in the file in one bytes object, enough
+    to make the record again: ``record_of``). Few objects: a worker sends
+    them on a pipe. Any other frame stays the reader's record, as it was.
     """
     items: list = []
     add = items.append
@@ -159,16 +161,16 @@ def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
             continue
         more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
         add(((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n, ts,
-             more, time, f"{index}, \"time\": {time!r}", wirelen, data if keep_data else None,
-             pack_rebuild(index, size, iface_id, ns, at)))
+             more, time, repr(time), index, wirelen, data if keep_data else None,
+             pack_rebuild(size, iface_id, ns, at)))
     return items
 
 
 def record_of(item: tuple, read_at: Callable) -> tuple:
     """The reader's record of an item of ``prepare``: ``read_at(offset, size)`` reads its bytes."""
-    (key, _p, _sport, _dport, _seq, _ack, _offflags, _window, _n, _ts, _more, time, _lead,
-     wirelen, data, rebuild) = item
-    index, size, iface_id, ns, offset = _REBUILD.unpack(rebuild)
+    (key, _p, _sport, _dport, _seq, _ack, _offflags, _window, _n, _ts, _more, time, _time_text,
+     index, wirelen, data, rebuild) = item
+    size, iface_id, ns, offset = _REBUILD.unpack(rebuild)
     if data is None:
         data = read_at(offset, size)
     return (time, data, wirelen, _ETHERNET, key[2], iface_id, key[1], (), index, ns, offset)
@@ -189,10 +191,13 @@ class _Flow:
             self.me, self.peer = sides(conv, self.sender, self.receiver)
         self.proto, self.src, self.dst, self.sport, self.dport = proto, src, dst, sport, dport
         self.direction = direction
-        # The line up to its flags, %-escaped: every packet of the flow writes it.
-        self.head = _escaped(
-            f'{"null" if direction is None else _string(direction)}, '
-            f'"iface": {flow_part((iface, proto, src, dst, sport, dport))}, ')
+        # What every line of the flow holds (jsonmodel.packet_format's texts, %-escaped):
+        # the direction, the flow part and the conversation, no call.
+        self.head = {
+            "dir": "null" if direction is None else _escaped(_string(direction)),
+            "iface": _escaped(flow_part((iface, proto, src, dst, sport, dport))),
+            "conversation": str(conv.number), "call": "null", "call_id": "null",
+        }
         self.lines: dict[int, str] = {}  # TCP flags and timestamps, or 0 (UDP) -> line format
 
 
@@ -243,8 +248,8 @@ class FastJson:
             item = items[i]
             if len(item) != PREPARED:
                 break
-            (key, p, sport, dport, seq, ack, offflags, window, n, ts, more, time, lead, wirelen,
-             _data, _rebuild) = item
+            (key, p, sport, dport, seq, ack, offflags, window, n, ts, more, time, time_text,
+             index, wirelen, _data, _rebuild) = item
             direction = key[1]
             if direction is None and role is not None:
                 break
@@ -287,7 +292,7 @@ class FastJson:
 
             if p == 17:
                 fmt = flow.lines.get(0) or self._udp_line(flow)
-                add(fmt % (lead, n, wirelen, n, more, explain, context))
+                add(fmt % (index, time_text, n, wirelen, n, more, explain, context))
             else:
                 shape = (offflags & 0x1FF) << 1 | (ts is not None)
                 fmt = flow.lines.get(shape) or self._tcp_line(flow, shape)
@@ -296,16 +301,16 @@ class FastJson:
                 # timestamps.
                 if rel_ack is None:
                     if ts is None:
-                        add(fmt % (lead, rel_seq, window, n, wirelen, step_text,
+                        add(fmt % (index, time_text, rel_seq, window, n, wirelen, step_text,
                                    rel_seq, window, n, more, explain, context))
                     else:
-                        add(fmt % (lead, rel_seq, window, n, wirelen, step_text,
+                        add(fmt % (index, time_text, rel_seq, window, n, wirelen, step_text,
                                    rel_seq, window, ts[0], ts[1], n, more, explain, context))
                 elif ts is None:
-                    add(fmt % (lead, rel_seq, rel_ack, window, n, wirelen, step_text,
+                    add(fmt % (index, time_text, rel_seq, rel_ack, window, n, wirelen, step_text,
                                rel_seq, rel_ack, window, n, more, explain, context))
                 else:
-                    add(fmt % (lead, rel_seq, rel_ack, window, n, wirelen, step_text,
+                    add(fmt % (index, time_text, rel_seq, rel_ack, window, n, wirelen, step_text,
                                rel_seq, rel_ack, window, ts[0], ts[1], n, more, explain, context))
             count += 1
             if count == next_tick:
@@ -354,23 +359,18 @@ class FastJson:
     def _tcp_line(self, flow: _Flow, shape: int) -> str:
         """The %-format of a TCP line of ``flow`` with these flags, with or without timestamps.
 
-        PACKET_LINE with the flow's constant parts written in: the direction,
-        the flow, the flags, the conversation, no call, and summarize's words
-        up to the numbers (``tcp_head``).
+        A packet line (jsonmodel.packet_format) with the flow's constant parts
+        written in, the flags, and summarize's words up to the numbers
+        (``tcp_head``).
         """
         flags = _FLAG_TEXT[shape >> 1]
         acked = " ack=%d" if flags and "A" in flags else ""
         summary = _string(tcp_head(flow.src, flow.sport, flow.dst, flow.dport, flags))[:-1]
-        fmt = (
-            '{"type": "packet", "index": %s, "dir": ' + flow.head
-            + f'"flags": {_escaped(_string(flags))}, "seq": %d, "ack": '
-            + ("%d" if acked else "null")
-            + ', "window": %d, "len": %d, "wirelen": %d, '
-            + f'"conversation": {flow.conv.number}, "call": null, "call_id": null, '
-            + '"step": %s, "summary": ' + _escaped(summary)
-            + " seq=%d" + acked + " win=%d" + (" <ts %d/%d>" if shape & 1 else "")
-            + ' len=%d%s", "explain": %s, "context": %s}'
-        )
+        fmt = packet_format(_HOLES | flow.head | {
+            "flags": _escaped(_string(flags)), "ack": "%d" if acked else "null",
+            "summary": _escaped(summary) + " seq=%d" + acked + " win=%d"
+            + (" <ts %d/%d>" if shape & 1 else "") + ' len=%d%s"',
+        })
         flow.lines[shape] = fmt
         return fmt
 
@@ -378,13 +378,10 @@ class FastJson:
         """The %-format of a UDP line of ``flow`` (see _tcp_line)."""
         summary = _string(f"UDP {endpoint(flow.src, flow.sport)} > "
                           f"{endpoint(flow.dst, flow.dport)} len=")[:-1]
-        fmt = (
-            '{"type": "packet", "index": %s, "dir": ' + flow.head
-            + '"flags": null, "seq": null, "ack": null, "window": null, "len": %d, '
-            + f'"wirelen": %d, "conversation": {flow.conv.number}, "call": null, '
-            + '"call_id": null, "step": "udp", "summary": ' + _escaped(summary)
-            + '%d%s", "explain": %s, "context": %s}'
-        )
+        fmt = packet_format(_HOLES | flow.head | {
+            "flags": "null", "seq": "null", "ack": "null", "window": "null", "step": '"udp"',
+            "summary": _escaped(summary) + '%d%s"',
+        })
         flow.lines[0] = fmt
         return fmt
 

@@ -78,13 +78,26 @@ ELLIPSIS_MARK = "\x01"
 encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
 
 _FLOW_TEXT: dict[tuple, str] = {}
-# A packet record after its flow part; %-formatting is done in C, in one call.
-# The replay's fast path (core/fastjson.py) writes the same shape, per flow.
-PACKET_LINE = (
-    '{"type": "packet", "index": %d, "time": %r, "dir": %s, "iface": %s, "flags": %s, '
-    '"seq": %s, "ack": %s, "window": %s, "len": %d, "wirelen": %d, "conversation": %s, '
-    '"call": %s, "call_id": %s, "step": %s, "summary": %s, "explain": %s, "context": %s}'
-)
+# The keys of a packet record written by one %-format, in packet_json's order;
+# the text of "iface" is the whole flow part (interface to ports, _flow_text).
+PACKET_KEYS = ("index", "time", "dir", "iface", "flags", "seq", "ack", "window", "len",
+               "wirelen", "conversation", "call", "call_id", "step", "summary", "explain",
+               "context")
+
+
+def packet_format(texts: dict[str, str]) -> str:
+    """A packet record's line, each key's value written as ``texts`` says: a %-field or text.
+
+    PACKET_LINE is one; the replay's fast path (core/fastjson.py) makes one
+    per flow, with the flow's constant parts written in.
+    """
+    fields = ", ".join(f'"{key}": {texts[key]}' for key in PACKET_KEYS)
+    return '{"type": "packet", ' + fields + "}"
+
+
+# A packet record's line; %-formatting is done in C, in one call.
+PACKET_LINE = packet_format(dict.fromkeys(PACKET_KEYS, "%s")
+                            | {"index": "%d", "time": "%r", "len": "%d", "wirelen": "%d"})
 
 
 def _flow_text(key: tuple) -> str:
