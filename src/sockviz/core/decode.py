@@ -802,19 +802,29 @@ def _udp(r: _Builder, data: bytes, off: int, end: int, cap: int) -> None:
         r.proto = "DNS"
 
 
-def _icmp4(r: _Builder, data: bytes, off: int, end: int, cap: int) -> None:
-    r.proto = "ICMP"
+def _icmp_header(r: _Builder, proto: str, data: bytes, off: int, end: int, cap: int) -> bool:
+    """The 8-byte header ICMP and ICMPv6 share (RFC 792, RFC 4443 §2.1): type, code, payload.
+
+    False, with the error set, when the header is cut short.
+    """
+    r.proto = proto
     have = cap - off
     if have >= 2:
         r.icmp_type = data[off]
         r.icmp_code = data[off + 1]
     if have < 8 or end - off < 8:
-        r.error = _truncated("ICMP header", min(have, end - off), 8)
+        r.error = _truncated(f"{proto} header", min(have, end - off), 8)
+        return False
+    r.payload_len = end - off - 8
+    r.payload = data[off + 8 : cap]
+    return True
+
+
+def _icmp4(r: _Builder, data: bytes, off: int, end: int, cap: int) -> None:
+    if not _icmp_header(r, "ICMP", data, off, end, cap):
         return
     t = data[off]
     start = off + 8
-    r.payload_len = end - start
-    r.payload = data[start:cap]
     if t in _ICMP4_ID_SEQ:
         r.icmp_id, r.icmp_seq = _HH.unpack_from(data, off + 4)
     elif t in _ICMP4_QUOTING:
@@ -824,18 +834,10 @@ def _icmp4(r: _Builder, data: bytes, off: int, end: int, cap: int) -> None:
 
 
 def _icmp6(r: _Builder, data: bytes, off: int, end: int, cap: int) -> None:
-    r.proto = "ICMPv6"
-    have = cap - off
-    if have >= 2:
-        r.icmp_type = data[off]
-        r.icmp_code = data[off + 1]
-    if have < 8 or end - off < 8:
-        r.error = _truncated("ICMPv6 header", min(have, end - off), 8)
+    if not _icmp_header(r, "ICMPv6", data, off, end, cap):
         return
     t = data[off]
     start = off + 8
-    r.payload_len = end - start
-    r.payload = data[start:cap]
     if t == 128 or t == 129:  # echo request / reply (RFC 4443 §4)
         r.icmp_id, r.icmp_seq = _HH.unpack_from(data, off + 4)
     elif t in _ICMP6_QUOTING:
