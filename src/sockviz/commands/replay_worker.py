@@ -83,8 +83,9 @@ def batches_from_worker(reader) -> Iterator[list]:
     try:
         while True:
             head = pipe.read(_LENGTH.size)
-            blob = pipe.read(_LENGTH.unpack(head)[0]) if len(head) == _LENGTH.size else b""
-            if not blob or len(blob) < _LENGTH.unpack(head)[0]:
+            size = _LENGTH.unpack(head)[0] if len(head) == _LENGTH.size else 0
+            blob = pipe.read(size) if size else b""
+            if not size or len(blob) < size:  # the pipe ended before the end message
                 raise Refusal("the replay's worker process stopped before the end of the file; "
                               "run the replay again (SOCKVIZ_REPLAY_WORKER=0 does without it)",
                               ExitStatus.ERROR)
