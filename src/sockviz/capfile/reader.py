@@ -38,7 +38,6 @@ __all__ = [
     "Frame",
     "Interface",
     "NotACapture",
-    "frame_of",
     "open_capture",
 ]
 
@@ -134,11 +133,6 @@ _new_frame = _pick_frame_factory()
 # A record: a frame as a plain tuple, its fields in this order.
 RECORD = ("time", "data", "wirelen", "linktype", "iface", "iface_id", "direction", "comments",
           "index", "time_ns", "offset")
-
-
-def frame_of(record: tuple) -> Frame:
-    """The ``Frame`` of a record (``CaptureReader.records``)."""
-    return _new_frame(*record)
 
 
 
@@ -293,8 +287,7 @@ class CaptureReader:
         """The frames as plain tuples in ``Frame``'s field order (see ``RECORD``).
 
         The very same position as iterating the reader: a replay takes tuples,
-        which cost less than a ``Frame`` each, and makes a ``Frame`` of one
-        (``frame_of``) only where it needs it.
+        which cost less than a ``Frame`` each.
         """
         return self._records
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import islice
-
 from sockviz.commands.common import say
 from sockviz.status import ExitStatus
 
@@ -31,15 +29,13 @@ def run(args, env, argv) -> int:
 
 PROGRESS_MIN = 16 * 1024 * 1024  # files this big show progress on a terminal
 PROGRESS_EVERY = 8192  # packets between two progress updates
-BATCH = 512  # frames read at a time
 _TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.RECORD)
-_PREPARED_TIME = 11  # a prepared frame's time (core.fastjson.prepare)
 
 
 def replay(reader, env, args) -> int:
     from sockviz.commands import replay_worker
     from sockviz.core.correlate import Correlator, describe, tally
-    from sockviz.core.fastjson import PREPARED, FastJson, record_of
+    from sockviz.core.fastjson import PREPARED, PREPARED_TIME, FastJson, record_of
     from sockviz.dissect import dns_info
     from sockviz.sources.replay import ReplaySource
 
@@ -73,13 +69,10 @@ def replay(reader, env, args) -> int:
                 for handle in handlers:
                     handle(entry)
 
-    if not json_fast:
-        records = reader.records()
-        batches = iter(lambda: list(islice(records, BATCH)), [])
-    elif replay_worker.wants_worker(reader):
+    if json_fast and replay_worker.wants_worker(reader):
         batches = replay_worker.batches_from_worker(reader)
     else:
-        batches = replay_worker.batches(reader)
+        batches = replay_worker.batches(reader, fast=json_fast)
     try:
         # One loop over the frames, a batch at a time: the hot path of a replay.
         for items in batches:
@@ -96,7 +89,7 @@ def replay(reader, env, args) -> int:
                         write_fast = sinks[0].packet_texts
                 if len(item) == PREPARED:  # made ready for the fast path, which takes most
                     if marks:
-                        call_events(source.calls_before(item[_PREPARED_TIME], ()))
+                        call_events(source.calls_before(item[PREPARED_TIME], ()))
                     taken, count = fast(items, i, marks, count, write_fast, tick, PROGRESS_EVERY)
                     if taken != i:
                         i = taken

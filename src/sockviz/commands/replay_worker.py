@@ -1,4 +1,7 @@
-"""Where ``replay --json`` gets its frames ready: here, or in a second process.
+"""Where a replay gets its frames, a batch at a time: here, or in a second process.
+
+Without ``--json`` (or with ``--summary``) the batches are the reader's own
+records. With it:
 
 ``core.fastjson.prepare`` does the part of a packet's work that depends on
 the frame alone (reading it, its headers, its preview, its time's text);
@@ -23,6 +26,7 @@ import os
 import signal
 import struct
 from collections.abc import Iterator
+from itertools import islice
 
 from sockviz.commands.common import Refusal
 from sockviz.core.fastjson import prepare
@@ -49,11 +53,14 @@ def wants_worker(reader) -> bool:
     return cores >= 2 and getattr(reader, "size", 0) >= WORKER_MIN
 
 
-def batches(reader) -> Iterator[list]:
-    """The file's frames prepared in this process, a batch at a time."""
+def batches(reader, *, fast: bool) -> Iterator[list]:
+    """The file's frames, a batch at a time, read in this process: prepared when ``fast``.
+
+    Else they stay the reader's records (for the general path alone).
+    """
     records = reader.records()
     while True:
-        items = prepare(records, BATCH)
+        items = prepare(records, BATCH) if fast else list(islice(records, BATCH))
         if not items:
             return
         yield items

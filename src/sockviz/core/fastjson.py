@@ -85,6 +85,7 @@ _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in tw
 
 
 PREPARED = 17  # fields of a frame made ready by ``prepare`` (a reader record has 11)
+PREPARED_TIME = 11  # the position of its time
 _REBUILD = struct.Struct("!IIqq")  # size, interface id, time in ns, offset
 
 
