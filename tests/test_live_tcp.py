@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 
 import pytest
 
@@ -95,7 +96,7 @@ def test_unknown_name_fails_with_the_dns_answer(lab):
 
 def test_loopback_target_shows_each_packet_once(lab):
     """On lo every packet passes the tap twice; sockviz, like tcpdump, shows it once."""
-    server = lab.client.run(["python3", "-m", "sockviz.lab.chatserver", "--host", "127.0.0.1",
+    server = lab.client.run([sys.executable, "-m", "sockviz.lab.chatserver", "--host", "127.0.0.1",
                              "--port", "3002"])
     try:
         import time
