@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sockviz {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an unexpected error, show the traceback (also SOCKVIZ_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("tcp", help="the TCP client lesson: connect, send, recv, close",
@@ -182,10 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true",
                    help="show the server side live: socket, bind, listen, accept and the packets (root)")
     _add_output(p)
+    for command in sub.choices.values():  # --debug before or after the command's name
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help=argparse.SUPPRESS)
     return parser
 
 
+BUG_REPORT = ("this is a bug in sockviz; please report it on the project's issue tracker with "
+              "the command you ran (run it again with --debug to see the traceback)")
+
+
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """Parse, dispatch, and turn whatever escapes into one sentence and a status.
+
+    As httpie's ``raw_main``: Ctrl-C is 130, a closed output (``| head``) is
+    not an error, anything unexpected is one sentence and status 1, and
+    ``--debug`` (or SOCKVIZ_DEBUG=1) shows its traceback instead.
+    """
     env = env or Environment()
     args_list = sys.argv[1:] if argv is None else argv
     parser = build_parser()
@@ -193,15 +208,46 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:
         return int(exc.code or 0)
+    env.debug = env.debug or args.debug
     if args.command is None:
         parser.print_help(env.stdout)
         return ExitStatus.OK
-    from sockviz.commands import dispatch
-
     try:
+        from sockviz.commands import dispatch
+
         return int(dispatch(args, env, args_list))
     except KeyboardInterrupt:
         env.stderr.write("\nInterrupted.\n")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
+        _quiet_stdout()
         return ExitStatus.OK
+    except Exception as exc:
+        if env.show_tracebacks:
+            raise
+        where = _where(exc)
+        env.stderr.write(f"sockviz: unexpected error ({type(exc).__name__}: {exc}{where}); "
+                         f"{BUG_REPORT}\n")
+        return ExitStatus.ERROR
+
+
+def _where(exc: BaseException) -> str:
+    """' in sockviz/x.py line N': the innermost frame of sockviz's own, for the report."""
+    tb, found = exc.__traceback__, ""
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if "sockviz" in name:
+            found = f" in {name.rsplit('sockviz', 1)[-1].lstrip('/')} line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, Python's own flush at exit would complain: point stdout at nothing."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,15 +1,21 @@
-"""The one object that carries the outside world: streams, terminal, console.
+"""The one object that carries the outside world: streams, terminal, console, settings.
 
 Tests swap it for one with a fixed-width, colourless console and string
-streams (httpie's ``context.Environment``). Nothing here imports rich until a
-console is asked for, so ``sockviz --help`` stays fast.
+streams (httpie's ``context.Environment``). The process environment is read
+through ``environ``, an injectable mapping (as rich does), never at import.
+Nothing here imports rich until a console is asked for, so ``sockviz --help``
+stays fast.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import TextIO
+
+_TRUE = {"1", "true", "yes", "on"}
 
 
 @dataclass
@@ -19,7 +25,33 @@ class Environment:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     width: int | None = None  # None: the terminal's
     color: bool | None = None  # None: when stdout is a terminal
+    environ: MutableMapping[str, str] = field(default_factory=lambda: os.environ)
+    debug: bool = False  # --debug: show the traceback of an unexpected error
     _console: object = None
+
+    # -- settings read from the environment (SOCKVIZ_*)
+    @property
+    def show_tracebacks(self) -> bool:
+        return self.debug or self.environ.get("SOCKVIZ_DEBUG", "").lower() in _TRUE
+
+    @property
+    def ring_mb(self) -> int:
+        """The capture ring's size (SOCKVIZ_RING_MB, default 128 MiB)."""
+        try:
+            return max(1, int(self.environ.get("SOCKVIZ_RING_MB", "128")))
+        except ValueError:
+            return 128
+
+    @property
+    def use_ring(self) -> bool:
+        """False with SOCKVIZ_NO_RING: the capture's recvmsg fallback (kernels without rings)."""
+        return not self.environ.get("SOCKVIZ_NO_RING")
+
+    @property
+    def replay_worker(self) -> bool | None:
+        """SOCKVIZ_REPLAY_WORKER: 1 forces replay's second process, 0 forbids it, unset decides."""
+        value = self.environ.get("SOCKVIZ_REPLAY_WORKER")
+        return None if value is None else value != "0"
 
     @property
     def stdin_isatty(self) -> bool:

@@ -19,7 +19,6 @@ import itertools
 import queue
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,7 @@ from sockviz.core.decode import decode
 from sockviz.core.events import Call, Packet
 from sockviz.core.scope import Scope
 from sockviz.core.timeline import Entry, Note, Summary
-from sockviz.sources.live import Sniffer
+from sockviz.sources.live import CaptureFailed, Sniffer
 
 
 def describe_error(exc: BaseException) -> str:
@@ -41,10 +40,13 @@ def describe_error(exc: BaseException) -> str:
 
 
 class LiveSession:
+    """``sniffer`` is listening already and feeds ``frames`` (see :mod:`sockviz.sources.live`)."""
+
     def __init__(self, *, role: str, scope: Scope, sinks: list, dns: Callable | None,
+                 sniffer: Sniffer, frames: queue.SimpleQueue,
                  capture_path: str | None = None) -> None:
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.sniffer = Sniffer(self.queue)  # listening from here on
+        self.queue = frames
+        self.sniffer = sniffer
         self.scope = scope
         self.sinks = sinks
         self.correlator = Correlator(role=role, dns=dns)
@@ -147,6 +149,8 @@ class LiveSession:
             raise self.failure
         if errors:
             raise errors[0]
+        if self.sniffer.failure is not None:
+            raise CaptureFailed(self.sniffer.failure)
         return summary
 
     def _mark(self, t: float, order: int, event) -> threading.Event:
@@ -169,9 +173,8 @@ class LiveSession:
                     self._release(final=True)
                     return
                 self._release()
-        except BaseException as exc:
+        except BaseException as exc:  # raised again by finish(), as one sentence or --debug
             self.failure = exc
-            traceback.print_exc()
 
     def _release(self, final: bool = False) -> None:
         pending, marks = self._pending, self._marks

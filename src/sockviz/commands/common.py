@@ -149,29 +149,64 @@ def make_sinks(env: Environment, *, json_output: bool, path: str | None, meta: d
     return sinks
 
 
+def open_capture(env: Environment, argv: list[str]):
+    """The capture process, listening, and the queue it feeds; then root is given up.
+
+    Under sudo everything after this runs as the invoking user: the lesson's
+    calls, the renderers and every file written. Returns ``(sniffer, queue)``.
+    """
+    import queue
+
+    from sockviz import privileges
+    from sockviz.sources.live import CaptureFailed, CaptureNotPermitted, Sniffer
+
+    require_capture_rights(argv)
+    user = privileges.invoking_user(env.environ)
+    frames: queue.SimpleQueue = queue.SimpleQueue()
+    try:
+        sniffer = Sniffer(frames, ring_mb=env.ring_mb, use_ring=env.use_ring, drop_to=user)
+    except CaptureNotPermitted:
+        require_capture_rights(argv)  # says why, with the command to run
+        raise
+    except CaptureFailed as exc:
+        raise Refusal(f"{exc}; the capture could not start", ExitStatus.ERROR) from None
+    if user is not None:
+        try:
+            privileges.drop_to(user, env.environ)
+        except BaseException:
+            sniffer.stop()
+            raise
+    return sniffer, frames
+
+
 def run_live(env: Environment, args, argv: list[str], *, command: str, target: str,
              role: str, scope, body: Callable) -> int:
-    """Open the sniffer, run ``body(session)``, always close the capture properly.
+    """Open the capture, run ``body(session)``, always close the capture properly.
 
     A ``Refusal`` raised by the body (bad input, a failed call) goes up to
     ``dispatch`` once the capture is closed and its summary shown.
     """
     from sockviz.dissect import dns_info
     from sockviz.session import LiveSession
+    from sockviz.sources.live import CaptureFailed
 
-    require_capture_rights(argv)
-    if scope.dns:
-        # scapy's DNS layer takes ~0.15 s to import: load it while the lesson
-        # starts, not when the first DNS answer is waiting to be shown.
-        import threading
+    sniffer, frames = open_capture(env, argv)
+    try:
+        if scope.dns:
+            # scapy's DNS layer takes ~0.15 s to import: load it while the lesson
+            # starts, not when the first DNS answer is waiting to be shown.
+            import threading
 
-        from sockviz.dissect import warm_up
+            from sockviz.dissect import warm_up
 
-        threading.Thread(target=warm_up, name="sockviz-warmup", daemon=True).start()
-    path = capture_path(args, command, target)
-    meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
-            "argv": argv, "role": role}
-    sinks = make_sinks(env, json_output=args.json, path=path, meta=meta)
+            threading.Thread(target=warm_up, name="sockviz-warmup", daemon=True).start()
+        path = capture_path(args, command, target)
+        meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
+                "argv": argv, "role": role}
+        sinks = make_sinks(env, json_output=args.json, path=path, meta=meta)
+    except BaseException:
+        sniffer.stop()
+        raise
     if not args.json:
         from rich.rule import Rule
         from rich.text import Text
@@ -179,19 +214,14 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
         env.console.print(Text("capturing on every interface before the first call · "
                                "→ out: sent by this host · ← in: received", style="dim"))
-    from sockviz.sources.live import CaptureNotPermitted
-
-    try:
-        session = LiveSession(role=role, scope=scope, sinks=sinks, dns=dns_info,
-                              capture_path=path)
-    except CaptureNotPermitted:
-        for sink in sinks:
-            sink.close()
-        require_capture_rights(argv)  # says why, with the command to run
-        raise
+    session = LiveSession(role=role, scope=scope, sinks=sinks, dns=dns_info, sniffer=sniffer,
+                          frames=frames, capture_path=path)
     status = ExitStatus.OK
     try:
-        status = body(session)
-    finally:
-        session.finish()
+        try:
+            status = body(session)
+        finally:
+            session.finish()
+    except CaptureFailed as exc:
+        raise Refusal(f"{exc}; the capture file holds what came before", ExitStatus.ERROR) from None
     return status

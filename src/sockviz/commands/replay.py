@@ -69,7 +69,7 @@ def replay(reader, env, args) -> int:
                 for handle in handlers:
                     handle(entry)
 
-    if json_fast and replay_worker.wants_worker(reader):
+    if json_fast and replay_worker.wants_worker(reader, env.replay_worker):
         batches = replay_worker.batches_from_worker(reader)
     else:
         batches = replay_worker.batches(reader, fast=json_fast)

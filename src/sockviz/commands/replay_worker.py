@@ -37,15 +37,14 @@ WORKER_MIN = 8 << 20  # files this big are worth a second process
 _LENGTH = struct.Struct("!I")
 
 
-def wants_worker(reader) -> bool:
+def wants_worker(reader, choice: bool | None = None) -> bool:
     """A second process, for a file big enough, on a machine with a second core.
 
-    SOCKVIZ_REPLAY_WORKER=0 turns it off, =1 on whatever the file's size
-    (the tests compare the two ways).
+    ``choice`` (``Environment.replay_worker``, from SOCKVIZ_REPLAY_WORKER) forces
+    it on or off whatever the file's size (the tests compare the two ways).
     """
-    choice = os.environ.get("SOCKVIZ_REPLAY_WORKER", "")
-    if choice in ("0", "1"):
-        return choice == "1"
+    if choice is not None:
+        return choice
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux

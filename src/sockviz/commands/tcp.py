@@ -94,9 +94,17 @@ def _bulk(session, sock, size: int, timeout: float) -> None:
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    block = bytes(range(256)) * 4096  # 1 MiB of a recognisable pattern
-    data = memoryview(block * (size // len(block) + 1))[:size]  # one copy, not two
-    session.call("sendall", sock.sendall, data, text=f"sendall(<{size} bytes>)", transport="TCP",
+    block = memoryview(bytes(range(256)) * 4096)  # 1 MiB of a recognisable pattern, reused
+
+    def send_generated() -> None:
+        """sendall() of SIZE bytes made as they go: memory stays at one block."""
+        left = size
+        while left > 0:
+            n = min(left, len(block))
+            sock.sendall(block[:n])
+            left -= n
+
+    session.call("sendall", send_generated, text=f"sendall(<{size} bytes>)", transport="TCP",
                  result_text=repr)
     reader.join(timeout=timeout)
     session.note(f"read back {received[0]} of {size} bytes of echo while sending")

@@ -1,250 +1,152 @@
-"""The live source: raw frames from an AF_PACKET socket, nothing slow in the loop.
+"""The live source: frames from the capture process, read behind it.
 
-scapy's own sniffer dissects each packet as it arrives and loses most of a
-fast stream (DESIGN.md, measured here); we read raw frames with their kernel
-timestamps into a queue and decode behind the capture. The socket is open
-and bound before ``__init__`` returns, so the first call of a lesson is never
-missed: the kernel queues every frame from then on.
+The capture runs in a process of its own (:mod:`sockviz.sources.capture_process`),
+as Wireshark's ``dumpcap`` does: in one Python process the ring reader waited
+for the interpreter while the decoder, the renderers and the lesson ran, and
+the kernel's ring overflowed under a fast transfer (27-34 % lost at about
+35,000 packets/s, measured here). The capture process moves every frame to a
+spool file without a name; this side reads the spool behind it in a thread and
+hands the frames on, so the view may lag under a flood but nothing is lost.
 
-Two ways to read, the first that works:
-
-- a TPACKET_V3 ring (``packet_mmap``, Linux ≥ 3.2): the kernel writes frames
-  into blocks of a large buffer shared with us (``RING_BYTES``) and hands
-  over a block when it is full or ``BLOCK_TIMEOUT_MS`` old. No system call
-  per packet, and no hidden one: Python's AF_PACKET address conversion asks
-  the kernel for the interface name (``SIOCGIFNAME``) on every ``recvfrom``;
-  here the ring gives the interface index and a cached table its name.
-- a ``recvmsg_into`` loop on a socket with a 32 MiB receive buffer.
-
-Either way drops are counted by the kernel (``PACKET_STATISTICS``) and
-reported, never hidden.
+``Sniffer(out)`` returns once the capture process says its socket listens:
+the first call of a lesson is never missed. ``out`` receives
+``('frames', [frame, ...])`` batches, each frame a tuple
+``(time_ns, data, iface, direction, linktype, wirelen)``, and ``('drained', t)``
+marks: every frame stamped before ``t`` has been queued.
 """
 
 from __future__ import annotations
 
-import mmap
+import contextlib
 import os
 import queue
-import select
 import socket
-import struct
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 
-from sockviz.core.decode import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_RAW
+from sockviz.sources import capture_process as cp
 
-ETH_P_ALL = 0x0003
-SOL_PACKET = 263
-PACKET_STATISTICS = 6
-SO_TIMESTAMPNS = 35
-SO_RCVBUFFORCE = 33
-PACKET_OUTGOING = 4
-RCVBUF = 32 * 1024 * 1024  # the kernel queues this much while we fall behind
-BUFSIZE = 262144  # GSO/GRO super-packets on veth and lo reach 64 KiB and more
-
-_ARPHRD_ETHER_LIKE = {1, 772}  # Ethernet; loopback, which carries a zeroed Ethernet header
-_ARPHRD_RAW_IP = {0xFFFE, 519, 512, 768, 769, 776}  # none, rawip, ppp, tunnels, sit
-_TIMESPEC = struct.Struct("=qq")
-_STATS = struct.Struct("=II")
-_SLL = struct.Struct("!HHH8sH")
+# How far the reader runs ahead of the pipeline (batches in its queue): the
+# spool on disk is the buffer, not memory.
+MAX_QUEUED_BATCHES = 64
+READ_CHUNK = 4 << 20
+READY_TIMEOUT = 10.0
+_DIRECTIONS = {cp.DIR_NONE: None, cp.DIR_OUT: "out", cp.DIR_IN: "in"}
 
 
 class CaptureNotPermitted(PermissionError):
     """Opening a packet socket needs root or CAP_NET_RAW."""
 
 
-def linktype_for(hatype: int) -> int:
-    if hatype in _ARPHRD_ETHER_LIKE:
-        return LINKTYPE_ETHERNET
-    if hatype in _ARPHRD_RAW_IP:
-        return LINKTYPE_RAW
-    return LINKTYPE_LINUX_SLL
+class CaptureFailed(RuntimeError):
+    """The capture process could not start, or ended before it was asked to."""
 
 
-def Sniffer(out: queue.SimpleQueue):
-    """The best sniffer this kernel offers: a TPACKET_V3 ring, else ``recvmsg_into``."""
-    if os.environ.get("SOCKVIZ_NO_RING"):
-        return RecvSniffer(out)
-    try:
-        return RingSniffer(out)
-    except CaptureNotPermitted:
-        raise
-    except OSError:
-        return RecvSniffer(out)
+class Sniffer:
+    """Starts the capture process and feeds ``out`` from its spool.
 
-
-class _PacketCapture:
-    """What both sniffers share: the packet socket's life, the thread, the drops.
-
-    ``_configure`` sets the socket up (the subclass's way of reading it) and
-    ``_run`` is the thread's loop.
+    ``ring_mb`` sizes the kernel ring (``use_ring=False``: the ``recvmsg``
+    loop); ``drop_to`` is the ``(uid, gid)`` the capture process becomes once
+    its socket is open.
     """
 
-    def __init__(self, out: queue.SimpleQueue) -> None:
-        try:
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-        except PermissionError as exc:
-            raise CaptureNotPermitted(str(exc)) from None
-        try:
-            # Left unbound, a socket opened with ETH_P_ALL hears every
-            # interface of the namespace, as tcpdump -i any.
-            self._configure(sock)
-            _read_stats(sock)  # reading resets the counters: start from zero
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
+    def __init__(self, out: queue.SimpleQueue, *, ring_mb: int = 128, use_ring: bool = True,
+                 drop_to: tuple[int, int] | None = None) -> None:
         self.out = out
         self.drops = 0
         self.seen = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sockviz-sniffer", daemon=True)
+        self.failure: str | None = None
+        self._names: dict[int, str] = {}
+        # No name: the spool is gone with the last of us, however we end.
+        self._spool = os.open(tempfile.gettempdir(), os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC,
+                              0o600)
+        argv = [sys.executable, "-m", "sockviz.sources.capture_process",
+                "--spool-fd", str(self._spool), "--ring-mb", str(ring_mb)]
+        if not use_ring:
+            argv.append("--no-ring")
+        if drop_to is not None:
+            argv += ["--user", str(drop_to[0]), "--group", str(drop_to[1])]
+        try:
+            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          pass_fds=(self._spool,), start_new_session=True,
+                                          env=_child_environ())
+        except OSError as exc:
+            os.close(self._spool)
+            raise CaptureFailed(f"cannot start the capture process ({exc.strerror})") from None
+        self._status = self._proc.stdout
+        try:
+            self._await_ready()
+        except BaseException:
+            self._kill()
+            raise
+        self._read_pos = 0
+        self._end = 0
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="sockviz-spool", daemon=True)
 
-    def _configure(self, sock: socket.socket) -> None:
-        raise NotImplementedError
+    def _await_ready(self) -> None:
+        kind, *_rest = self._record(timeout=READY_TIMEOUT)
+        if kind == cp.READY:
+            return
+        if kind == cp.ERROR:
+            code, sentence = _rest
+            if code == cp.ERR_PERMISSION:
+                raise CaptureNotPermitted(sentence)
+            raise CaptureFailed(sentence)
+        raise CaptureFailed("the capture process ended before it listened")
 
-    def _run(self) -> None:
-        raise NotImplementedError
+    def _record(self, timeout: float | None = None):
+        """The next status record: (kind, end, drained_ns, drops, frames) or (ERROR, code, text)."""
+        fd = self._status.fileno()
+        if timeout is not None:
+            import select
+
+            ready, _, _ = select.select([fd], [], [], timeout)
+            if not ready:
+                return (None,)
+        raw = _read_exactly(fd, cp.STATUS.size)
+        if raw is None:
+            return (None,)
+        kind, end, drained, drops, frames = cp.STATUS.unpack(raw)
+        if kind == cp.ERROR:
+            length = _read_exactly(fd, 2)
+            size = int.from_bytes(length or b"\0\0", sys.byteorder)
+            text = (_read_exactly(fd, size) or b"").decode("utf-8", "replace")
+            return (kind, end, text)
+        return (kind, end, drained, drops, frames)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop after draining what the kernel already holds."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.drops += _read_stats(self.sock)
-        self.sock.close()
-
-
-class RecvSniffer(_PacketCapture):
-    """Captures on every interface of this network namespace, in a thread.
-
-    ``out`` receives ``('frames', [frame, ...])`` batches, each frame a tuple
-    ``(time_ns, data, iface, direction, linktype, wirelen)``, and
-    ``('drained', t)`` marks: every frame stamped before ``t`` has been queued.
-    """
-
-    def _configure(self, sock: socket.socket) -> None:
+        """Ask the capture process to stop once it has drained the kernel; read the rest."""
+        if self._proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
+        self._thread.join(timeout=30)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
-        except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        sock.setblocking(False)
-        self._lo = {name for _, name in socket.if_nameindex() if name == "lo"}
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._kill()
+        self._close()
 
-    def _run(self) -> None:
-        sock = self.sock
-        poller = select.poll()
-        poller.register(sock.fileno(), select.POLLIN)
-        buf = bytearray(BUFSIZE)
-        view = memoryview(buf)
-        anc = socket.CMSG_SPACE(_TIMESPEC.size)
-        put = self.out.put
-        recv = sock.recvmsg_into
-        while True:
-            stopping = self._stop.is_set()
-            batch = []
-            while len(batch) < 512:
-                # Taken before the read that finds the queue empty: every
-                # frame stamped earlier is in the batch (2 ms margin for the
-                # gap between stamping and queueing in the kernel).
-                now = time.time()
-                try:
-                    n, ancdata, _flags, addr = recv([view], anc, socket.MSG_TRUNC)
-                except BlockingIOError:
-                    break
-                except OSError:
-                    break
-                ifname, _proto, pkttype, hatype = addr[0], addr[1], addr[2], addr[3]
-                if pkttype == PACKET_OUTGOING and ifname in self._lo:
-                    # On loopback each packet is seen leaving and arriving;
-                    # keep one copy, as libpcap does.
-                    continue
-                ts = None
-                for level, typ, data in ancdata:
-                    if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
-                        sec, nsec = _TIMESPEC.unpack_from(data)
-                        ts = sec * 1_000_000_000 + nsec
-                if ts is None:
-                    ts = time.time_ns()
-                caplen = min(n, BUFSIZE)
-                data = bytes(view[:caplen])
-                linktype = linktype_for(hatype)
-                if linktype == LINKTYPE_LINUX_SLL:
-                    hwaddr = addr[4] if len(addr) > 4 else b""
-                    data = _SLL.pack(pkttype, hatype, len(hwaddr), hwaddr[:8], _proto) + data
-                direction = (None if ifname in self._lo
-                             else "out" if pkttype == PACKET_OUTGOING else "in")
-                batch.append((ts, data, ifname, direction, linktype, n))
-            if batch:
-                self.seen += len(batch)
-                put(("frames", batch))
-                continue
-            put(("drained", now - 0.002))
-            if stopping:
-                return
-            poller.poll(20)
+    def _kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=5)
+        self._close()
 
-
-# TPACKET_V3 (linux/if_packet.h, Documentation/networking/packet_mmap.rst).
-PACKET_VERSION = 10
-PACKET_RX_RING = 5
-TPACKET_V3 = 2
-TP_STATUS_KERNEL = 0
-TP_STATUS_USER = 1
-# A block holds GSO super-packets (64 KiB) whole. Not larger: the kernel
-# allocates each block as one contiguous run of pages, and runs of 1 MiB took
-# 250 ms to find on a fresh machine here (256 KiB: 30 ms).
-BLOCK_BYTES = 256 << 10
-# 128 MiB: about 90,000 full-size frames (a second and more of a fast
-# transfer) may wait for the pipeline before the kernel drops; memory is
-# touched only as the ring fills. SOCKVIZ_RING_MB changes it.
-RING_BYTES = int(os.environ.get("SOCKVIZ_RING_MB", "128")) << 20
-# A partly filled block is handed over after this long: the delay before a
-# frame of a quiet link is seen (busy links fill blocks sooner). Shorter would
-# hand over half-empty blocks on a busy link, and the ring would hold fewer.
-BLOCK_TIMEOUT_MS = 8
-FRAME_BYTES = 2048  # only checked by the kernel: frames are packed in a V3 block
-# struct tpacket_req3: block size, block count, frame size, frame count,
-# retire timeout (ms), private area size, feature request word.
-_REQ3 = struct.Struct("=IIIIIII")
-# struct tpacket_block_desc: version, offset to private, then tpacket_hdr_v1:
-# block_status, num_pkts, offset_to_first_pkt.
-_BLOCK = struct.Struct("=IIIII")
-# struct tpacket3_hdr: next offset, sec, nsec, snaplen, len, status, mac offset,
-# net offset; sockaddr_ll at TPACKET_ALIGN(sizeof(tpacket3_hdr)) = 48: family,
-# protocol (big-endian), ifindex, hatype, pkttype, halen, address.
-_FRAME = struct.Struct("=IIIII4xH")
-_LL = struct.Struct("=H2siHBB8s")
-_LL_AT = 48
-
-
-class RingSniffer(_PacketCapture):
-    """Captures on every interface of the namespace through a TPACKET_V3 ring.
-
-    Same interface as ``RecvSniffer``. The thread's loop, per packet: one
-    header unpack and one copy of the frame out of the ring (the block goes
-    back to the kernel at once); interface names come from a cached table.
-    """
-
-    def _configure(self, sock: socket.socket) -> None:
-        sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
-        blocks = RING_BYTES // BLOCK_BYTES
-        req = _REQ3.pack(BLOCK_BYTES, blocks, FRAME_BYTES, RING_BYTES // FRAME_BYTES,
-                         BLOCK_TIMEOUT_MS, 0, 0)
-        sock.setsockopt(SOL_PACKET, PACKET_RX_RING, req)
-        self.ring = mmap.mmap(sock.fileno(), RING_BYTES, mmap.MAP_SHARED,
-                              mmap.PROT_READ | mmap.PROT_WRITE)
-        self.blocks = blocks
-        self._names: dict[int, str] = {}
-        self._lo = {index for index, name in socket.if_nameindex() if name == "lo"}
-
-    def stop(self) -> None:
-        super().stop()
-        if not self._thread.is_alive():
-            self.ring.close()
+    def _close(self) -> None:
+        for f in (self._proc.stdin, self._proc.stdout):
+            if f is not None:
+                with contextlib.suppress(OSError):
+                    f.close()
+        if self._spool >= 0:
+            os.close(self._spool)
+            self._spool = -1
 
     def _name(self, index: int) -> str:
         name = self._names.get(index)
@@ -256,78 +158,89 @@ class RingSniffer(_PacketCapture):
             self._names[index] = name
         return name
 
+    # -- the reader thread
     def _run(self) -> None:
-        ring = self.ring
-        poller = select.poll()
-        poller.register(self.sock.fileno(), select.POLLIN | select.POLLERR)
         put = self.out.put
-        lo = self._lo
-        names = self._names
-        block_hdr, frame_hdr, ll = _BLOCK.unpack_from, _FRAME.unpack_from, _LL.unpack_from
-        kernel = struct.pack("=I", TP_STATUS_KERNEL)
-        current = 0
-        last_look = False
         while True:
-            stopping = self._stop.is_set()
-            # Taken before looking: a frame stamped earlier than this, minus the
-            # time a partly filled block may wait before the kernel hands it over,
-            # is in a block we will see now.
-            now = time.time()
-            base = current * BLOCK_BYTES
-            _version, _priv, status, count, first = block_hdr(ring, base)
-            if status & TP_STATUS_USER:
-                batch = []
-                append = batch.append
-                pos = base + first
-                for _ in range(count):
-                    nxt, sec, nsec, snaplen, wirelen, mac = frame_hdr(ring, pos)
-                    _family, proto, ifindex, hatype, pkttype, halen, addr = ll(ring, pos + _LL_AT)
-                    if ifindex in lo:
-                        if pkttype == PACKET_OUTGOING:
-                            pos += nxt
-                            continue  # loopback: seen leaving and arriving; keep one, as libpcap
-                        direction = None
-                    else:
-                        direction = "out" if pkttype == PACKET_OUTGOING else "in"
-                    data = ring[pos + mac : pos + mac + snaplen]
-                    linktype = linktype_for(hatype)
-                    if linktype == LINKTYPE_LINUX_SLL:
-                        data = _SLL.pack(pkttype, hatype, halen, addr, int.from_bytes(proto)) + data
-                    name = names.get(ifindex) or self._name(ifindex)
-                    append((sec * 1_000_000_000 + nsec, data, name, direction, linktype, wirelen))
-                    pos += nxt
-                ring[base + 8 : base + 12] = kernel  # the block goes back to the kernel
-                current = (current + 1) % self.blocks
-                if batch:
-                    self.seen += len(batch)
-                    put(("frames", batch))
-                continue
-            # Nothing handed over. If the open block is still empty too, every
-            # frame stamped before now (2 ms margin between stamping and
-            # queueing, as RecvSniffer) is behind us; if it holds frames, they
-            # will come when the kernel hands it over, within the block timeout.
-            pending = block_hdr(ring, base)[3]
-            lag = 0.002 if not pending else BLOCK_TIMEOUT_MS / 1000 + 0.010
-            put(("drained", now - lag))
-            if stopping:
-                if last_look:
+            rec = self._record()
+            kind = rec[0]
+            if kind in (cp.PROGRESS, cp.DONE):
+                _kind, end, drained, drops, _frames = rec
+                self.drops = drops
+                self._read_to(end)
+                put(("drained", drained / 1e9))
+                if kind == cp.DONE:
                     return
-                # A partly filled block is handed over only when its time is up:
-                # wait that long once more, so the last frames are not left in it.
-                last_look = True
-                time.sleep(2 * BLOCK_TIMEOUT_MS / 1000 + 0.004)
-                continue
-            poller.poll(BLOCK_TIMEOUT_MS)
+            elif kind == cp.ERROR:
+                self.failure = rec[2]
+                put(("drained", time.time()))
+                return
+            else:  # the pipe ended without DONE: the capture process died
+                code = self._proc.wait()
+                self.failure = (f"the capture process ended unexpectedly (status {code}); "
+                                "the packets after that were not captured")
+                put(("drained", time.time()))
+                return
+
+    def _read_to(self, end: int) -> None:
+        """Hand on every frame in the spool up to ``end``, a batch at a time."""
+        unpack = cp.RECORD.unpack_from
+        head = cp.RECORD.size
+        names = self._names
+        directions = _DIRECTIONS
+        while self._read_pos < end:
+            while self.out.qsize() > MAX_QUEUED_BATCHES:
+                time.sleep(0.002)  # the pipeline is behind: let the spool hold the rest
+            chunk = os.pread(self._spool, min(READ_CHUNK, end - self._read_pos), self._read_pos)
+            if not chunk:
+                return
+            pos, size, batch = 0, len(chunk), []
+            append = batch.append
+            while pos + head <= size:
+                length, wirelen, ts, ifindex, linktype, direction = unpack(chunk, pos)
+                if pos + head + length > size:
+                    break  # the rest of this frame is in the next chunk
+                data = chunk[pos + head : pos + head + length]
+                pos += head + length
+                append((ts, data, names.get(ifindex) or self._name(ifindex),
+                        directions[direction], linktype, wirelen))
+                if len(batch) == 512:
+                    self.seen += 512
+                    self.out.put(("frames", batch))
+                    batch = []
+                    append = batch.append
+            if batch:
+                self.seen += len(batch)
+                self.out.put(("frames", batch))
+            if pos == 0:
+                return  # a torn record cannot happen (whole frames are written); stop safely
+            self._read_pos += pos
 
 
-def _read_stats(sock: socket.socket) -> int:
-    """Kernel drops since the last call (PACKET_STATISTICS resets on reading)."""
-    try:
-        raw = sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, _STATS.size)
-    except OSError:
-        return 0
-    _packets, drops = _STATS.unpack_from(raw)
-    return drops
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    parts, have = [], 0
+    while have < n:
+        try:
+            part = os.read(fd, n - have)
+        except InterruptedError:
+            continue
+        if not part:
+            return None
+        parts.append(part)
+        have += len(part)
+    return b"".join(parts)
+
+
+def _child_environ() -> dict[str, str]:
+    """The capture process's environment: ours, with sockviz importable as it is here."""
+    env = dict(os.environ)
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def linktype_for(hatype: int) -> int:
+    return cp.linktype_for(hatype)
 
 
 def have_capture_rights() -> bool:

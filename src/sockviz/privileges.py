@@ -1,0 +1,45 @@
+"""Root for the capture alone: who invoked sudo, and becoming them.
+
+Under ``sudo`` the capture process keeps the right to capture (and gives up
+root itself once its socket is open); everything else — the lesson's calls, a
+traced program, the renderers, every file written — runs as the user who typed
+the command, as tcpdump ``-Z`` does. Without sudo (a root shell, a container)
+nothing changes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, MutableMapping
+
+
+def invoking_user(environ: Mapping[str, str]) -> tuple[int, int] | None:
+    """``(uid, gid)`` of the user behind sudo, or None when there is nobody to become."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        uid, gid = int(environ["SUDO_UID"]), int(environ["SUDO_GID"])
+    except (KeyError, ValueError):
+        return None
+    return None if uid == 0 else (uid, gid)
+
+
+def drop_to(user: tuple[int, int], environ: MutableMapping[str, str] | None = None) -> None:
+    """Become ``user`` for good: groups first (setting them needs root), then gid, then uid.
+
+    HOME, USER and LOGNAME follow, so the user's own code finds its own files.
+    """
+    import pwd
+
+    uid, gid = user
+    try:
+        entry = pwd.getpwuid(uid)
+        groups = os.getgrouplist(entry.pw_name, gid)
+    except KeyError:
+        entry, groups = None, [gid]
+    os.setgroups(groups)
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if environ is not None and entry is not None:
+        environ["HOME"] = entry.pw_dir
+        environ["USER"] = environ["LOGNAME"] = entry.pw_name
