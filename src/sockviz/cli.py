@@ -31,6 +31,8 @@ commands (capturing ones need root):
   demo      sudo sockviz demo            (an offline lab: every lesson, no network needed)
   lab       sudo sockviz lab shell       (a shell on the lab's client host)
   serve     sockviz serve --port 3001    (the course chat server, TCP and UDP)
+  run       sudo sockviz run client.py   (your own program: its socket calls and their packets)
+  lab run   sudo sockviz lab run -- sockviz run client.py   (any command on the lab's client)
 
 Add --json to any command for one JSON object per line.
 """
@@ -169,10 +171,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the lessons' captures go (default ./captures)")
     p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
 
-    p = sub.add_parser("lab", help="the offline lab: 'sockviz lab shell'",
-                       description="Work inside the offline lab.",
-                       epilog="example: sudo sockviz lab shell")
-    p.add_argument("action", choices=("shell",), help="shell: a shell on the lab's client host")
+    p = sub.add_parser("run", help="trace your own program: its socket calls and their packets",
+                       description="Run a Python program as `python` would (its own __main__, "
+                       "sys.argv and sys.path) with the capture listening before its first line, "
+                       "and show every socket call it makes with the packets it caused. The "
+                       "program's output stays its own: the view is written between its lines; "
+                       "with --json the records take stdout and the program's stdout goes to "
+                       "stderr.",
+                       epilog="examples: sudo sockviz run client.py\n"
+                       "          sudo sockviz run -m http.server 8000\n"
+                       "          sudo sockviz run -c \"import socket; socket.getaddrinfo('chat', 3001)\"")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
+    g.add_argument("-c", dest="code", metavar="CODE", help="run a string of code, as python -c")
+    _add_output(p)
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="SCRIPT [ARGS...]",
+                   help="the script and its arguments (or the module's / code's arguments)")
+
+    p = sub.add_parser("lab", help="the offline lab: 'sockviz lab shell', 'sockviz lab run -- CMD'",
+                       description="Work inside the offline lab: a shell on its client host, or "
+                       "any command run there (as you, with the right to capture) until it "
+                       "exits; the lab is removed after.",
+                       epilog="examples: sudo sockviz lab shell\n"
+                       "          sudo sockviz lab run -- sockviz run client.py\n"
+                       "          sudo sockviz lab run -- jupyter lab")
+    p.add_argument("action", choices=("shell", "run"),
+                   help="shell: a shell on the lab's client host; run: one command there")
+    p.add_argument("command_argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
+                   help="with run: the command (after --)")
 
     p = sub.add_parser("serve", help="the course chat server (TCP and UDP on one port)",
                        description="Run the chat server the course uses: over TCP each message "

@@ -55,6 +55,7 @@ class LiveSession:
         self._marks: list = []
         self._tie = itertools.count()
         self._pending: list = []
+        self._holds: dict[int, float] = {}  # call id -> its start (ns): frames after it wait
         self._watermark = 0.0
         self._index = 0
         self._thread = threading.Thread(target=self._pipeline, name="sockviz-pipeline",
@@ -107,6 +108,25 @@ class LiveSession:
         self._mark(end, 1, finished).wait(timeout=2.0)
         return result, error
 
+    # -- a traced program's side (sockviz.trace) ------------------------------
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def begin(self, call: Call, *, hold: bool = False) -> None:
+        """A traced call has started. ``hold``: its endpoints are learnt only at its end
+        (``connect()`` given a name), so frames after its start wait for it."""
+        self._mark(call.start, 0, call, hold=hold)
+
+    def end(self, call: Call, *, wait: float = 0.0) -> None:
+        """A traced call has ended; ``wait`` seconds at most for its packets to be shown."""
+        done = self._mark(call.end, 1, call)
+        if wait:
+            done.wait(timeout=wait)
+
+    def flush_until(self, until: float, timeout: float = 1.0) -> bool:
+        """Wait until every frame stamped before ``until`` has gone to the renderers."""
+        return self._mark(until, 3, _FLUSH).wait(timeout=timeout)
+
     def note(self, text: str) -> None:
         """A line of explanation in the timeline, at this moment."""
         now = time.time()
@@ -153,9 +173,9 @@ class LiveSession:
             raise CaptureFailed(self.sniffer.failure)
         return summary
 
-    def _mark(self, t: float, order: int, event) -> threading.Event:
+    def _mark(self, t: float, order: int, event, hold: bool = False) -> threading.Event:
         done = threading.Event()
-        self.queue.put(("mark", (t, order, next(self._tie), event, done)))
+        self.queue.put(("hold" if hold else "mark", (t, order, next(self._tie), event, done)))
         return done
 
     # -- the pipeline thread -------------------------------------------------
@@ -169,6 +189,15 @@ class LiveSession:
                     self._watermark = max(self._watermark, item)
                 elif kind == "mark":
                     heapq.heappush(self._marks, item)
+                    event = item[3]
+                    if isinstance(event, Call):
+                        # Learnt as soon as known: frames not yet released can be matched.
+                        self._learn(event)
+                        if event.end is not None:
+                            self._holds.pop(event.id, None)
+                elif kind == "hold":
+                    heapq.heappush(self._marks, item)
+                    self._holds[item[3].id] = item[0] * 1e9
                 elif kind == "stop":
                     self._release(final=True)
                     return
@@ -191,6 +220,8 @@ class LiveSession:
                 self._emit_mark(mark)
                 continue
             if frame is not None and (mark is None or frame[0] < mark[0] * 1e9 or final):
+                if self._holds and not final and frame[0] >= min(self._holds.values()):
+                    break  # a held call's end will say which of these are ours
                 pos += 1
                 self._frame(frame)
                 continue
@@ -200,13 +231,29 @@ class LiveSession:
 
     def _emit_mark(self, mark) -> None:
         _t, _order, _tie, event, done = mark
+        if event is _FLUSH:
+            done.set()
+            return
         if isinstance(event, Note):
             self._dispatch([event])
-        elif event.end is None:
+            done.set()
+            return
+        if event.end is None:
             self._dispatch(self.correlator.call_started(event))
         else:
             self._dispatch(self.correlator.call_ended(event))
         done.set()
+
+    def _learn(self, call: Call) -> None:
+        """A traced program's scope grows as its sockets' endpoints become known."""
+        for endpoint in (call.peer, call.local):
+            if not endpoint or not endpoint[1]:
+                continue
+            address, port = endpoint[0], endpoint[1]
+            if address in ("0.0.0.0", "::", ""):
+                self.scope.watch_port(port)  # a server bound to every address
+            else:
+                self.scope.watch(address, port)
 
     def _frame(self, frame) -> None:
         ts, data, iface, direction, linktype, wirelen = frame
@@ -223,6 +270,9 @@ class LiveSession:
         for entry in entries:
             for sink in self.sinks:
                 sink.handle(entry)
+
+
+_FLUSH = object()  # a mark that only says "everything before me has been shown"
 
 
 class _Elided:

@@ -11,5 +11,6 @@ class ExitStatus(IntEnum):
     CALL_FAILED = 4  # the lesson ran and a call failed: refused, timed out, unreachable
     BAD_FILE = 5  # replay: not a capture file, or cannot be opened
     DAMAGED_FILE = 6  # replay: a damaged capture, shown up to where it breaks
+    NO_PROGRAM = 7  # run: the script or module to trace cannot be found
     USAGE = 64  # bad arguments (EX_USAGE); argparse's own 2 is taken by NEED_ROOT
     INTERRUPTED = 130  # Ctrl-C

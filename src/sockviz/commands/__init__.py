@@ -14,6 +14,7 @@ _MODULES = {
     "demo": "sockviz.commands.demo",
     "lab": "sockviz.commands.lab",
     "serve": "sockviz.commands.serve",
+    "run": "sockviz.commands.run",
 }
 
 

@@ -52,6 +52,11 @@ Type exit (or Ctrl-D) to leave: the lab is then removed.
 
 
 def run(args, env, argv) -> int:
+    if args.action == "run":
+        return _run_command(args, env)
+    if args.command_argv:
+        raise Refusal("lab shell takes no command; to run one, use: sockviz lab run -- COMMAND",
+                      ExitStatus.USAGE)
     lab = open_lab()
     try:
         env.stdout.write(BANNER)
@@ -64,3 +69,56 @@ def run(args, env, argv) -> int:
         return lab.client.interactive(argv_shell, env=child_env)
     finally:
         lab.down()
+
+
+def _run_command(args, env) -> int:
+    """``sockviz lab run -- COMMAND``: COMMAND on the lab's client host, then the lab goes.
+
+    Under sudo it runs as the invoking user with CAP_NET_RAW as an ambient
+    capability, its one privilege (``setpriv``), so a notebook kernel can
+    capture while everything it writes belongs to the user.
+    """
+    import sys
+
+    from sockviz import privileges
+
+    command = list(args.command_argv or [])
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        raise Refusal("say which command to run in the lab: sockviz lab run -- COMMAND [ARGS...] "
+                      "(for example: sockviz lab run -- sockviz run client.py)", ExitStatus.USAGE)
+    found = shutil.which(command[0], path=_path(sys.executable))
+    if found is None:
+        raise Refusal(f"there is no command {command[0]!r} here (looked in the venv of this "
+                      "sockviz and on PATH); check its name", ExitStatus.NO_PROGRAM)
+    user = privileges.invoking_user(os.environ)
+    argv = [found, *command[1:]]
+    child_env = {**os.environ, "PATH": _path(sys.executable)}
+    if user is not None:
+        uid, gid = user
+        # Groups, then ids; CAP_NET_RAW kept across the exec as an ambient capability.
+        argv = [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={gid}",
+                "--init-groups", "--inh-caps=+net_raw", "--ambient-caps=+net_raw", "--", *argv]
+        import pwd
+
+        try:
+            entry = pwd.getpwuid(uid)
+            child_env.update(HOME=entry.pw_dir, USER=entry.pw_name, LOGNAME=entry.pw_name)
+        except KeyError:
+            pass
+        for key in ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND"):
+            child_env.pop(key, None)  # the command is that user now: nothing to give up again
+    lab = open_lab()
+    try:
+        child_env["SOCKVIZ_LAB"] = lab.lab_id
+        return lab.client.interactive(argv, env=child_env)
+    finally:
+        lab.down()
+
+
+def _path(python: str) -> str:
+    """PATH with this sockviz's venv first: sudo resets PATH, and the venv has the tools."""
+    here = os.path.dirname(python)
+    rest = [p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if p and p != here]
+    return os.pathsep.join([here, *rest])

@@ -45,7 +45,29 @@ def call_record(call: Call) -> dict:
         "transport": call.transport,
         "local": list(call.local) if call.local else None,
         "peer": list(call.peer) if call.peer else None,
+        "source": source_record(call.source),
+        "socket": call.socket,
+        "thread": call.thread,
+        "parent": call.parent,
+        "cell": call.cell,
     }
+
+
+def source_record(source: tuple[str, int, str] | None) -> dict | None:
+    if source is None:
+        return None
+    file, line, text = source
+    return {"file": file, "line": line, "text": text}
+
+
+def _source(value) -> tuple[str, int, str] | None:
+    if not isinstance(value, dict):
+        return None
+    return (str(value.get("file")), int(value.get("line") or 0), str(value.get("text") or ""))
+
+
+def _int_or_none(value) -> int | None:
+    return None if value is None else int(value)
 
 
 def human_line(call: Call) -> str:
@@ -61,6 +83,11 @@ def encode_start(call: Call) -> str:
     """The comment marking where a call began (its packets follow)."""
     record = {"id": call.id, "name": call.name, "text": call.text, "start": call.start,
               "transport": call.transport}
+    for key in ("socket", "thread", "parent", "cell"):
+        if getattr(call, key) is not None:
+            record[key] = getattr(call, key)
+    if call.source is not None:
+        record["source"] = source_record(call.source)
     return f"▶ {call.text}\n{START_PREFIX}{json.dumps(record, ensure_ascii=False)}"
 
 
@@ -89,6 +116,11 @@ def decode_comment(comment: str) -> tuple[str, Call] | None:
                 transport=r.get("transport"),
                 local=tuple(r["local"]) if r.get("local") else None,
                 peer=tuple(r["peer"]) if r.get("peer") else None,
+                source=_source(r.get("source")),
+                socket=_int_or_none(r.get("socket")),
+                thread=r.get("thread"),
+                parent=_int_or_none(r.get("parent")),
+                cell=_int_or_none(r.get("cell")),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -36,6 +36,14 @@ class Call:
     # can be tied to the call's connection (``(address, port)``).
     local: tuple[str, int] | None = None
     peer: tuple[str, int] | None = None
+    # Where the call came from, for a traced program: the innermost frame of the
+    # program's own code (file, line, text), the socket's fd, the thread's name,
+    # the call it was made inside (create_connection -> connect), the notebook cell.
+    source: tuple[str, int, str] | None = None
+    socket: int | None = None
+    thread: str | None = None
+    parent: int | None = None
+    cell: int | None = None
 
     @property
     def duration(self) -> float | None:

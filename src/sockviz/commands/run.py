@@ -1,0 +1,188 @@
+"""``sockviz run SCRIPT | -m MODULE | -c CODE [ARGS...]``: a program's own socket calls.
+
+The program runs in this process as ``python -m cProfile`` and ``coverage run``
+run it (its own ``__main__``, ``sys.argv`` and ``sys.path[0]``; its exit status
+becomes ours), with the capture listening before its first line and every
+socket call recorded (:mod:`sockviz.trace.recorder`).
+
+Where things go: the program's stdout and stderr stay its own. The view is
+written to stdout between the program's lines, in time order. With ``--json``
+the records take stdout and the program's stdout goes to stderr, so a file of
+records (``sockviz run p.py --json > records.jsonl``) holds nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import runpy
+import shlex
+import sys
+import traceback
+
+from sockviz import __version__
+from sockviz.commands.common import Refusal, capture_path, make_sinks, open_capture
+from sockviz.status import ExitStatus
+
+
+def run(args, env, argv) -> int:
+    program = _program(args)
+    sniffer, frames = open_capture(env, argv)  # root, if any, is given up here
+    from sockviz.trace.tracing import Tracing, WaitForView
+
+    restore = None
+    try:
+        path = capture_path(args, "run", program.name)
+        meta = {"version": __version__, "command": "run", "title": f"sockviz {shlex.join(argv)}",
+                "argv": argv, "role": "client"}
+        out = env.stdout
+        if args.json and env.stdout is sys.stdout:
+            out, restore = _records_apart()
+        sinks = make_sinks(_with_stdout(env, out), json_output=args.json, path=path, meta=meta)
+    except BaseException:
+        sniffer.stop()
+        raise
+    if not args.json:
+        _heading(env, argv)
+    tracing = Tracing(sniffer=sniffer, frames=frames, sinks=sinks, capture_path=path,
+                      wait=None if args.json else WaitForView())
+    status = ExitStatus.OK
+    tracing.start()
+    try:
+        status = program.run()
+    finally:
+        try:
+            tracing.stop()
+        finally:
+            if restore is not None:
+                restore()
+    return status
+
+
+class Program:
+    """What to run and how Python itself would run it."""
+
+    def __init__(self, kind: str, target: str, args: list[str]) -> None:
+        self.kind, self.target, self.args = kind, target, args
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.target) if self.kind == "script" else self.kind
+
+    def run(self) -> int:
+        """Run it; its status as ``python`` would end with it."""
+        saved_argv, saved_path0 = sys.argv[:], sys.path[0] if sys.path else None
+        try:
+            if self.kind == "script":
+                sys.argv = [self.target, *self.args]
+                sys.path[0] = os.path.dirname(os.path.abspath(self.target))
+                runpy.run_path(self.target, run_name="__main__")
+            elif self.kind == "module":
+                sys.argv = [self.target, *self.args]
+                sys.path[0] = os.getcwd()
+                runpy.run_module(self.target, run_name="__main__", alter_sys=True)
+            else:
+                sys.argv = ["-c", *self.args]
+                sys.path[0] = ""
+                code = compile(self.target, "<string>", "exec")
+                exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
+        except SystemExit as exc:
+            return _exit_status(exc.code)
+        except KeyboardInterrupt:
+            sys.stderr.write("\nInterrupted.\n")
+            return ExitStatus.INTERRUPTED
+        except BaseException as exc:
+            _print_program_traceback(exc)
+            return 1
+        finally:
+            sys.argv = saved_argv
+            if saved_path0 is not None:
+                sys.path[0] = saved_path0
+        return 0
+
+
+def _program(args) -> Program:
+    rest = list(args.args or [])
+    if args.module:
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(args.module)
+        except (ImportError, ValueError):
+            found = None
+        if found is None:
+            raise Refusal(f"there is no module named {args.module!r}; check its name, or give "
+                          "a script's path", ExitStatus.NO_PROGRAM)
+        return Program("module", args.module, rest)
+    if args.code is not None:
+        return Program("-c", args.code, rest)
+    if not rest:
+        raise Refusal("say what to run: sockviz run SCRIPT.py [ARGS...], -m MODULE or -c CODE",
+                      ExitStatus.USAGE)
+    script, rest = rest[0], rest[1:]
+    if not os.path.exists(script):
+        raise Refusal(f"there is no script {script!r}; check the path (it is read from "
+                      f"{os.getcwd()})", ExitStatus.NO_PROGRAM)
+    if os.path.isdir(script) and not os.path.exists(os.path.join(script, "__main__.py")):
+        raise Refusal(f"{script!r} is a folder without a __main__.py; give a script",
+                      ExitStatus.NO_PROGRAM)
+    return Program("script", script, rest)
+
+
+def _exit_status(code) -> int:
+    """``sys.exit(code)`` as the interpreter ends with it."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    sys.stderr.write(f"{code}\n")
+    return 1
+
+
+def _print_program_traceback(exc: BaseException) -> None:
+    """The program's traceback as Python prints it: from the program's first frame on."""
+    tb = exc.__traceback__
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    while tb is not None and (tb.tb_frame.f_code.co_filename.startswith(here)
+                              or tb.tb_frame.f_code.co_filename == runpy.__file__
+                              or "<frozen runpy>" in tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    if isinstance(exc, SyntaxError):
+        tb = None  # Python shows a syntax error without frames
+    sys.stderr.write("".join(traceback.format_exception(type(exc), exc, tb)))
+    sys.stderr.flush()
+
+
+def _records_apart():
+    """Records on stdout, the program's own stdout on stderr; returns (records, undo)."""
+    sys.stdout.flush()
+    records_fd = os.dup(1)
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    records = os.fdopen(records_fd, "w", encoding="utf-8", buffering=1)
+
+    def restore() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            records.flush()
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+    return records, restore
+
+
+def _with_stdout(env, stream):
+    if stream is env.stdout:
+        return env
+    import dataclasses
+
+    return dataclasses.replace(env, stdout=stream, _console=None)
+
+
+def _heading(env, argv) -> None:
+    from rich.rule import Rule
+    from rich.text import Text
+
+    env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
+    env.console.print(Text("capturing on every interface before the program's first line · "
+                           "→ out: sent by this host · ← in: received", style="dim"))
