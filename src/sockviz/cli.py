@@ -46,6 +46,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _language(text: str) -> str:
+    lang = text.strip().lower()
+    if lang not in ("fr", "en"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a language sockviz speaks: fr or en")
+    return lang
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -81,12 +88,62 @@ def _size(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a packet number (1, 2, ...)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("packets are numbered from 1, as Wireshark numbers them")
+    return value
+
+
+def _add_diagram(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ladder", action="store_true",
+                   help="draw the run as a sequence diagram: calls at the edge, each packet an "
+                   "arrow between this host and its peer")
+    p.add_argument("--svg", metavar="OUT.svg", help="write the diagram as an SVG picture (slides)")
+    p.add_argument("--html", metavar="OUT.html", help="write the diagram as one HTML page")
+    p.add_argument("--conversation", type=_positive, metavar="N",
+                   help="draw only conversation N (numbered as in the summary table)")
+
+
 def _add_output(p: argparse.ArgumentParser, *, save: bool = True) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    _add_diagram(p)
     if save:
         p.add_argument("--save", metavar="PATH", help="where to write the pcapng capture "
                        "(default: ./captures/<command>-<target>-<time>.pcapng)")
         p.add_argument("--no-save", action="store_true", help="do not write a capture file")
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (e.g. 10)") from None
+    if not 0 <= value < 100:
+        raise argparse.ArgumentTypeError("the loss is a percentage from 0 to less than 100")
+    return value
+
+
+def _milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of milliseconds") from None
+    if not 0 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("the delay must be between 0 and 10000 ms")
+    return value
+
+
+def _add_link(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--delay", type=_milliseconds, default=0.0, metavar="MS",
+                   help="delay each packet MS milliseconds each way on the lab's link "
+                   "(40 gives an 80 ms round trip, as to a distant server)")
+    p.add_argument("--loss", type=_percent, default=0.0, metavar="PERCENT",
+                   help="drop PERCENT %% of the packets on the lab's link, each way "
+                   "(retransmissions, SYN back-off)")
 
 
 def _add_family(p: argparse.ArgumentParser) -> None:
@@ -160,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a .pcap or .pcapng file")
     p.add_argument("--summary", action="store_true",
                    help="only the overview: conversations, counts, handshakes, resets, DNS names")
+    p.add_argument("--packet", type=_positive, metavar="N",
+                   help="show packet N layer by layer: every header field, its size and meaning, "
+                   "and the bytes")
     _add_output(p, save=False)
 
     p = sub.add_parser("demo", help="run every lesson in a throwaway offline lab",
@@ -170,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-dir", default="captures", metavar="DIR",
                    help="where the lessons' captures go (default ./captures)")
     p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    _add_link(p)
 
     p = sub.add_parser("run", help="trace your own program: its socket calls and their packets",
                        description="Run a Python program as `python` would (its own __main__, "
@@ -197,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "          sudo sockviz lab run -- jupyter lab")
     p.add_argument("action", choices=("shell", "run"),
                    help="shell: a shell on the lab's client host; run: one command there")
+    _add_link(p)
     p.add_argument("command_argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
                    help="with run: the command (after --)")
 
@@ -213,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():  # --debug before or after the command's name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help=argparse.SUPPRESS)
+        command.add_argument("--lang", type=_language, default=None, metavar="fr|en",
+                             help="the language of the explanations (default: from the locale, "
+                             "LANGUAGE, LC_ALL, LC_MESSAGES, LANG)")
     return parser
 
 
@@ -240,7 +305,9 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         return ExitStatus.OK
     try:
         from sockviz.commands import dispatch
+        from sockviz.core.phrases import language_from_environ, set_language
 
+        set_language(getattr(args, "lang", None) or language_from_environ(env.environ))
         return int(dispatch(args, env, args_list))
     except KeyboardInterrupt:
         env.stderr.write("\nInterrupted.\n")

@@ -12,5 +12,6 @@ class ExitStatus(IntEnum):
     BAD_FILE = 5  # replay: not a capture file, or cannot be opened
     DAMAGED_FILE = 6  # replay: a damaged capture, shown up to where it breaks
     NO_PROGRAM = 7  # run: the script or module to trace cannot be found
+    CANNOT_WRITE = 8  # an output file (--svg, --html) cannot be written there
     USAGE = 64  # bad arguments (EX_USAGE); argparse's own 2 is taken by NEED_ROOT
     INTERRUPTED = 130  # Ctrl-C

@@ -132,13 +132,63 @@ def capture_path(args, command: str, target: str) -> str | None:
     return path
 
 
-def make_sinks(env: Environment, *, json_output: bool, path: str | None, meta: dict) -> list:
+def output_file(path: str | None, what: str) -> str | None:
+    """``path`` if a file can be written there, else a Refusal that says why."""
+    if path is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise Refusal(f"{path} is a folder; give the {what} a file name, e.g. {path}/run.svg",
+                      ExitStatus.CANNOT_WRITE)
+    if not os.path.isdir(folder):
+        raise Refusal(f"the folder {folder} does not exist; create it or write the {what} "
+                      "elsewhere", ExitStatus.CANNOT_WRITE)
+    if not os.access(folder, os.W_OK):
+        raise Refusal(f"cannot write the {what} into {folder}; choose another place",
+                      ExitStatus.CANNOT_WRITE)
+    return path
+
+
+class DiagramSink:
+    """The ladder: drawn on the terminal (``--ladder``) and/or written (``--svg``, ``--html``)."""
+
+    def __init__(self, env: Environment, args) -> None:
+        from sockviz.render.ladder import LadderSink
+
+        self.env = env
+        self.svg = output_file(getattr(args, "svg", None), "SVG picture")
+        self.html = output_file(getattr(args, "html", None), "HTML page")
+        self.ladder = LadderSink(env.console if getattr(args, "ladder", False) else None,
+                                 conversation=getattr(args, "conversation", None))
+
+    def handle(self, entry) -> None:
+        self.ladder.handle(entry)
+
+    def close(self) -> None:
+        self.ladder.close()
+        for path, draw in ((self.svg, self.ladder.to_svg), (self.html, self.ladder.to_html)):
+            if path:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(draw())
+                say(self.env, f"the diagram is in {path}")
+
+
+def wants_diagram(args) -> bool:
+    return bool(getattr(args, "ladder", False) or getattr(args, "svg", None)
+                or getattr(args, "html", None))
+
+
+def make_sinks(env: Environment, *, json_output: bool, path: str | None, meta: dict,
+               args=None) -> list:
     sinks: list = []
+    diagram = args is not None and wants_diagram(args)
+    if diagram:
+        sinks.append(DiagramSink(env, args))
     if json_output:
         from sockviz.render.jsonlines import JsonLinesSink
 
         sinks.append(JsonLinesSink(env.stdout))
-    else:
+    elif not (diagram and getattr(args, "ladder", False)):
         from sockviz.render.console import ConsoleSink
 
         sinks.append(ConsoleSink(env.console))
@@ -203,7 +253,7 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         path = capture_path(args, command, target)
         meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
                 "argv": argv, "role": role}
-        sinks = make_sinks(env, json_output=args.json, path=path, meta=meta)
+        sinks = make_sinks(env, json_output=args.json, path=path, meta=meta, args=args)
     except BaseException:
         sniffer.stop()
         raise

@@ -16,8 +16,14 @@ from sockviz.commands.common import Refusal
 from sockviz.status import ExitStatus
 
 
-def open_lab(*, dns: bool = True, chat: bool = True):
-    """The lab, up, or a Refusal saying why it cannot be."""
+def open_lab(*, dns: bool = True, chat: bool = True, delay_ms: float = 0.0,
+             loss_pct: float = 0.0):
+    """The lab, up, or a Refusal saying why it cannot be.
+
+    With a delay or a loss, a wire host between client and server forwards each
+    frame after ``delay_ms`` and drops ``loss_pct`` percent (this kernel, like
+    many, has no netem: see ``sockviz.lab.wire``).
+    """
     from sockviz.lab import netns
 
     if os.geteuid() != 0:
@@ -30,7 +36,8 @@ def open_lab(*, dns: bool = True, chat: bool = True):
     ok, why = netns.available()
     if not ok:
         raise Refusal(f"cannot build the lab here: {why}", ExitStatus.ERROR)
-    lab = netns.Lab(dns=dns, chat=chat, handle_signals=True)
+    lab = netns.Lab(dns=dns, chat=chat, handle_signals=True, delay_ms=delay_ms,
+                    loss_pct=loss_pct)
     try:
         lab.up()
     except netns.LabError as exc:
@@ -57,7 +64,7 @@ def run(args, env, argv) -> int:
     if args.command_argv:
         raise Refusal("lab shell takes no command; to run one, use: sockviz lab run -- COMMAND",
                       ExitStatus.USAGE)
-    lab = open_lab()
+    lab = open_lab(delay_ms=args.delay, loss_pct=args.loss)
     try:
         env.stdout.write(BANNER)
         env.stdout.flush()
@@ -82,9 +89,7 @@ def _run_command(args, env) -> int:
 
     from sockviz import privileges
 
-    command = list(args.command_argv or [])
-    if command[:1] == ["--"]:
-        command = command[1:]
+    command = _link_options(args, list(args.command_argv or []))
     if not command:
         raise Refusal("say which command to run in the lab: sockviz lab run -- COMMAND [ARGS...] "
                       "(for example: sockviz lab run -- sockviz run client.py)", ExitStatus.USAGE)
@@ -109,12 +114,34 @@ def _run_command(args, env) -> int:
             pass
         for key in ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND"):
             child_env.pop(key, None)  # the command is that user now: nothing to give up again
-    lab = open_lab()
+    lab = open_lab(delay_ms=args.delay, loss_pct=args.loss)
     try:
         child_env["SOCKVIZ_LAB"] = lab.lab_id
         return lab.client.interactive(argv, env=child_env)
     finally:
         lab.down()
+
+
+def _link_options(args, words: list[str]) -> list[str]:
+    """``lab run --delay 40 -- CMD``: the lab's own options stand before ``--``, the command after."""
+    if "--" not in words:
+        return words
+    cut = words.index("--")
+    if cut:
+        import argparse
+
+        from sockviz.cli import _milliseconds, _percent
+
+        own = argparse.ArgumentParser(prog="sockviz lab run", add_help=False)
+        own.add_argument("--delay", type=_milliseconds, default=args.delay)
+        own.add_argument("--loss", type=_percent, default=args.loss)
+        try:
+            found = own.parse_args(words[:cut])
+        except SystemExit:
+            raise Refusal("before -- only --delay MS and --loss PERCENT may stand: sockviz lab "
+                          "run [--delay MS] [--loss PERCENT] -- COMMAND", ExitStatus.USAGE) from None
+        args.delay, args.loss = found.delay, found.loss
+    return words[cut + 1:]
 
 
 def _path(python: str) -> str:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from sockviz.commands.common import say
+from sockviz.commands.common import Refusal, say, wants_diagram
 from sockviz.status import ExitStatus
 
 
 def run(args, env, argv) -> int:
     from sockviz.capfile.reader import NotACapture, open_capture
 
+    if getattr(args, "packet", None):
+        return _one_packet(args, env)
+    if wants_diagram(args):
+        from sockviz.commands.common import output_file
+
+        output_file(getattr(args, "svg", None), "SVG picture")  # before reading a big file
+        output_file(getattr(args, "html", None), "HTML page")
     try:
         reader = open_capture(args.file)
     except FileNotFoundError:
@@ -36,6 +43,7 @@ def replay(reader, env, args) -> int:
     from sockviz.commands import replay_worker
     from sockviz.core.correlate import Correlator, describe, tally
     from sockviz.core.fastjson import PREPARED, PREPARED_TIME, FastJson, record_of
+    from sockviz.core.timeline import Note
     from sockviz.dissect import dns_info
     from sockviz.sources.replay import ReplaySource
 
@@ -64,6 +72,11 @@ def replay(reader, env, args) -> int:
 
     def call_events(events) -> None:
         for kind, call in events:
+            if kind == "note":  # a note the run added, restored from its comment
+                note = Note(time=call[0], text=call[1])
+                for handle in handlers:
+                    handle(note)
+                continue
             call_event = correlator.call_started if kind == "start" else correlator.call_ended
             for entry in call_event(call):
                 for handle in handlers:
@@ -158,14 +171,19 @@ class _Progress:
 
 
 def _sinks(env, args, reader, *, foreign: bool) -> list:
+    from sockviz.commands.common import DiagramSink, wants_diagram
+
+    diagram = [DiagramSink(env, args)] if wants_diagram(args) else []
+    if getattr(args, "ladder", False) and not args.json:
+        return diagram
     if getattr(args, "summary", False):
         from sockviz.render.summary import SummarySink
 
-        return [SummarySink(env, json_output=args.json)]
+        return [*diagram, SummarySink(env, json_output=args.json)]
     if args.json:
         from sockviz.render.jsonlines import JsonLinesSink
 
-        return [JsonLinesSink(env.stdout, batch=True)]
+        return [*diagram, JsonLinesSink(env.stdout, batch=True)]
     from sockviz.render.console import ConsoleSink
 
     if env.stdout_isatty and getattr(reader, "size", 0) >= PROGRESS_MIN:
@@ -175,4 +193,23 @@ def _sinks(env, args, reader, *, foreign: bool) -> list:
             f"{reader.path} holds {reader.size / 1e6:,.0f} MB: every packet is shown below, "
             f"which takes a while; for the overview: sockviz replay {reader.path} --summary",
             style="dim"))
-    return [ConsoleSink(env.console, foreign=foreign)]
+    return [*diagram, ConsoleSink(env.console, foreign=foreign)]
+
+
+def _one_packet(args, env) -> int:
+    """``--packet N``: one packet layer by layer (scapy's dissectors: the one place they pay)."""
+    from sockviz.capfile.reader import NotACapture
+    from sockviz.render.layers import PacketNotFound, frame_layers, read_frame
+
+    try:
+        frame = read_frame(args.file, args.packet)
+    except FileNotFoundError:
+        raise Refusal(f"there is no file {args.file!r}; check the path", ExitStatus.BAD_FILE) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise Refusal(f"cannot read {args.file} ({exc.strerror})", ExitStatus.BAD_FILE) from None
+    except NotACapture as exc:
+        raise Refusal(str(exc), ExitStatus.BAD_FILE) from None
+    except PacketNotFound as exc:
+        raise Refusal(str(exc), ExitStatus.USAGE) from None
+    env.console.print(frame_layers(frame))
+    return ExitStatus.OK

@@ -3,7 +3,7 @@
 The program runs in this process as ``python -m cProfile`` and ``coverage run``
 run it (its own ``__main__``, ``sys.argv`` and ``sys.path[0]``; its exit status
 becomes ours), with the capture listening before its first line and every
-socket call recorded (:mod:`sockviz.trace.recorder`).
+socket call recorded (:mod:`sockviz.tracing.recorder`).
 
 Where things go: the program's stdout and stderr stay its own. The view is
 written to stdout between the program's lines, in time order. With ``--json``
@@ -24,11 +24,13 @@ from sockviz import __version__
 from sockviz.commands.common import Refusal, capture_path, make_sinks, open_capture
 from sockviz.status import ExitStatus
 
+TEARDOWN_GRACE = 2.0  # s to wait, after the program, for the teardowns it started
+
 
 def run(args, env, argv) -> int:
     program = _program(args)
     sniffer, frames = open_capture(env, argv)  # root, if any, is given up here
-    from sockviz.trace.tracing import Tracing, WaitForView
+    from sockviz.tracing.session import Tracing, WaitForView
 
     restore = None
     try:
@@ -38,7 +40,8 @@ def run(args, env, argv) -> int:
         out = env.stdout
         if args.json and env.stdout is sys.stdout:
             out, restore = _records_apart()
-        sinks = make_sinks(_with_stdout(env, out), json_output=args.json, path=path, meta=meta)
+        sinks = make_sinks(_with_stdout(env, out), json_output=args.json, path=path, meta=meta,
+                           args=args)
     except BaseException:
         sniffer.stop()
         raise
@@ -52,7 +55,7 @@ def run(args, env, argv) -> int:
         status = program.run()
     finally:
         try:
-            tracing.stop()
+            tracing.stop(teardown_grace=TEARDOWN_GRACE)
         finally:
             if restore is not None:
                 restore()

@@ -15,6 +15,7 @@ from sockviz.core.text import duration
 CALL_PREFIX = "sockviz-call "
 START_PREFIX = "sockviz-call-start "
 META_PREFIX = "sockviz-meta "
+NOTE_PREFIX = "sockviz-note "
 
 
 def jsonable(value):
@@ -91,9 +92,20 @@ def encode_start(call: Call) -> str:
     return f"▶ {call.text}\n{START_PREFIX}{json.dumps(record, ensure_ascii=False)}"
 
 
-def decode_comment(comment: str) -> tuple[str, Call] | None:
-    """('start' | 'end', call) for a sockviz comment, else None (also if damaged)."""
+def encode_note(time: float, text: str) -> str:
+    """A line of explanation the run added, kept so that a replay says it too."""
+    return f"{text}\n{NOTE_PREFIX}{json.dumps({'time': time, 'text': text}, ensure_ascii=False)}"
+
+
+def decode_comment(comment: str) -> tuple[str, Call] | tuple[str, tuple[float, str]] | None:
+    """('start' | 'end', call) or ('note', (time, text)) for a sockviz comment, else None."""
     for line in comment.splitlines():
+        if line.startswith(NOTE_PREFIX):
+            try:
+                r = json.loads(line[len(NOTE_PREFIX):])
+                return "note", (float(r["time"]), str(r["text"]))
+            except (ValueError, KeyError, TypeError, OverflowError):
+                return None
         if line.startswith(START_PREFIX):
             kind, body = "start", line[len(START_PREFIX):]
         elif line.startswith(CALL_PREFIX):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 
 from sockviz.capfile.writer import PcapngWriter
-from sockviz.core.callcomment import encode_call, encode_meta, encode_start
+from sockviz.core.callcomment import encode_call, encode_meta, encode_note, encode_start
 from sockviz.core.events import Packet
-from sockviz.core.timeline import CallEnded, CallStarted, Entry, PacketShown
+from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown
 
 
 class CaptureFileSink:
@@ -40,6 +40,8 @@ class CaptureFileSink:
             self._pending.append(encode_start(entry.call))
         elif isinstance(entry, CallEnded):
             self._pending.append(encode_call(entry.call))
+        elif isinstance(entry, Note):
+            self._pending.append(encode_note(entry.time, entry.text))
 
     def close(self) -> None:
         if self._held is not None:

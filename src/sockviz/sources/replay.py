@@ -55,11 +55,13 @@ class ReplaySource:
     def _add_marks(self, comments) -> None:
         marks, tie, starts_seen = self.marks, self._tie, self._starts_seen
         for comment in comments:
-            found = decode_comment(comment)
+            found = _read_mark(comment)
             if found is None:
                 continue
             kind, call = found
-            if kind == "start":
+            if kind == "note":
+                heapq.heappush(marks, (call[0], 2, next(tie), "note", call))
+            elif kind == "start":
                 starts_seen.add(call.id)
                 heapq.heappush(marks, (call.start, 0, next(tie), "start", call))
             else:
@@ -99,8 +101,37 @@ class ReplaySource:
         due = []
         while marks and marks[0][0] <= until:
             _, _, _, kind, call = heapq.heappop(marks)
-            due.append((kind, _ended_start(call) if kind == "start" else call))
+            due.append((kind, _ended_start(call) if kind == "start" else call))  # note: (t, text)
         return due
+
+
+def _read_mark(comment: str) -> tuple[str, Call] | None:
+    """A call mark of a comment, or None when the comment is none or is damaged.
+
+    ``decode_comment`` checks the record's keys, not the types of its values,
+    and a damaged or hand-edited file can hold anything there: ``"id": 1e400``
+    (int() raises OverflowError), ``"error": 1`` or ``"result_text": []`` (the
+    correlator and the views take them for text and raise).  Such a mark is
+    dropped, as an unreadable one is, instead of stopping the replay.
+    """
+    try:
+        found = decode_comment(comment)
+    except ArithmeticError:
+        return None
+    if found is None:
+        return None
+    if found[0] == "note":
+        return found
+    call = found[1]
+    texts = (call.result_text, call.error, call.note, call.transport)
+    if not all(t is None or isinstance(t, str) for t in texts):
+        return None
+    for endpoint in (call.local, call.peer):  # (address, port, ...) as socket gives them
+        if endpoint is not None and not (
+            len(endpoint) >= 2 and isinstance(endpoint[0], str) and type(endpoint[1]) is int
+        ):
+            return None
+    return found
 
 
 def _ended_start(call: Call) -> Call:

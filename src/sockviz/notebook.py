@@ -1,0 +1,244 @@
+"""``%load_ext sockviz``: every following cell shows its socket calls and their packets.
+
+IPython's extension convention: ``load_ipython_extension(ip)`` registers
+``pre_run_cell`` and ``post_run_cell`` callbacks. The capture lives across
+cells (one capture file for the whole session), so the course's one call per
+cell works: a packet that arrives between two cells (the server's reply
+before the ``recv()`` cell runs) is shown at the top of the next cell's
+output, with when it arrived. Nothing runs on the kernel's event loop: the
+capture is a process of its own and its reader a thread.
+
+``%sockviz off`` / ``%sockviz on`` pause and resume the view; ``%sockviz
+--save PATH`` / ``--no-save`` choose the capture file (a new capture starts);
+``%sockviz --lang fr|en`` the language.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import shlex
+import time
+
+from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
+
+FLUSH_TIMEOUT = 0.6  # s: how long a cell's end waits for its last packets
+NO_RIGHTS = ("sockviz: capturing packets needs root or the CAP_NET_RAW capability, so this "
+             "notebook's socket calls are not traced (your code still runs). Start Jupyter in "
+             "the lab as yourself with that right alone: sudo sockviz lab run -- jupyter lab")
+BETWEEN = "arrived between cells, {ago} before this cell ran"
+
+
+class CellSink:
+    """Keeps the timeline's entries until a cell's output shows them."""
+
+    def __init__(self) -> None:
+        self.pending: list[Entry] = []
+
+    def handle(self, entry: Entry) -> None:
+        if not isinstance(entry, Summary):
+            self.pending.append(entry)
+
+    def take(self) -> list[Entry]:
+        taken, self.pending = self.pending, []
+        return taken
+
+    def close(self) -> None:
+        pass
+
+
+class NotebookTracer:
+    def __init__(self, ip) -> None:
+        self.ip = ip
+        self.enabled = True
+        self.save: str | bool | None = None  # None: the default path
+        self.tracing = None
+        self.cells: CellSink | None = None
+        self.cell_start = 0.0
+        self.cell: int | None = None
+        self.problem: str | None = None
+        self.capture: str | None = None
+
+    # -- the capture
+    def start(self) -> None:
+        from sockviz.sources.live import CaptureFailed, CaptureNotPermitted, have_capture_rights
+        from sockviz.tracing.session import Tracing, open_sniffer
+
+        if not have_capture_rights():
+            self.problem = NO_RIGHTS
+            return
+        try:
+            sniffer, frames = open_sniffer()
+        except CaptureNotPermitted:
+            self.problem = NO_RIGHTS
+            return
+        except CaptureFailed as exc:
+            self.problem = f"sockviz: {exc}; the cells are not traced"
+            return
+        self.problem = None
+        self.cells = CellSink()
+        sinks: list = [self.cells]
+        self.capture = self._path()
+        if self.capture:
+            from sockviz import __version__
+            from sockviz.render.capture_file import CaptureFileSink
+
+            os.makedirs(os.path.dirname(os.path.abspath(self.capture)), exist_ok=True)
+            sinks.append(CaptureFileSink(self.capture, {
+                "version": __version__, "command": "notebook", "title": "sockviz notebook",
+                "role": "client"}))
+        self.tracing = Tracing(sniffer=sniffer, frames=frames, sinks=sinks,
+                               capture_path=self.capture, cell=lambda: self.cell)
+        self.tracing.start()
+
+    def stop(self) -> None:
+        if self.tracing is not None:
+            self.tracing.stop()
+            self.tracing = None
+
+    def _path(self) -> str | None:
+        if self.save is False:
+            return None
+        if isinstance(self.save, str):
+            return self.save
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        return os.path.join("captures", f"notebook-{stamp}.pcapng")
+
+    # -- cells
+    def pre_run_cell(self, info=None) -> None:
+        self.cell_start = time.time()
+        self.cell = getattr(self.ip, "execution_count", None)
+
+    def post_run_cell(self, result=None) -> None:
+        if self.problem is not None:
+            self._show_text(self.problem)
+            self.problem = None  # said once
+            return
+        if self.tracing is None or self.cells is None:
+            return
+        self.tracing.wait_for_packets(time.time(), FLUSH_TIMEOUT)
+        entries = self.cells.take()
+        if not self.enabled or not entries:
+            return
+        self._show(entries)
+
+    def _show(self, entries: list[Entry]) -> None:
+        before = [e for e in entries if _time(e) is not None and _time(e) < self.cell_start
+                  and not isinstance(e, (CallStarted, CallEnded))]
+        during = [e for e in entries if e not in before]
+        from sockviz.render.notebook import to_html
+
+        view = CellView(before, during, self.cell_start)
+        try:
+            from IPython.display import HTML, display
+
+            display(HTML(to_html(view)))
+        except ImportError:  # pragma: no cover - outside IPython
+            print(view)
+
+    def _show_text(self, text: str) -> None:
+        print(text)
+
+    # -- the magic
+    def magic(self, line: str) -> None:
+        words = shlex.split(line)
+        if not words:
+            state = "on" if self.enabled else "off"
+            where = self.capture or "no capture file"
+            print(f"sockviz is {state}; capture: {where}")
+            return
+        restart = False
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if word == "on":
+                self.enabled = True
+            elif word == "off":
+                self.enabled = False
+            elif word == "--no-save":
+                self.save, restart = False, True
+            elif word == "--save" and i + 1 < len(words):
+                i += 1
+                self.save, restart = words[i], True
+            elif word == "--lang" and i + 1 < len(words):
+                i += 1
+                _set_language(words[i])
+            else:
+                print(f"sockviz: %sockviz does not know {word!r}; use on, off, --save PATH, "
+                      "--no-save or --lang fr|en")
+                return
+            i += 1
+        if restart:
+            self.stop()
+            self.start()
+
+
+def _set_language(lang: str) -> None:
+    try:
+        from sockviz.core.phrases import set_language
+    except ImportError:  # pragma: no cover - the phrasebook is there in a release
+        return
+    set_language(lang)
+
+
+def _time(entry: Entry) -> float | None:
+    if isinstance(entry, PacketShown):
+        return entry.packet.time
+    if isinstance(entry, Note):
+        return entry.time
+    if isinstance(entry, (CallStarted, CallEnded)):
+        return entry.call.start
+    return None
+
+
+class CellView:
+    """One cell's output: what arrived between cells, then the cell's own calls."""
+
+    def __init__(self, before: list[Entry], during: list[Entry], cell_start: float) -> None:
+        self.before, self.during, self.cell_start = before, during, cell_start
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        from sockviz.core.text import duration
+        from sockviz.render.view import ViewState, render_entry
+
+        if self.before:
+            ago = duration(self.cell_start - min(_time(e) for e in self.before))
+            yield Text(BETWEEN.format(ago=ago), style="italic")
+            state = ViewState()
+            for entry in self.before:
+                yield from render_entry(entry, state)
+        state = ViewState()
+        for entry in self.during:
+            yield from render_entry(entry, state)
+
+
+_tracer: NotebookTracer | None = None
+
+
+def load(ip) -> None:
+    global _tracer
+    if _tracer is not None:
+        return
+    _tracer = NotebookTracer(ip)
+    _tracer.start()
+    ip.events.register("pre_run_cell", _tracer.pre_run_cell)
+    ip.events.register("post_run_cell", _tracer.post_run_cell)
+    ip.register_magic_function(_tracer.magic, magic_kind="line", magic_name="sockviz")
+    if _tracer.problem is not None:
+        print(_tracer.problem)
+        _tracer.problem = None
+
+
+def unload(ip) -> None:
+    global _tracer
+    if _tracer is None:
+        return
+    for event, fn in (("pre_run_cell", _tracer.pre_run_cell),
+                      ("post_run_cell", _tracer.post_run_cell)):
+        with contextlib.suppress(ValueError):
+            ip.events.unregister(event, fn)
+    _tracer.stop()
+    _tracer = None

@@ -1,0 +1,387 @@
+"""Record every socket API call a program makes: one mechanism for every caller.
+
+``socket.socket`` is a Python class over ``_socket.socket``, and the standard
+library's clients and servers (``http.client``, ``urllib``, ``smtplib``,
+``socketserver``, ``asyncio``) call its methods and the module's functions, so
+wrapping those sees every call, with its start, end, result or exception.
+(``sys.addaudithook`` sees some of them too, but only as they start.)
+
+Each call is handed to a *sink* (``begin(call, hold)`` / ``end(call)``, as
+:class:`sockviz.session.LiveSession` has them). A call's place in the program
+is the innermost frame outside the standard library, installed packages and
+sockviz: for ``urlopen(...)`` the ``urlopen`` line, not ``http/client.py``.
+Calls made inside a recorded call (``create_connection`` calls
+``getaddrinfo``, ``socket`` and ``connect``) name it as their parent.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import linecache
+import os
+import socket as _socket_module
+import sys
+import sysconfig
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sockviz.core.events import Call
+
+BIG = 4096  # bytes: larger buffers are recorded as "<N bytes>"
+
+# Module functions and socket methods recorded, and what each may learn.
+FUNCTIONS = ("getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex",
+             "gethostbyaddr", "create_connection", "create_server")
+METHODS = ("connect", "connect_ex", "bind", "listen", "accept", "send", "sendall", "sendto",
+           "sendmsg", "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "shutdown",
+           "close", "setsockopt", "settimeout", "setblocking")
+# Calls whose address argument names the peer (a name is resolved inside them).
+ADDRESSED = {"connect": 0, "connect_ex": 0, "sendto": -1}
+# Calls after which the socket's endpoints may be newly known.
+LEARNS = {"connect", "connect_ex", "bind", "listen", "accept", "sendto", "sendmsg",
+          "recvfrom", "recvfrom_into", "create_connection", "create_server"}
+RESOLVERS = {"getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr"}
+
+
+def _skipped_prefixes() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    found = {paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found.add(here)
+    return tuple(sorted(os.path.realpath(p) + os.sep for p in found if p))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_library(filename: str, prefixes: tuple[str, ...]) -> bool:
+    if filename.startswith("<frozen"):
+        return True
+    try:
+        real = os.path.realpath(filename)
+    except (OSError, ValueError):
+        return False
+    return real.startswith(prefixes)
+
+
+def describe_error(exc: BaseException) -> str:
+    """'ConnectionRefusedError: [Errno 111] Connection refused', as Python prints it."""
+    name = type(exc).__name__
+    if name == "timeout":  # socket.timeout is TimeoutError since 3.10
+        name = "TimeoutError"
+    text = str(exc)
+    return f"{name}: {text}" if text else name
+
+
+class _Elided:
+    """A big buffer, recorded by its size (a pcapng comment holds 64 KiB at most)."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"<{self.size} bytes>"
+
+
+def recorded(value):
+    if isinstance(value, (bytes, bytearray, memoryview)) and len(value) > BIG:
+        return _Elided(len(value))
+    if isinstance(value, tuple) and any(isinstance(v, (bytes, bytearray)) for v in value):
+        return tuple(recorded(v) for v in value)
+    return value
+
+
+def _constant(value, enum) -> str:
+    try:
+        return enum(value).name
+    except ValueError:
+        return repr(value)
+
+
+def show(value) -> str:
+    """A value as the call's text shows it: sockets by fd, constants by name, big buffers by size."""
+    if isinstance(value, _socket_module.socket):
+        return f"<socket fd={value.fileno()}>"
+    if isinstance(value, (bytes, bytearray, memoryview)) and len(value) > BIG:
+        return f"<{len(value)} bytes>"
+    if isinstance(value, tuple):
+        inner = ", ".join(show(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    return repr(value)
+
+
+def _transport(sock) -> str | None:
+    try:
+        family, kind = sock.family, sock.type
+    except OSError:
+        return None
+    if family not in (_socket_module.AF_INET, _socket_module.AF_INET6):
+        return None
+    if kind == _socket_module.SOCK_STREAM:
+        return "TCP"
+    if kind == _socket_module.SOCK_DGRAM:
+        return "UDP"
+    return None
+
+
+def _endpoint(fn: Callable) -> tuple[str, int] | None:
+    try:
+        addr = fn()
+    except OSError:
+        return None
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        return (str(addr[0]), int(addr[1]))
+    return None
+
+
+def _numeric(host) -> bool:
+    if not isinstance(host, str):
+        return True
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host == ""
+    return True
+
+
+class Recorder:
+    """Wraps the socket module while installed; hands each call to ``sink``.
+
+    ``cell`` is read when a call starts (the notebook's cell number); ``wait``
+    says how long a call's end may wait for its packets to be shown.
+    """
+
+    def __init__(self, sink, *, cell: Callable[[], int | None] = lambda: None,
+                 wait: Callable[[Call], float] = lambda call: 0.0,
+                 notes: Callable[[Call], str | None] | None = None) -> None:
+        self.sink = sink
+        self.cell = cell
+        self.wait = wait
+        self.notes = notes
+        self._saved: list[tuple[Any, str, Any]] = []
+        self._local = threading.local()
+        self._prefixes = _skipped_prefixes()
+        self.calls = 0
+        self.failures: list[BaseException] = []
+
+    # -- install / uninstall
+    def install(self) -> None:
+        if self._saved:
+            return
+        mod, cls = _socket_module, _socket_module.socket
+        for name in FUNCTIONS:
+            original = getattr(mod, name)
+            self._saved.append((mod, name, original))
+            setattr(mod, name, self._wrap_function(name, original))
+        for name in METHODS:
+            original = getattr(cls, name)
+            self._saved.append((cls, name, cls.__dict__.get(name)))
+            setattr(cls, name, self._wrap_method(name, original))
+        original_init = cls.__init__
+        self._saved.append((cls, "__init__", cls.__dict__.get("__init__")))
+        cls.__init__ = self._wrap_init(original_init)
+
+    def uninstall(self) -> None:
+        while self._saved:
+            owner, name, original = self._saved.pop()
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+    def __enter__(self) -> Recorder:
+        self.install()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.uninstall()
+
+    # -- where a call comes from
+    def _source(self) -> tuple[str, int, str] | None:
+        frame = sys._getframe(3)
+        first = None
+        prefixes = self._prefixes
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if not _is_library(filename, prefixes):
+                return (filename, frame.f_lineno,
+                        linecache.getline(filename, frame.f_lineno).strip())
+            if first is None and "sockviz" not in filename:
+                first = frame
+            frame = frame.f_back
+        if first is None:
+            return None
+        filename = first.f_code.co_filename
+        return (filename, first.f_lineno, linecache.getline(filename, first.f_lineno).strip())
+
+    def _stack(self) -> list[int]:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    # -- one call
+    def _record(self, name: str, fn: Callable, args: tuple, kwargs: dict, *, sock=None,
+                text: str, transport: str | None, peer=None, hold: bool = False):
+        """Perform ``fn(*args, **kwargs)`` as the recorded call ``name`` (``args`` without
+        the socket, which ``sock`` names: a method is called as ``fn(sock, *args)``)."""
+        if threading.current_thread().name.startswith("sockviz-"):
+            # sockviz's own threads are not the program
+            return fn(sock, *args, **kwargs) if sock is not None else fn(*args, **kwargs)
+        stack = self._stack()
+        call_id = self.sink.next_id()
+        fd = None
+        if sock is not None:
+            try:
+                fd = sock.fileno()
+            except OSError:
+                fd = None
+        start = time.time()
+        call = Call(id=call_id, name=name, text=text, args=tuple(recorded(a) for a in args),
+                    start=start, transport=transport, peer=peer, source=self._source(),
+                    socket=fd if fd is not None and fd >= 0 else None,
+                    thread=threading.current_thread().name, parent=stack[-1] if stack else None,
+                    cell=self.cell())
+        self.calls += 1
+        self.sink.begin(call, hold=hold)
+        stack.append(call_id)
+        error = None
+        try:
+            result = fn(sock, *args, **kwargs) if sock is not None else fn(*args, **kwargs)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            stack.pop()
+            end = time.time()
+            try:
+                self._finish(call, end, None if error else result, error, sock)
+            except Exception as exc:  # a bug of ours must never change the program's call
+                self.failures.append(exc)
+        return result
+
+    def _finish(self, call: Call, end: float, result, error, sock) -> None:
+        local = peer = None
+        if call.name == "accept":
+            if error is None and result:  # the new connection's endpoints
+                local = _endpoint(result[0].getsockname)
+                peer = _endpoint(result[0].getpeername)
+        elif sock is not None and call.name in LEARNS:
+            local = _endpoint(sock.getsockname)
+            peer = _endpoint(sock.getpeername) or call.peer
+        if call.name in ("recvfrom", "recvfrom_into") and error is None and result:
+            addr = result[1]
+            if isinstance(addr, tuple) and len(addr) >= 2:
+                peer = (str(addr[0]), int(addr[1]))
+        if call.name in ("create_connection", "create_server") and error is None and result:
+            local = _endpoint(result.getsockname)
+            peer = _endpoint(result.getpeername)
+        if error is None:
+            result_text = show(result)
+            kept = result_text if _holds_socket(result) else recorded(result)
+            text_error = None
+        else:
+            result_text, kept = None, None
+            text_error = describe_error(error)
+        finished = Call(id=call.id, name=call.name, text=call.text, args=call.args,
+                        start=call.start, end=end, result=kept,
+                        result_text=result_text, error=text_error, note=None,
+                        transport=call.transport, local=local or call.local,
+                        peer=peer or call.peer, source=call.source, socket=call.socket,
+                        thread=call.thread, parent=call.parent, cell=call.cell)
+        if self.notes is not None:
+            note = self.notes(finished)
+            if note:
+                finished = _with_note(finished, note)
+        self.sink.end(finished, wait=self.wait(finished))
+
+    # -- wrappers
+    def _wrap_function(self, name: str, original: Callable) -> Callable:
+        record = self._record
+        transport = "DNS" if name in RESOLVERS else None
+
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            if getattr(self._local, "quiet", False):
+                return original(*args, **kwargs)
+            return record(name, original, args, kwargs, text=_text(name, args, kwargs),
+                          transport=transport)
+
+        return wrapper
+
+    def _wrap_method(self, name: str, original: Callable) -> Callable:
+        record = self._record
+        where = ADDRESSED.get(name)
+
+        @functools.wraps(original)
+        def wrapper(sock, *args, **kwargs):
+            if getattr(self._local, "quiet", False):
+                return original(sock, *args, **kwargs)
+            peer, hold = None, False
+            if where is not None and args:
+                addr = args[where]
+                if isinstance(addr, tuple) and len(addr) >= 2:
+                    if _numeric(addr[0]):
+                        peer = (str(addr[0]), int(addr[1]))
+                    else:
+                        hold = True  # resolved inside the call: its endpoint comes at its end
+            return record(name, original, args, kwargs, sock=sock,
+                          text=_text(name, args, kwargs), transport=_transport(sock),
+                          peer=peer, hold=hold)
+
+        return wrapper
+
+    def _wrap_init(self, original: Callable) -> Callable:
+        recorder = self
+
+        @functools.wraps(original)
+        def __init__(sock, family=-1, type=-1, proto=-1, fileno=None):
+            if fileno is not None or getattr(recorder._local, "quiet", False) or \
+                    threading.current_thread().name.startswith("sockviz-"):
+                # accept(), dup() and fromfd() make socket objects of existing sockets.
+                return original(sock, family, type, proto, fileno)
+            shown = [_constant(family, _socket_module.AddressFamily) if family != -1 else None,
+                     _constant(type, _socket_module.SocketKind) if type != -1 else None]
+            text = "socket(" + ", ".join(a for a in shown if a) + (
+                f", {proto}" if proto not in (-1, 0) else "") + ")"
+
+            def make(*_args):
+                original(sock, family, type, proto, fileno)
+                return sock
+
+            recorder._record("socket", make, (), {}, text=text,
+                             transport=None if family == -1 else _kind_transport(family, type))
+
+        return __init__
+
+
+def _holds_socket(value) -> bool:
+    if isinstance(value, _socket_module.socket):
+        return True
+    return isinstance(value, tuple) and any(isinstance(v, _socket_module.socket) for v in value)
+
+
+def _kind_transport(family, kind) -> str | None:
+    if family not in (_socket_module.AF_INET, _socket_module.AF_INET6, -1):
+        return None
+    if kind == _socket_module.SOCK_STREAM:
+        return "TCP"
+    if kind == _socket_module.SOCK_DGRAM:
+        return "UDP"
+    return None
+
+
+def _text(name: str, args: tuple, kwargs: dict) -> str:
+    parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _with_note(call: Call, note: str) -> Call:
+    import dataclasses
+
+    return dataclasses.replace(call, note=note)

@@ -1,0 +1,146 @@
+"""A traced stretch of a program: the capture, the recorder, the timeline, the renderers.
+
+Used by ``sockviz run``, by ``sockviz.trace()`` and by the notebook extension:
+one way to record a call for all three. The capture is listening before the
+first recorded call; the scope (which packets are the program's) grows as its
+sockets' endpoints become known.
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import time
+from collections.abc import Callable
+
+from sockviz.core.events import Call
+from sockviz.core.scope import Scope
+from sockviz.core.timeline import CallEnded, Entry, Note, PacketShown, Summary
+from sockviz.tracing.recorder import ADDRESSED, Recorder, _numeric
+
+# What CPython does with a host name given where an address is expected
+# (Modules/socketmodule.c, setipaddr(): getaddrinfo() inside the call).
+NAME_IN_CONNECT = ("{name}() was given the name {host!r}: CPython resolved it inside the call "
+                   "(getaddrinfo), so the DNS queries above belong to {name}() itself")
+NAME_IN_SENDTO = ("sendto() was given the name {host!r}: CPython resolves it inside every "
+                  "sendto(), so each datagram sent to a name asks the resolver again")
+
+
+def resolution_note(call: Call) -> str | None:
+    """The line that says a name was resolved inside connect()/sendto()."""
+    where = ADDRESSED.get(call.name)
+    if where is None or not call.args:
+        return None
+    addr = call.args[where]
+    if not isinstance(addr, tuple) or len(addr) < 2 or _numeric(addr[0]):
+        return None
+    template = NAME_IN_SENDTO if call.name == "sendto" else NAME_IN_CONNECT
+    return template.format(name=call.name, host=addr[0])
+
+
+class WaitForView:
+    """How long a call's end waits for its packets to be shown in a live view.
+
+    A student's call waits (up to ``longest``) so its packets print before
+    the program goes on; a loop of calls (more than ``burst`` a second) does
+    not, or tracing would slow it down by that much per call.
+    """
+
+    def __init__(self, longest: float = 0.25, burst: int = 20) -> None:
+        self.longest = longest
+        self.burst = burst
+        self._recent: collections.deque[float] = collections.deque(maxlen=burst)
+
+    def __call__(self, call: Call) -> float:
+        now = time.monotonic()
+        self._recent.append(now)
+        if len(self._recent) == self.burst and now - self._recent[0] < 1.0:
+            return 0.0
+        return self.longest
+
+
+class RecordsSink:
+    """The timeline as the ``--json`` records (dicts), for scripts and graders."""
+
+    def __init__(self) -> None:
+        from sockviz.core import jsonmodel
+
+        self._model = jsonmodel
+        self.records: list[dict] = []
+        self.entries: list[Entry] = []
+
+    def handle(self, entry: Entry) -> None:
+        m = self._model
+        self.entries.append(entry)
+        if type(entry) is PacketShown:
+            self.records.append(m.packet_json(entry))
+        elif isinstance(entry, CallEnded):
+            self.records.append(m.call_json(entry))
+        elif isinstance(entry, Note):
+            self.records.append(m.note_json(entry))
+        elif isinstance(entry, Summary):
+            self.records.append(m.summary_json(entry))
+
+    def close(self) -> None:
+        pass
+
+
+class Tracing:
+    """Capture and record from :meth:`start` to :meth:`stop`.
+
+    ``sniffer`` and ``frames`` come from :func:`open_sniffer` (opened before
+    any privilege is given up); ``sinks`` are the renderers; ``cell`` names
+    the notebook cell of each call; ``wait`` is a :class:`WaitForView` when a
+    live view is on.
+    """
+
+    def __init__(self, *, sniffer, frames: queue.SimpleQueue, sinks: list,
+                 capture_path: str | None = None, cell: Callable[[], int | None] | None = None,
+                 wait: Callable[[Call], float] | None = None) -> None:
+        from sockviz.dissect import dns_info
+        from sockviz.session import LiveSession
+
+        self.scope = Scope(dns=True)
+        self.session = LiveSession(role="client", scope=self.scope, sinks=sinks, dns=dns_info,
+                                   sniffer=sniffer, frames=frames, capture_path=capture_path)
+        self.recorder = Recorder(self.session, cell=cell or (lambda: None),
+                                 wait=wait or (lambda call: 0.0), notes=self._note)
+        self.summary: Summary | None = None
+
+    def _note(self, call: Call) -> str | None:
+        note = resolution_note(call)
+        if note is not None:
+            self.session.note(note)
+        return None
+
+    def start(self) -> Tracing:
+        self.recorder.install()
+        return self
+
+    def stop(self, *, teardown_grace: float = 0.0) -> Summary:
+        """Stop recording and capturing; every renderer is closed. Idempotent.
+
+        ``teardown_grace``: how long to wait for the TCP teardowns the program
+        started (the peer's FIN and our last ACK come after its ``close()``).
+        """
+        self.recorder.uninstall()
+        if teardown_grace and self.summary is None:
+            correlator = self.session.correlator
+            if any(c.transport == "TCP" for c in list(correlator.conversations.values())):
+                self.session.wait_until(self.session.teardown_done, teardown_grace)
+        if self.summary is None:
+            self.summary = self.session.finish()
+        return self.summary
+
+    def wait_for_packets(self, until: float, timeout: float = 1.0) -> None:
+        """Wait until every frame stamped before ``until`` has gone through the timeline."""
+        self.session.flush_until(until, timeout)
+
+
+def open_sniffer(*, ring_mb: int = 128, use_ring: bool = True,
+                 drop_to: tuple[int, int] | None = None):
+    """The capture process, listening, and the queue it feeds."""
+    from sockviz.sources.live import Sniffer
+
+    frames: queue.SimpleQueue = queue.SimpleQueue()
+    return Sniffer(frames, ring_mb=ring_mb, use_ring=use_ring, drop_to=drop_to), frames

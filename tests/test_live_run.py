@@ -1,0 +1,176 @@
+"""``sockviz run``: a learner's own program, its calls and the packets under them (real packets)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from livehelpers import replay_json, strip, watch_wire
+
+pytestmark = pytest.mark.netns
+
+SEED_TCP = textwrap.dedent("""\
+    import socket
+
+    SERVEUR = "chat.sockviz.test"
+    PORT = 3001
+
+    s = socket.socket(socket.AF_INET,socket.SOCK_STREAM)
+    s.connect((SERVEUR, PORT))
+    s.send("Test en classe".encode())
+    data = s.recv(1024)
+    print (data)
+    s.close()
+""")
+
+
+def run_program(host, source: str, *options: str, args=(), timeout=60, name="prog.py"):
+    with tempfile.TemporaryDirectory(prefix="sockviz-run-") as cwd:
+        Path(cwd, name).write_text(source)
+        proc = host.call([sys.executable, "-m", "sockviz", "run", "--json", *options, name, *args],
+                         capture_output=True, text=True, cwd=cwd, timeout=timeout)
+        saved = sorted(Path(cwd, "captures").glob("*.pcapng"))
+        replayed = replay_json(saved[0]) if saved else None
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    return proc, records, replayed
+
+
+def calls(records, name=None):
+    return [r for r in records if r["type"] == "call" and (name is None or r["name"] == name)]
+
+
+def packets_of(records, call):
+    return [r for r in records if r["type"] == "packet" and r["call_id"] == call["id"]]
+
+
+def test_the_seed_tcp_client_shows_dns_and_handshake_under_connect(lab):
+    with watch_wire(lab.server) as wire:
+        proc, records, replayed = run_program(lab.client, SEED_TCP)
+    assert proc.returncode == 0, proc.stderr
+    assert "b'Test en classe'" in proc.stderr  # the program's stdout, kept out of the records
+    assert [c["name"] for c in calls(records)] == ["socket", "connect", "send", "recv", "close"]
+    connect = calls(records, "connect")[0]
+    under = [p["step"] for p in packets_of(records, connect) if p["proto"] in ("DNS", "TCP")]
+    assert under[0] == "dns-query" and under[-3:] == ["syn", "synack", "handshake-ack"]
+    assert connect["source"]["text"] == "s.connect((SERVEUR, PORT))"
+    assert connect["source"]["line"] == 7 and connect["socket"] is not None
+    assert connect["thread"] == "MainThread" and connect["parent"] is None
+    notes = [r["text"] for r in records if r["type"] == "note"]
+    assert any("resolved it inside the call" in n for n in notes)
+    recv = calls(records, "recv")[0]
+    # In a script recv() follows send() at once: the echo is waiting, or arrives during it.
+    assert {p["step"] for p in packets_of(records, recv)} <= {"data", "ack"}
+    tcp = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
+    assert len(tcp) == wire.count(lambda d: 3001 in (d.sport, d.dport))
+    assert {p["step"] for p in tcp} >= {"fin-first", "fin-second"}  # the teardown after close()
+    # The comments restore every call (source included) and note; the summary differs (drops).
+    assert strip(replayed)[:-1] == strip(records)[:-1]
+
+
+def test_a_program_that_is_server_and_client_with_threads(lab):
+    program = textwrap.dedent("""\
+        import socket, threading
+        srv = socket.create_server(("127.0.0.1", 4000))
+        def serve():
+            conn, addr = srv.accept()
+            with conn:
+                conn.sendall(conn.recv(100).upper())
+        t = threading.Thread(target=serve, name="serveur")
+        t.start()
+        c = socket.create_connection(("127.0.0.1", 4000))
+        c.sendall(b"bonjour")
+        print(c.recv(100))
+        c.close()
+        t.join()
+        srv.close()
+    """)
+    with watch_wire(lab.client) as wire:
+        proc, records, _ = run_program(lab.client, program)
+    assert proc.returncode == 0, proc.stderr
+    assert "b'BONJOUR'" in proc.stderr
+    threads = {c["thread"] for c in calls(records)}
+    assert threads == {"MainThread", "serveur"}
+    accept = calls(records, "accept")[0]
+    assert accept["thread"] == "serveur"
+    create = calls(records, "create_connection")[0]
+    children = [c["name"] for c in calls(records) if c["parent"] == create["id"]]
+    assert children[:3] == ["getaddrinfo", "socket", "connect"]
+    tcp = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
+    assert tcp and len(tcp) == wire.count(lambda d: 4000 in (d.sport, d.dport), iface="lo")
+
+
+def test_udp_sendto_a_name_resolves_every_time(lab):
+    program = textwrap.dedent("""\
+        import socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(2):
+            s.sendto(b"Test en classe", ("chat.sockviz.test", 3001))
+            print(s.recvfrom(1024))
+        s.close()
+    """)
+    proc, records, _ = run_program(lab.client, program)
+    assert proc.returncode == 0, proc.stderr
+    for sendto in calls(records, "sendto"):
+        steps = [p["step"] for p in packets_of(records, sendto)]
+        assert "dns-query" in steps and "udp" in steps
+    assert sum("each datagram sent to a name" in r["text"] for r in records
+               if r["type"] == "note") == 2
+
+
+@pytest.mark.parametrize("source, status, words", [
+    ("raise ValueError('boom')\n", 1, "ValueError: boom"),
+    ("def f(:\n", 1, "SyntaxError"),
+    ("import sys\nsys.exit(3)\n", 3, None),
+    ("import sys\nsys.exit('bye')\n", 1, "bye"),
+])
+def test_the_programs_own_end_becomes_ours(lab, source, status, words):
+    proc, records, _ = run_program(lab.client, source)
+    assert proc.returncode == status
+    if words:
+        assert words in proc.stderr
+    if "Error" in (words or ""):
+        assert 'File "prog.py"' in proc.stderr or "prog.py" in proc.stderr
+        assert "sockviz" not in proc.stderr.split("Traceback")[-1].split("Error")[0]
+    assert records[-1]["type"] == "summary"  # sockviz's summary after the program's end
+
+
+@pytest.mark.parametrize("argv, status, words", [
+    (["run", "nosuch.py"], 7, "there is no script 'nosuch.py'"),
+    (["run", "-m", "nosuch_module_xyz"], 7, "no module named 'nosuch_module_xyz'"),
+    (["run"], 64, "say what to run"),
+    (["lab", "run"], 64, "say which command to run"),
+])
+def test_bad_input_is_one_sentence(require_lab, argv, status, words):
+    proc = subprocess.run([sys.executable, "-m", "sockviz", *argv], capture_output=True,
+                          text=True, timeout=60, cwd=tempfile.gettempdir())
+    assert proc.returncode == status, proc.stderr
+    assert words in proc.stderr and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_ends_the_program_with_a_complete_capture(lab):
+    program = "import socket, time\ns = socket.create_connection(('192.0.2.2', 3001))\n" \
+              "print('ready', flush=True)\ntime.sleep(60)\n"
+    with tempfile.TemporaryDirectory() as cwd:
+        Path(cwd, "p.py").write_text(program)
+        proc = lab.client.run([sys.executable, "-m", "sockviz", "run", "p.py"], cwd=cwd,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while "ready" not in proc.stdout.readline() and time.monotonic() < deadline:
+            pass
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
+        saved = next(Path(cwd, "captures").glob("*.pcapng"))
+        replayed = replay_json(saved)
+    assert any(r["type"] == "call" and r["name"] == "create_connection" for r in replayed)

@@ -1,0 +1,202 @@
+"""The recorder: every socket call a program makes, with its place in the program (no root).
+
+Real sockets on the loopback interface; the sink is a list, no capture.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from sockviz.tracing.recorder import Recorder, show
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.started, self.ended, self.holds = [], [], []
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def begin(self, call, *, hold=False) -> None:
+        self.started.append(call)
+        if hold:
+            self.holds.append(call.name)
+
+    def end(self, call, *, wait=0.0) -> None:
+        self.ended.append(call)
+
+    def names(self):
+        return [c.name for c in self.ended]
+
+
+@pytest.fixture
+def recorded():
+    sink = ListSink()
+    recorder = Recorder(sink)
+    recorder.install()
+    try:
+        yield sink
+    finally:
+        recorder.uninstall()
+    assert recorder.failures == []
+
+
+def _listener(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    if kind == socket.SOCK_STREAM:
+        s.listen()
+    return s
+
+
+def test_a_tcp_client_and_server_in_one_program(recorded):
+    server = _listener()
+    port = server.getsockname()[1]
+    client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    client.connect(("127.0.0.1", port))
+    conn, peer = server.accept()
+    client.sendall(b"Test en classe")
+    assert conn.recv(1024) == b"Test en classe"
+    with conn:
+        conn.send(b"ok")
+    assert client.recv(10) == b"ok"
+    client.close()
+    server.close()
+    names = recorded.names()
+    assert names[:3] == ["socket", "bind", "listen"]
+    assert names.count("socket") == 2  # accept()'s socket is not a socket() call
+    for name in ("connect", "accept", "sendall", "recv", "send", "close"):
+        assert name in names
+    connect = next(c for c in recorded.ended if c.name == "connect")
+    assert connect.peer == ("127.0.0.1", port) and connect.local[0] == "127.0.0.1"
+    assert connect.transport == "TCP" and connect.error is None
+    accept = next(c for c in recorded.ended if c.name == "accept")
+    assert accept.local == ("127.0.0.1", port) and accept.peer == peer
+    # The socket named by fd, the place in this file, the thread.
+    assert connect.socket is not None and connect.thread == threading.current_thread().name
+    file, line, text = connect.source
+    assert file == __file__ and text == 'client.connect(("127.0.0.1", port))'
+    assert "with conn" not in text
+    closes = [c for c in recorded.ended if c.name == "close"]
+    assert any(c.source[2] == 'conn.send(b"ok")' or c.source[2].startswith("with conn")
+               or c.source[2] == "client.close()" for c in closes)
+
+
+def test_with_block_closes_through_close(recorded):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+    assert recorded.names() == ["socket", "bind", "close"]
+
+
+def test_errors_are_recorded_and_still_raised(recorded):
+    port = _listener().getsockname()[1]  # bound, not listening: refused
+    s = socket.socket()
+    with pytest.raises(ConnectionRefusedError):
+        s.connect(("127.0.0.1", port))
+    connect = next(c for c in recorded.ended if c.name == "connect")
+    assert connect.error.startswith("ConnectionRefusedError: [Errno 111]")
+    assert connect.result is None
+
+
+def test_a_name_given_to_connect_holds_its_frames(recorded):
+    server = _listener()
+    s = socket.create_connection(("localhost", server.getsockname()[1]))
+    s.close()
+    create = next(c for c in recorded.ended if c.name == "create_connection")
+    children = [c for c in recorded.ended if c.parent == create.id]
+    assert [c.name for c in children][:3] == ["getaddrinfo", "socket", "connect"]
+    assert children[0].transport == "DNS"
+    # create_connection passes the resolved address: nothing to hold for...
+    assert "connect" not in recorded.holds
+    s = socket.socket()
+    s.connect(("localhost", server.getsockname()[1]))  # ...a name given to connect() is
+    s.close()
+    assert recorded.holds == ["connect"]
+
+
+def test_the_standard_library_clients_are_seen_at_the_programs_line(recorded):
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"bonjour")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Hello)
+    thread = threading.Thread(target=httpd.handle_request, name="http-server")
+    thread.start()
+    body = urllib.request.urlopen(f"http://127.0.0.1:{httpd.server_port}/").read()
+    thread.join(5)
+    httpd.server_close()
+    assert body == b"bonjour"
+    client = [c for c in recorded.ended if c.thread == threading.current_thread().name]
+    assert {"create_connection", "sendall", "recv_into"} <= {c.name for c in client}
+    assert all(c.source[0] == __file__ for c in client)
+    lines = {c.source[2] for c in client if c.name in ("create_connection", "sendall")}
+    assert lines == {'body = urllib.request.urlopen(f"http://127.0.0.1:{httpd.server_port}/").read()'}
+    server = [c for c in recorded.ended if c.thread == "http-server"]
+    assert {"accept"} <= {c.name for c in server}
+
+
+def test_big_buffers_are_recorded_by_their_size(recorded):
+    a, b = socket.socketpair()
+    a.sendall(bytes(100_000))
+    send = next(c for c in recorded.ended if c.name == "sendall")
+    assert send.text == "sendall(<100000 bytes>)"
+    assert repr(send.args[0]) == "<100000 bytes>"
+    a.close()
+    b.close()
+
+
+def test_sockviz_threads_are_not_the_program(recorded):
+    t = threading.Thread(target=lambda: socket.socket().close(), name="sockviz-pipeline")
+    t.start()
+    t.join()
+    assert recorded.names() == []
+
+
+def test_uninstall_puts_the_socket_module_back():
+    before = (socket.socket.connect, socket.getaddrinfo, socket.socket.__init__)
+    recorder = Recorder(ListSink())
+    recorder.install()
+    assert socket.getaddrinfo is not before[1]
+    recorder.uninstall()
+    assert (socket.socket.connect, socket.getaddrinfo, socket.socket.__init__) == before
+
+
+def test_show_names_sockets_and_sizes():
+    s = socket.socket()
+    assert show((s, ("192.0.2.2", 3001))) == f"(<socket fd={s.fileno()}>, ('192.0.2.2', 3001))"
+    assert show(b"x" * 5000) == "<5000 bytes>"
+    s.close()
+
+
+def test_recording_costs_little():
+    """What tracing adds to a call; the benchmark measures it properly, this only bounds it."""
+    a, b = socket.socketpair()
+    n = 2000
+
+    def loop():
+        t = time.perf_counter()
+        for _ in range(n):
+            a.send(b"x")
+            b.recv(1)
+        return (time.perf_counter() - t) / (2 * n)
+
+    bare = loop()
+    recorder = Recorder(ListSink())
+    with recorder:
+        traced = loop()
+    a.close()
+    b.close()
+    assert traced - bare < 100e-6, f"{(traced - bare) * 1e6:.1f} µs per call"
