@@ -6,9 +6,11 @@ Loaded from tests/conftest.py (``pytest_plugins = ["labfixture"]``). Fixtures:
   (192.0.2.2 and 2001:db8::2, port 53) and the chat server (port 3001) running
   on ``lab.server``; the client's resolv.conf points at the DNS server.
 - ``bare_lab``: the same hosts without any server.
+- ``slow_lab``: the same hosts with the wire host between them (delay and loss,
+  see sockviz.lab.wire): 40 ms each way unless parametrized.
 - ``require_lab``: no lab, only the skip, for tests that build their own.
 
-Both are function-scoped and always torn down (also when the test fails).
+All are function-scoped and always torn down (also when the test fails).
 They skip the test when this process cannot build a lab (not root, no ``ip``).
 Mark such tests ``@pytest.mark.netns``.
 """
@@ -60,4 +62,17 @@ def lab() -> Iterator[netns.Lab]:
     """Client and server hosts, with the lab DNS server and chat server running."""
     _require_lab()
     with netns.Lab(dns=True, chat=True) as lab:
+        yield lab
+
+
+@pytest.fixture
+def slow_lab(request: pytest.FixtureRequest) -> Iterator[netns.Lab]:
+    """Client and server with the wire host between them: 40 ms each way by
+    default (an 80 ms round trip), no servers running. Parametrize it
+    indirectly with the Lab's keywords to change that, e.g.
+    ``@pytest.mark.parametrize("slow_lab", [{"loss_pct": 10, "seed": 1}], indirect=True)``.
+    """
+    _require_lab()
+    kwargs = {"delay_ms": 40.0, **getattr(request, "param", {})}
+    with netns.Lab(**kwargs) as lab:
         yield lab

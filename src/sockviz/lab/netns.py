@@ -30,6 +30,22 @@ left behind (only when its owner is dead: labs of live processes are never
 touched). The veth pair is created directly inside the namespaces
 (``ip -n A link add eth0 type veth peer name eth0 netns B``), so it never
 exists in the root namespace, and deleting a namespace deletes the pair.
+
+Delay and loss (``Lab(delay_ms=..., loss_pct=...)``): this kernel has no netem,
+so the lab then gets a third namespace, the *wire* host ``svz-...-wire``,
+between the two, with two veth pairs instead of one::
+
+    client eth0 ── c0 [wire] s0 ── eth0 server
+
+The wire has no address and IPv6 off (it sends nothing of its own); a process
+there (:mod:`sockviz.lab.wire`) forwards every frame from one end to the other
+after the delay (each way: a round trip takes twice ``delay_ms``), dropping
+``loss_pct`` percent. Client and server keep their addresses and MACs and still
+see each other on-link (ARP and NDP pass through). Forwarded frames must carry
+complete checksums, so checksum and segmentation offloads are off on all four
+veth ends (SIOCETHTOOL, no ``ethtool`` needed): every packet is one frame of at
+most the MTU, as on a real cable. Without delay or loss the lab is the two
+hosts above, offloads untouched.
 """
 
 from __future__ import annotations
@@ -38,20 +54,27 @@ import asyncio
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import itertools
 import json
+import math
 import os
 import re
 import secrets
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sockviz.lab.wire import WireProcess, WireStats
 
 PREFIX = "svz-"
 NETNS_DIR = Path("/run/netns")
@@ -69,6 +92,8 @@ V4_PREFIXLEN, V6_PREFIXLEN = 24, 64
 #: Locally administered MACs ("svz" = 73:76:7a), fixed so captures are stable.
 CLIENT_MAC, SERVER_MAC = "02:73:76:7a:00:01", "02:73:76:7a:00:02"
 IFACE = "eth0"
+#: The wire host's ends: toward the client, toward the server.
+WIRE_CLIENT_END, WIRE_SERVER_END = "c0", "s0"
 
 #: The DNS server runs on the server host.
 DNS_V4, DNS_V6 = SERVER_V4, SERVER_V6
@@ -103,13 +128,29 @@ def available() -> tuple[bool, str]:
 
 
 def _ip(*args: str, input: str | None = None, check: bool = True) -> str:
-    """Run ``ip ARGS`` and return stdout; raise LabError on failure."""
-    proc = subprocess.run(
-        ["ip", *args], input=input, capture_output=True, text=True, timeout=30, check=False
-    )
+    """Run ``ip ARGS`` and return stdout; raise LabError on failure.
+
+    Interrupted (Ctrl-C, or SIGTERM with ``handle_signals``), it still lets ``ip``
+    finish before re-raising: killed half-way, or left running while
+    :meth:`Lab.down` looks, it could make a namespace after the teardown
+    checked for it, and leave it behind.
+    """
+    stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
+    with subprocess.Popen(["ip", *args], stdin=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:  # fmt: skip
+        try:
+            out, err = proc.communicate(input, timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise LabError(f"ip {' '.join(args)}: no answer in 30 s") from None
+        except BaseException:
+            with contextlib.suppress(Exception):
+                proc.communicate(timeout=10)
+            raise
     if check and proc.returncode != 0:
-        raise LabError(f"ip {' '.join(args)}: {proc.stderr.strip() or proc.returncode}")
-    return proc.stdout
+        raise LabError(f"ip {' '.join(args)}: {err.strip() or proc.returncode}")
+    return out
 
 
 def _setns(fd: int) -> None:
@@ -193,6 +234,146 @@ def _kill_netns_pids(name: str) -> None:
         pids = alive
         if not pids:
             return
+
+
+# --------------------------------------------------------------------------- offloads
+
+SIOCETHTOOL = 0x8946
+#: The offloads the wire needs off, as ``ethtool -k`` groups them: group ->
+#: (``ethtool -K`` word, legacy get and set commands, the group's features).
+#: linux/ethtool.h: ETHTOOL_GTXCSUM/STXCSUM, GTSO/STSO, GGSO/SGSO, GGRO/SGRO.
+OFFLOADS: dict[str, tuple[str, int, int, str]] = {
+    "tx-checksumming": ("tx", 0x16, 0x17, r"tx-checksum-.*"),
+    "tcp-segmentation-offload": ("tso", 0x1E, 0x1F, r"tx-tcp.*-segmentation"),
+    "generic-segmentation-offload": ("gso", 0x23, 0x24, r"tx-generic-segmentation"),
+    "generic-receive-offload": ("gro", 0x2B, 0x2C, r"rx-gro"),
+}
+_ETHTOOL_GSSET_INFO, _ETHTOOL_GSTRINGS = 0x37, 0x1B
+_ETHTOOL_GFEATURES, _ETHTOOL_SFEATURES = 0x3A, 0x3B
+_ETH_SS_FEATURES = 4
+_ETH_GSTRING_LEN = 32
+_IFREQ_SIZE = 40  # struct ifreq on 64-bit Linux: the name, then a union holding ifr_data
+
+
+def _ethtool_raw(sock: socket.socket, iface: str, request: bytes) -> bytes:
+    """One SIOCETHTOOL call: ``request`` is the ethtool struct; returns it as the
+    kernel left it."""
+    buf = ctypes.create_string_buffer(request, len(request))
+    ifreq = struct.pack("16sP", iface.encode(), ctypes.addressof(buf)).ljust(_IFREQ_SIZE, b"\0")
+    fcntl.ioctl(sock.fileno(), SIOCETHTOOL, ifreq)
+    return buf.raw
+
+
+def _ethtool(sock: socket.socket, iface: str, cmd: int, data: int = 0) -> int:
+    """A legacy command with a ``struct ethtool_value {u32 cmd; u32 data}``."""
+    return struct.unpack("=II", _ethtool_raw(sock, iface, struct.pack("=II", cmd, data)))[1]
+
+
+def _features(sock: socket.socket, iface: str) -> tuple[list[str], list[tuple[int, int, int, int]]]:
+    """The device's feature names (ETH_SS_FEATURES) and their bit blocks
+    ``(available, requested, active, never_changed)`` (ETHTOOL_GFEATURES)."""
+    info = _ethtool_raw(sock, iface, struct.pack("=IIQI", _ETHTOOL_GSSET_INFO, 0,
+                                                 1 << _ETH_SS_FEATURES, 0))  # fmt: skip
+    count = struct.unpack_from("=I", info, 16)[0]
+    raw = _ethtool_raw(sock, iface, struct.pack("=III", _ETHTOOL_GSTRINGS, _ETH_SS_FEATURES, count)
+                       + bytes(count * _ETH_GSTRING_LEN))  # fmt: skip
+    names = [raw[12 + i * _ETH_GSTRING_LEN : 12 + (i + 1) * _ETH_GSTRING_LEN].split(b"\0")[0].decode()
+             for i in range(count)]  # fmt: skip
+    size = (count + 31) // 32
+    raw = _ethtool_raw(sock, iface, struct.pack("=II", _ETHTOOL_GFEATURES, size) + bytes(16 * size))
+    blocks = [struct.unpack_from("=IIII", raw, 8 + 16 * i) for i in range(size)]
+    return names, blocks
+
+
+def _ethtool_socket(host: Host) -> socket.socket:
+    with host.enter():  # the ioctl acts on the socket's namespace
+        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+
+def _group_of(name: str) -> str | None:
+    for group, (*_, pattern) in OFFLOADS.items():
+        if re.fullmatch(pattern, name):
+            return group
+    return None
+
+
+def read_offloads(host: Host, iface: str) -> dict[str, bool]:
+    """``{ethtool -k group: on?}`` for :data:`OFFLOADS` of ``iface`` on ``host``.
+
+    A group is on when any of its features is (``ethtool -k`` shows
+    tcp-segmentation-offload on while tx-tcp-accecn-segmentation alone is).
+    """
+    err: OSError | None = None
+    with _ethtool_socket(host) as sock:
+        try:
+            names, blocks = _features(sock, iface)
+        except OSError as exc:  # an old kernel: the legacy commands, one bit a group
+            try:
+                return {group: bool(_ethtool(sock, iface, get))
+                        for group, (_, get, _, _) in OFFLOADS.items()}  # fmt: skip
+            except OSError as exc2:
+                err = exc2 if exc.errno == exc2.errno else exc
+        else:
+            on = dict.fromkeys(OFFLOADS, False)
+            for i, name in enumerate(names):
+                group = _group_of(name)
+                if group is not None and blocks[i // 32][2] >> (i % 32) & 1:
+                    on[group] = True
+            return on
+    if shutil.which("ethtool"):
+        proc = host.call(["ethtool", "-k", iface], capture_output=True, text=True)
+        found = dict(re.findall(r"^([a-z-]+): (on|off)", proc.stdout, re.M))
+        if proc.returncode == 0 and set(OFFLOADS) <= set(found):
+            return {group: found[group] == "on" for group in OFFLOADS}
+    raise LabError(f"{host.name} {iface}: cannot read offloads: {err}")
+
+
+def disable_offloads(host: Host, iface: str) -> None:
+    """Turn checksum, TSO, GSO and GRO offloads off on ``iface`` and check they are.
+
+    With tx checksum offload, a veth hands over frames with only a partial
+    checksum (the receiver's kernel is trusted to finish it); a frame the wire
+    forwards that way reaches the other host with a wrong checksum and is
+    dropped. Without segmentation offloads every TCP segment is one frame.
+
+    SIOCETHTOOL from Python: the legacy commands (ETHTOOL_STXCSUM ...), then
+    ETHTOOL_SFEATURES for every feature of those groups (the legacy STSO
+    leaves tx-tcp-accecn-segmentation on); the ``ethtool`` command if that
+    fails. Raises LabError if any is still on.
+    """
+    errors: list[str] = []
+    with _ethtool_socket(host) as sock:
+        for group, (_, _, set_cmd, _) in OFFLOADS.items():
+            try:
+                _ethtool(sock, iface, set_cmd, 0)
+            except OSError as exc:
+                errors.append(f"{group}: {exc.strerror or exc}")
+        try:
+            names, blocks = _features(sock, iface)
+            valid = [0] * len(blocks)
+            for i, name in enumerate(names):
+                # Only what can change (ETHTOOL_SFEATURES refuses the fixed ones).
+                if _group_of(name) is not None and blocks[i // 32][0] >> (i % 32) & 1:
+                    valid[i // 32] |= 1 << (i % 32)
+            request = struct.pack("=II", _ETHTOOL_SFEATURES, len(blocks))
+            request += b"".join(struct.pack("=II", v, 0) for v in valid)  # requested: all off
+            _ethtool_raw(sock, iface, request)
+        except OSError as exc:
+            errors.append(f"ETHTOOL_SFEATURES: {exc.strerror or exc}")
+    try:
+        still = [group for group, on in read_offloads(host, iface).items() if on]
+    except LabError as exc:
+        errors.append(str(exc))
+        still = list(OFFLOADS)
+    if still and shutil.which("ethtool"):
+        words = [w for group in still for w in (OFFLOADS[group][0], "off")]
+        proc = host.call(["ethtool", "-K", iface, *words], capture_output=True, text=True)
+        if proc.returncode != 0:
+            errors.append(f"ethtool -K: {proc.stderr.strip() or proc.returncode}")
+        still = [group for group, on in read_offloads(host, iface).items() if on]
+    if still:
+        raise LabError(f"{host.name} {iface}: cannot turn off {', '.join(still)}"
+                       + (f" ({'; '.join(errors)})" if errors else ""))  # fmt: skip
 
 
 def _remove_netns(name: str) -> None:
@@ -451,6 +632,13 @@ class Lab:
 
     ``dns=True`` / ``chat=True`` start the lab's DNS server and chat server on
     the server host during :meth:`up` (see :meth:`start_dns`, :meth:`start_chat`).
+
+    ``delay_ms`` (one way, so a round trip takes twice as long) and ``loss_pct``
+    (percent of frames dropped, each direction) put the wire host :attr:`wire`
+    between client and server (see the module docstring); ``seed`` fixes the
+    random loss. Either may then change with :meth:`set_link`, and
+    :meth:`wire_stats` tells what the wire forwarded and dropped. With both 0
+    (the default) there is no wire: the two hosts share one veth pair.
     """
 
     def __init__(
@@ -462,7 +650,14 @@ class Lab:
         zone: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
         handle_signals: bool = False,
         clean_stale: bool = True,
+        delay_ms: float = 0,
+        loss_pct: float = 0,
+        seed: int | None = None,
     ) -> None:
+        if not (math.isfinite(delay_ms) and delay_ms >= 0):
+            raise ValueError(f"delay_ms must be a finite number >= 0, not {delay_ms!r}")
+        if not (math.isfinite(loss_pct) and 0 <= loss_pct <= 100):
+            raise ValueError(f"loss_pct must be between 0 and 100, not {loss_pct!r}")
         self.lab_id = f"{PREFIX}{os.getpid()}-{next(_counter)}-{secrets.token_hex(3)}"
         self.client = Host(
             f"{self.lab_id}-client", "client", IFACE, CLIENT_V4, CLIENT_V6, CLIENT_MAC
@@ -470,6 +665,13 @@ class Lab:
         self.server = Host(
             f"{self.lab_id}-server", "server", IFACE, SERVER_V4, SERVER_V6, SERVER_MAC
         )
+        self.delay_ms, self.loss_pct, self.seed = float(delay_ms), float(loss_pct), seed
+        #: The wire host, or None for a plain cable. It has no address (``ipv4``,
+        #: ``ipv6`` and ``mac`` are empty); ``iface`` is its end toward the client.
+        self.wire: Host | None = None
+        if delay_ms or loss_pct:
+            self.wire = Host(f"{self.lab_id}-wire", "wire", WIRE_CLIENT_END, "", "", "")
+        self._wire_proc: WireProcess | None = None  # once up
         self.dns_servers = (DNS_V4, DNS_V6)
         self.silent_v4, self.silent_v6 = SILENT_V4, SILENT_V6
         self.chat_name, self.chat_port = CHAT_NAME, chat_port
@@ -485,7 +687,13 @@ class Lab:
 
     @property
     def hosts(self) -> tuple[Host, Host]:
+        """The client and the server (not the wire)."""
         return (self.client, self.server)
+
+    @property
+    def all_hosts(self) -> tuple[Host, ...]:
+        """Every namespace of the lab: the hosts, and the wire if there is one."""
+        return self.hosts if self.wire is None else (*self.hosts, self.wire)
 
     @property
     def state_file(self) -> Path:
@@ -537,33 +745,34 @@ class Lab:
         state = {
             "pid": os.getpid(),
             "start": _proc_start_time(os.getpid()),
-            "netns": [h.name for h in self.hosts],
+            "netns": [h.name for h in self.all_hosts],
         }
         self.state_file.write_text(json.dumps(state) + "\n")
 
     def _build(self) -> None:
-        c, s = self.client, self.server
-        for host in self.hosts:
+        c, s, w = self.client, self.server, self.wire
+        for host in self.all_hosts:
             _ip("netns", "add", host.name)
-        # Created directly inside the namespaces: the pair never shows in the root one.
-        _ip(
-            "-n",
-            c.name,
-            "link",
-            "add",
-            IFACE,
-            "address",
-            c.mac,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            IFACE,
-            "address",
-            s.mac,
-            "netns",
-            s.name,
-        )
+        # Created directly inside the namespaces: the pairs never show in the root one.
+        if w is None:
+            _ip("-n", c.name, "link", "add", IFACE, "address", c.mac, "type", "veth",
+                "peer", "name", IFACE, "address", s.mac, "netns", s.name)  # fmt: skip
+        else:
+            with w.enter():
+                # No IPv6 on the wire's ends (set before they exist): no link-local
+                # address, no MLD or NDP of its own. With no IPv4 address either,
+                # the wire never sends a frame: it only forwards.
+                _write_sysctls({"net.ipv6.conf.all.disable_ipv6": "1",
+                                "net.ipv6.conf.default.disable_ipv6": "1"})  # fmt: skip
+            for host, end in ((c, WIRE_CLIENT_END), (s, WIRE_SERVER_END)):
+                _ip("-n", host.name, "link", "add", IFACE, "address", host.mac, "type", "veth",
+                    "peer", "name", end, "netns", w.name)  # fmt: skip
+            for host, iface in ((c, IFACE), (s, IFACE), (w, WIRE_CLIENT_END), (w, WIRE_SERVER_END)):
+                disable_offloads(host, iface)
+            script = ["link set lo up"] + [
+                f"link set {end} promisc on up" for end in (WIRE_CLIENT_END, WIRE_SERVER_END)
+            ]
+            _ip("-n", w.name, "-batch", "-", input="\n".join(script) + "\n")
         quiet = {
             # No DAD: addresses usable at once (and no DAD probes in captures).
             f"net.ipv6.conf.{IFACE}.accept_dad": "0",
@@ -602,6 +811,15 @@ class Lab:
             _ip("-n", host.name, "-batch", "-", input="\n".join(script) + "\n")
         # Let the link-up chatter (the MLD reports above) go out before anyone sniffs.
         time.sleep(0.05)
+        if w is not None:
+            # Started after that chatter, which the wire's ends swallow (a long delay
+            # would otherwise bring it into the first lesson's capture).
+            from sockviz.lab.wire import WireProcess
+
+            self._wire_proc = WireProcess.start(
+                w, WIRE_CLIENT_END, WIRE_SERVER_END,
+                delay_ms=self.delay_ms, loss_pct=self.loss_pct, seed=self.seed,
+            )  # fmt: skip
         c.write_resolv_conf([DNS_V4])
         # Only the localhost lines: every lab name goes to DNS (add entries with
         # write_hosts to show a name that resolves without any packet).
@@ -627,6 +845,35 @@ class Lab:
         self._services.append(handle)
         return handle
 
+    # -- the wire
+
+    @property
+    def wire_pid(self) -> int | None:
+        """The wire process's pid (None without a wire)."""
+        return self._wire_proc.pid if self._wire_proc is not None else None
+
+    def set_link(self, delay_ms: float | None = None, loss_pct: float | None = None) -> None:
+        """Change the wire's delay (one way, ms) and loss (percent); None keeps one.
+
+        Applies to the frames arriving from then on. Needs a lab built with a wire
+        (a ``delay_ms`` or ``loss_pct`` at construction).
+        """
+        with self._lock:
+            if self._wire_proc is None or self._state != "up":
+                raise LabError("no wire: build the lab with delay_ms or loss_pct, and up()")
+            delay = self.delay_ms if delay_ms is None else float(delay_ms)
+            loss = self.loss_pct if loss_pct is None else float(loss_pct)
+            self._wire_proc.set_link(delay, loss)
+            self.delay_ms, self.loss_pct = delay, loss
+
+    def wire_stats(self, timeout: float = 5.0) -> WireStats | None:
+        """What the wire has forwarded and dropped, each way: a
+        :class:`sockviz.lab.wire.WireStats` (after :meth:`down`, its last report),
+        or None without a wire."""
+        if self._wire_proc is None:
+            return None
+        return self._wire_proc.stats(timeout)
+
     # -- down
 
     def down(self) -> None:
@@ -640,9 +887,12 @@ class Lab:
                 while self._services:
                     with contextlib.suppress(Exception):
                         self._services.pop().stop()
-                for host in self.hosts:
+                if self._wire_proc is not None:
+                    with contextlib.suppress(Exception):
+                        self._wire_proc.stop()
+                for host in self.all_hosts:
                     host.stop_processes()
-                for host in self.hosts:
+                for host in self.all_hosts:
                     _remove_netns(host.name)
                 self.state_file.unlink(missing_ok=True)
             finally:
@@ -737,4 +987,6 @@ __all__ = [
     "LabError",
     "available",
     "cleanup_stale",
+    "disable_offloads",
+    "read_offloads",
 ]
