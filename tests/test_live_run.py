@@ -168,7 +168,7 @@ def test_ctrl_c_ends_the_program_with_a_complete_capture(lab):
         while "ready" not in proc.stdout.readline() and time.monotonic() < deadline:
             pass
         os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err
         assert "Traceback" not in err
         saved = next(Path(cwd, "captures").glob("*.pcapng"))

@@ -82,7 +82,7 @@ def test_a_tcp_client_and_server_in_one_program(recorded):
     assert accept.local == ("127.0.0.1", port) and accept.peer == peer
     # The socket named by fd, the place in this file, the thread.
     assert connect.socket is not None and connect.thread == threading.current_thread().name
-    file, line, text = connect.source
+    file, _line, text = connect.source
     assert file == __file__ and text == 'client.connect(("127.0.0.1", port))'
     assert "with conn" not in text
     closes = [c for c in recorded.ended if c.name == "close"]

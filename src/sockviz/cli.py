@@ -7,6 +7,7 @@ scapy or rich would have finished importing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from sockviz import __version__
@@ -293,7 +294,16 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     ``--debug`` (or SOCKVIZ_DEBUG=1) shows its traceback instead.
     """
     env = env or Environment()
+    try:
+        return _main(argv, env)
+    except KeyboardInterrupt:  # also while the parser is being built
+        env.stderr.write("\nInterrupted.\n")
+        return ExitStatus.INTERRUPTED
+
+
+def _main(argv: list[str] | None, env: Environment) -> int:
     args_list = sys.argv[1:] if argv is None else argv
+    _terminate_as_exit()
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
@@ -322,6 +332,22 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         env.stderr.write(f"sockviz: unexpected error ({type(exc).__name__}: {exc}{where}); "
                          f"{BUG_REPORT}\n")
         return ExitStatus.ERROR
+
+
+def _terminate_as_exit() -> None:
+    """SIGTERM unwinds like Ctrl-C does: every ``finally`` runs, the capture is closed,
+    the lab removed; the status is 128 + 15, as a shell reports it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGTERM, terminated)
 
 
 def _where(exc: BaseException) -> str:

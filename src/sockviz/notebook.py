@@ -59,6 +59,8 @@ class NotebookTracer:
         self.cell: int | None = None
         self.problem: str | None = None
         self.capture: str | None = None
+        self.offset = 0
+        self.loaded_at = getattr(ip, "execution_count", None)  # inside the %load_ext cell
 
     # -- the capture
     def start(self) -> None:
@@ -91,6 +93,9 @@ class NotebookTracer:
         self.tracing = Tracing(sniffer=sniffer, frames=frames, sinks=sinks,
                                capture_path=self.capture, cell=lambda: self.cell)
         self.tracing.start()
+        import atexit
+
+        atexit.register(self.stop)  # the kernel shuts down: the capture file is completed
 
     def stop(self) -> None:
         if self.tracing is not None:
@@ -108,9 +113,15 @@ class NotebookTracer:
     # -- cells
     def pre_run_cell(self, info=None) -> None:
         self.cell_start = time.time()
-        self.cell = getattr(self.ip, "execution_count", None)
+        count = getattr(self.ip, "execution_count", None)
+        # The shell's counter is the cell's number in IPython, one ahead under some
+        # ipykernel versions: the offset is learnt from the cell that loaded us.
+        self.cell = None if count is None else count - self.offset
 
     def post_run_cell(self, result=None) -> None:
+        number = getattr(result, "execution_count", None)
+        if self.loaded_at is not None and number is not None:
+            self.offset, self.loaded_at = self.loaded_at - number, None
         if self.problem is not None:
             self._show_text(self.problem)
             self.problem = None  # said once

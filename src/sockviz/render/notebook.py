@@ -13,10 +13,12 @@ NOTEBOOK_WIDTH = 100
 
 
 def _console(width: int, *, record: bool):
+    """``record``: styled, for the HTML export; else plain text."""
     from rich.console import Console
 
-    return Console(file=io.StringIO(), width=width, record=record, color_system="truecolor",
-                   force_terminal=record, force_jupyter=False, highlight=False, emoji=False)
+    return Console(file=io.StringIO(), width=width, record=record,
+                   color_system="truecolor" if record else None, force_terminal=record,
+                   force_jupyter=False, highlight=False, emoji=False)
 
 
 def to_text(renderable, width: int = NOTEBOOK_WIDTH) -> str:

@@ -1,0 +1,56 @@
+"""The notebook extension's own logic, without a kernel or a capture."""
+
+from __future__ import annotations
+
+from sockviz.core.timeline import Note
+from sockviz.notebook import NO_RIGHTS, CellView, NotebookTracer
+from sockviz.render.notebook import to_html, to_text
+
+
+class FakeEvents:
+    def __init__(self):
+        self.registered = []
+
+    def register(self, name, fn):
+        self.registered.append(name)
+
+
+class FakeShell:
+    execution_count = 7
+
+    def __init__(self):
+        self.events = FakeEvents()
+
+
+def test_what_arrived_between_cells_comes_first_with_when():
+    before = [Note(time=100.0, text="the server's reply")]
+    during = [Note(time=102.5, text="this cell's call")]
+    text = to_text(CellView(before, during, cell_start=102.0))
+    assert "\x1b" not in text
+    assert text.index("arrived between cells, 2.000 s before this cell ran") < \
+        text.index("the server's reply") < text.index("this cell's call")
+    assert "<pre" in to_html(CellView(before, during, cell_start=102.0))
+
+
+def test_without_capture_rights_the_code_still_runs(monkeypatch, capsys):
+    monkeypatch.setattr("sockviz.sources.live.have_capture_rights", lambda: False)
+    tracer = NotebookTracer(FakeShell())
+    tracer.start()
+    assert tracer.tracing is None and tracer.problem == NO_RIGHTS
+    tracer.post_run_cell()
+    assert "sudo sockviz lab run -- jupyter lab" in capsys.readouterr().out
+    tracer.post_run_cell()  # said once, then the cells run untraced
+    assert capsys.readouterr().out == ""
+
+
+def test_the_cell_number_follows_the_shell():
+    shell = FakeShell()
+    tracer = NotebookTracer(shell)  # loaded in cell 7
+
+    class Result:
+        execution_count = 7
+
+    tracer.post_run_cell(Result())
+    shell.execution_count = 8
+    tracer.pre_run_cell()
+    assert tracer.cell == 8
