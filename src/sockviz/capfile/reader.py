@@ -56,7 +56,8 @@ class Frame:
     comments: tuple[str, ...] = ()  # pcapng opt_comment options of the packet block
     index: int  # 1-based position of the packet in the file
     # Exact integer nanoseconds since the epoch: ``time`` cannot hold them
-    # (a double has a 2**-22 s step at today's epoch).  None in the
+    # (a double has a 2**-22 s step at today's epoch); from a file, always
+    # within a signed 64-bit integer (_NS_MIN, _NS_MAX).  None in the
     # constructor means "derive it from ``time``".
     time_ns: int | None = None
     # Where ``data`` starts in the file (-1: unknown), to read it again there.
@@ -160,6 +161,12 @@ _MAX_CAPLEN_FOR = {231: 128 * 1024 * 1024, 249: 1024 * 1024, 279: 8 * 1024 * 102
 # Largest pcapng block we load (libpcap's default maximum block size too).
 _MAX_BLOCK = 16 * 1024 * 1024
 _CHUNK = 1024 * 1024
+# A frame's ``time_ns`` fits a signed 64-bit integer (years 1677 to 2262), as
+# Linux's ktime and the replay's packed records expect.  pcapng's 64-bit
+# timestamps in coarse units (if_tsresol) or shifted by if_tsoffset can leave
+# that range: only a damaged interface description or block does so.
+_NS_MIN = -(1 << 63)
+_NS_MAX = (1 << 63) - 1
 
 # --- classic pcap -------------------------------------------------------------
 
@@ -546,8 +553,11 @@ class CaptureReader:
                 comments: tuple[str, ...] = ()
                 if opt_start < end - 4:
                     direction, comments = _packet_options(buf, opt_start, end - 4, e)
-                index += 1
                 ns = ((ts_hi << 32) | ts_lo) * mul // div + off
+                if ns > _NS_MAX or ns < _NS_MIN:
+                    self._finish(self._bad_time(at, index + 1, ns))
+                    return
+                index += 1
                 prev_ns = ns
                 yield (
                     ns / 1e9,
@@ -645,6 +655,14 @@ class CaptureReader:
         return (
             f"Stopped at byte {at}: packet {packet} refers to interface {iface_id}, but "
             f"{described} described before it."
+        )
+
+    @staticmethod
+    def _bad_time(at: int, packet: int, ns: int) -> str:
+        when = "after the year 2262" if ns > 0 else "before the year 1677"
+        return (
+            f"Stopped at byte {at}: packet {packet} has a timestamp {when}, so its block or "
+            "its interface's time resolution or offset is damaged."
         )
 
     @staticmethod
