@@ -134,7 +134,7 @@ def decode_comment(comment: str) -> tuple[str, Call] | tuple[str, tuple[float, s
                 parent=_int_or_none(r.get("parent")),
                 cell=_int_or_none(r.get("cell")),
             )
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             return None
     return None
 
