@@ -5,7 +5,7 @@ random points of each command's life: no namespace, veth, wire host, process
 or temporary file is left, and every capture written replays. The points are
 drawn from a seeded generator: POINTS per command and signal (4 in the test
 suite, to keep CI within its time; SOCKVIZ_INTERRUPT_POINTS=20 for the full
-run), from 0.3 s on: before that the interpreter itself is starting (a Ctrl-C
+run), from 0.5 s on: before that the interpreter itself may still be starting (a Ctrl-C
 inside Python's own start-up prints Python's traceback, before any sockviz
 code runs; ``python -m sockviz`` quietly ends with 130 from its first line).
 """
@@ -55,7 +55,7 @@ def _cases():
     for name in COMMANDS:
         for sig in ("INT", "TERM"):
             for i in range(POINTS):
-                yield pytest.param(name, sig, round(rng.uniform(0.3, 3.0), 3),
+                yield pytest.param(name, sig, round(rng.uniform(0.5, 3.0), 3),
                                    id=f"{name}-{sig}-{i}")
 
 

@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a .pcap or .pcapng file")
     p.add_argument("--summary", action="store_true",
                    help="only the overview: conversations, counts, handshakes, resets, DNS names")
+    p.add_argument("--step", action="store_true",
+                   help="one event per key press, forward (→) and back (←), the ladder growing; "
+                   "before each call: what will it send? (needs a terminal)")
     p.add_argument("--packet", type=_positive, metavar="N",
                    help="show packet N layer by layer: every header field, its size and meaning, "
                    "and the bytes")

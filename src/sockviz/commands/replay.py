@@ -31,6 +31,10 @@ def run(args, env, argv) -> int:
         say(env, str(exc))
         return ExitStatus.BAD_FILE
     with reader:
+        if getattr(args, "step", False):
+            from sockviz.render.stepper import step_through
+
+            return step_through(reader, env, args)
         return replay(reader, env, args)
 
 
