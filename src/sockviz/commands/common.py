@@ -242,14 +242,6 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
 
     sniffer, frames = open_capture(env, argv)
     try:
-        if scope.dns:
-            # scapy's DNS layer takes ~0.15 s to import: load it while the lesson
-            # starts, not when the first DNS answer is waiting to be shown.
-            import threading
-
-            from sockviz.dissect import warm_up
-
-            threading.Thread(target=warm_up, name="sockviz-warmup", daemon=True).start()
         path = capture_path(args, command, target)
         meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
                 "argv": argv, "role": role}

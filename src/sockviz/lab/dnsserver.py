@@ -4,7 +4,8 @@ It answers for ``sockviz.test`` and the lab's reverse zones
 (``2.0.192.in-addr.arpa``, and the ``ip6.arpa`` zone of 2001:db8::/64) over
 UDP and TCP on port 53, and refuses everything else: it is not a resolver.
 
-Messages are built and parsed with plain :mod:`struct`, not scapy's DNS layer.
+Messages are built and parsed with plain :mod:`struct` (names and the header
+with the core's codec, :mod:`sockviz.core.dnscodec`), not scapy's DNS layer.
 Why: the server runs in a thread of the same process as the sniffer, and
 scapy dissects slowly and holds the GIL while doing it (and importing it
 costs a noticeable fraction of a second); a malformed query must never raise
@@ -52,6 +53,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+# The wire format (header, names, compression) is the core's codec, shared with
+# the timeline's reading of every DNS message; names re-exported for callers.
+from sockviz.core.dnscodec import (
+    AA,
+    AD,
+    CD,
+    HEADER,
+    QR,
+    RA,
+    RD,
+    TC,
+    DNSFormatError,
+    character_strings,
+    decode_name,
+    encode_name,
+    pack_header,
+    read_header,
+)
+
 # Types and classes (RFC 1035 §3.2.2-3.2.4, RFC 3596 for AAAA, RFC 6891 for OPT).
 A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, OPT, ANY = 1, 2, 5, 6, 12, 15, 16, 28, 41, 255
 CLASS_IN = 1
@@ -86,13 +106,7 @@ UDP_MAX = 512  # RFC 1035 §4.2.1, without EDNS
 EDNS_MAX = 1232  # the DNS flag day 2020 value: fits any IPv6 path without fragments
 MAX_CNAME_CHAIN = 8
 
-HEADER = struct.Struct("!HHHHHH")
-
 ZoneData = Mapping[str, Mapping[str, Sequence[str]]]
-
-
-class DNSFormatError(ValueError):
-    """The bytes are not a well-formed DNS message."""
 
 
 # --------------------------------------------------------------------------- names
@@ -102,83 +116,6 @@ def reverse_name(address: str) -> str:
     """The PTR owner name of an address: ``2.2.0.192.in-addr.arpa``,
     or the ``ip6.arpa`` nibble name of an IPv6 address (RFC 3596 §2.5)."""
     return ipaddress.ip_address(address).reverse_pointer
-
-
-def _labels(name: str) -> list[bytes]:
-    name = name.rstrip(".")
-    if not name:
-        return []
-    labels = [label.encode("ascii") for label in name.split(".")]
-    for label in labels:
-        if not 0 < len(label) <= 63:  # RFC 1035 §2.3.4
-            raise ValueError(f"bad label length in {name!r}")
-    return labels
-
-
-def encode_name(
-    name: str, buf: bytearray | None = None, compress: dict[tuple[bytes, ...], int] | None = None
-) -> bytes:
-    """Encode ``name`` in wire format (RFC 1035 §3.1), compressed against
-    ``compress`` (suffix -> offset in ``buf``, §4.1.4) when given; appends to
-    ``buf`` when given and returns the bytes written."""
-    labels = _labels(name)
-    out = bytearray()
-    base = len(buf) if buf is not None else 0
-    for i in range(len(labels)):
-        suffix = tuple(label.lower() for label in labels[i:])
-        if compress is not None and suffix in compress:
-            out += struct.pack("!H", 0xC000 | compress[suffix])
-            break
-        if compress is not None and base + len(out) < 0x4000:
-            compress[suffix] = base + len(out)
-        out += bytes([len(labels[i])]) + labels[i]
-    else:
-        out += b"\x00"
-    if len(out) > 255 + 1:
-        raise ValueError(f"name too long: {name!r}")
-    if buf is not None:
-        buf += out
-    return bytes(out)
-
-
-def decode_name(data: bytes, offset: int) -> tuple[str, int]:
-    """Decode the name at ``offset``; returns ``(name, offset after it)``.
-
-    Follows compression pointers, but only backwards (so no loops) and
-    checks lengths; raises DNSFormatError on anything malformed."""
-    labels: list[str] = []
-    end: int | None = None
-    pos = offset
-    total = 0
-    while True:
-        if pos >= len(data):
-            raise DNSFormatError("name runs past the end")
-        length = data[pos]
-        if length & 0xC0 == 0xC0:
-            if pos + 1 >= len(data):
-                raise DNSFormatError("truncated pointer")
-            target = ((length & 0x3F) << 8) | data[pos + 1]
-            if end is None:
-                end = pos + 2
-            if target >= pos:
-                raise DNSFormatError("forward or looping compression pointer")
-            pos = target
-            continue
-        if length & 0xC0:
-            raise DNSFormatError("unknown label type")
-        pos += 1
-        if length == 0:
-            break
-        label = data[pos : pos + length]
-        if len(label) != length:
-            raise DNSFormatError("label runs past the end")
-        total += length + 1
-        if total > 255:
-            raise DNSFormatError("name longer than 255 octets")
-        text = label.decode("latin-1")
-        labels.append(text.replace("\\", "\\\\").replace(".", "\\."))
-        pos += length
-    return ".".join(labels), end if end is not None else pos
 
 
 # --------------------------------------------------------------------------- messages
@@ -240,14 +177,14 @@ class Message:
     @property
     def flags(self) -> int:
         return (
-            (self.qr << 15)
+            (QR if self.qr else 0)
             | ((self.opcode & 0xF) << 11)
-            | (self.aa << 10)
-            | (self.tc << 9)
-            | (self.rd << 8)
-            | (self.ra << 7)
-            | (self.ad << 5)
-            | (self.cd << 4)
+            | (AA if self.aa else 0)
+            | (TC if self.tc else 0)
+            | (RD if self.rd else 0)
+            | (RA if self.ra else 0)
+            | (AD if self.ad else 0)
+            | (CD if self.cd else 0)
             | (self.rcode & 0xF)
         )
 
@@ -289,7 +226,7 @@ def _encode_rdata(rr: ResourceRecord, buf: bytearray, compress: dict) -> None:
 def build_message(msg: Message) -> bytes:
     """Encode ``msg`` in wire format, with name compression."""
     buf = bytearray(
-        HEADER.pack(
+        pack_header(
             msg.id,
             msg.flags,
             len(msg.questions),
@@ -332,12 +269,7 @@ def _decode_rdata(data: bytes, rtype: int, start: int, end: int) -> str | bytes 
                 minimum=nums[4],
             )
         if rtype == TXT:
-            parts, pos = [], 0
-            while pos < len(rdata):
-                n = rdata[pos]
-                parts.append(rdata[pos + 1 : pos + 1 + n])
-                pos += 1 + n
-            return b"".join(parts).decode("utf-8", "replace")
+            return b"".join(character_strings(data, start, end)).decode("utf-8", "replace")
     except (DNSFormatError, struct.error, ValueError):
         pass
     return bytes(rdata)
@@ -345,9 +277,10 @@ def _decode_rdata(data: bytes, rtype: int, start: int, end: int) -> str | bytes 
 
 def parse_message(data: bytes) -> Message:
     """Decode a DNS message; raises DNSFormatError when malformed."""
-    if len(data) < HEADER.size:
+    header = read_header(data)
+    if header is None:
         raise DNSFormatError("shorter than a DNS header")
-    ident, flags, qd, an, ns, ar = HEADER.unpack_from(data)
+    ident, flags, qd, an, ns, ar = header
     pos = HEADER.size
     questions = []
     for _ in range(qd):
@@ -374,15 +307,15 @@ def parse_message(data: bytes) -> Message:
             )
     return Message(
         id=ident,
-        qr=bool(flags & 0x8000),
-        opcode=(flags >> 11) & 0xF,
-        aa=bool(flags & 0x0400),
-        tc=bool(flags & 0x0200),
-        rd=bool(flags & 0x0100),
-        ra=bool(flags & 0x0080),
-        ad=bool(flags & 0x0020),
-        cd=bool(flags & 0x0010),
-        rcode=flags & 0xF,
+        qr=bool(flags & QR),
+        opcode=header.opcode,
+        aa=bool(flags & AA),
+        tc=bool(flags & TC),
+        rd=bool(flags & RD),
+        ra=bool(flags & RA),
+        ad=bool(flags & AD),
+        cd=bool(flags & CD),
+        rcode=header.rcode,
         questions=tuple(questions),
         answers=tuple(sections[0]),
         authority=tuple(sections[1]),
@@ -397,6 +330,12 @@ DEFAULT_ORIGINS = (
     "sockviz.test",
     "2.0.192.in-addr.arpa",
     "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",  # 2001:db8::/64
+    # The names the course notebook uses (the seed), so it runs unchanged in the
+    # lab: the lab answers for them, and no packet ever goes to the real ones.
+    "gif3001.beon.ca",
+    "google.com",
+    "244.203.132.in-addr.arpa",  # 132.203.244.0/24
+    "0.0.c.d.0.f.a.1.0.0.0.0.0.2.6.2.ip6.arpa",  # 2620:0:1af0:dc00::/64
 )
 
 #: The lab zone: name -> {type: [values]}. SOA and NS of each origin are added.
@@ -411,6 +350,13 @@ DEFAULT_ZONE: dict[str, dict[str, list[str]]] = {
     reverse_name("2001:db8::2"): {"PTR": ["chat.sockviz.test"]},
     reverse_name("2001:db8::1"): {"PTR": ["client.sockviz.test"]},
     # No PTR for 192.0.2.99: getnameinfo() then falls back to the number.
+    # The course's own names: its chat server is the lab's, www.google.com gets
+    # documentation addresses (only getaddrinfo() asks for it), and the two
+    # addresses getnameinfo() is given get names (only the PTR question names them).
+    "chat.gif3001.beon.ca": {"A": ["192.0.2.2"], "AAAA": ["2001:db8::2"]},
+    "www.google.com": {"A": ["192.0.2.80"], "AAAA": ["2001:db8::80"]},
+    reverse_name("132.203.244.29"): {"PTR": ["smtp.cours.sockviz.test"]},
+    reverse_name("2620:0:1af0:dc00::2"): {"PTR": ["www6.cours.sockviz.test"]},
 }
 
 
@@ -555,17 +501,17 @@ def respond(query: Message, zone: Zone) -> tuple[Message, int]:
 
 def handle_query(data: bytes, zone: Zone, *, udp: bool = True) -> bytes | None:
     """The wire response to the wire query ``data``, or None to stay silent."""
-    if len(data) < HEADER.size:
+    header = read_header(data)
+    if header is None:
         return None
-    ident, flags = struct.unpack_from("!HH", data)
-    if flags & 0x8000:
+    if header.qr:
         return None  # a response: never answer those (no loops between servers)
     try:
         query = parse_message(data)
     except DNSFormatError:
         # The header is readable: say FORMERR, without echoing what we could not parse.
-        opcode_rd = flags & 0x7900
-        return HEADER.pack(ident, 0x8000 | opcode_rd | FORMERR, 0, 0, 0, 0)
+        opcode_rd = header.flags & (0xF << 11 | RD)
+        return pack_header(header.id, QR | opcode_rd | FORMERR)
     msg, limit = respond(query, zone)
     wire = build_message(msg)
     if udp and len(wire) > limit:
