@@ -200,3 +200,18 @@ def test_recording_costs_little():
     a.close()
     b.close()
     assert traced - bare < 100e-6, f"{(traced - bare) * 1e6:.1f} µs per call"
+
+
+def test_the_kernels_tcp_state_is_recorded(recorded):
+    server = _listener()
+    client = socket.create_connection(server.getsockname())
+    conn, _ = server.accept()
+    client.close()  # our FIN is acknowledged at once: FIN-WAIT-2 in the kernel's table
+    conn.close()
+    server.close()
+    state = {c.name: c.tcp_state for c in recorded.ended if c.socket is not None}
+    assert state["listen"] == "LISTEN"
+    assert next(c.tcp_state for c in recorded.ended if c.name == "connect") == "ESTABLISHED"
+    closes = [c.tcp_state for c in recorded.ended if c.name == "close"]
+    assert closes[0] in ("FIN-WAIT-2", "FIN-WAIT-1")  # the fd is gone, the connection is not
+    assert closes[1] in ("LAST-ACK", "CLOSED", None)  # its answer FIN, then it goes

@@ -51,6 +51,7 @@ def call_record(call: Call) -> dict:
         "thread": call.thread,
         "parent": call.parent,
         "cell": call.cell,
+        "tcp_state": call.tcp_state,
     }
 
 
@@ -133,6 +134,7 @@ def decode_comment(comment: str) -> tuple[str, Call] | tuple[str, tuple[float, s
                 thread=r.get("thread"),
                 parent=_int_or_none(r.get("parent")),
                 cell=_int_or_none(r.get("cell")),
+                tcp_state=r.get("tcp_state") if isinstance(r.get("tcp_state"), str) else None,
             )
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             return None

@@ -44,6 +44,7 @@ class Call:
     thread: str | None = None
     parent: int | None = None
     cell: int | None = None
+    tcp_state: str | None = None  # the kernel's state of a TCP socket when the call returned
 
     @property
     def duration(self) -> float | None:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sockviz.core.events import Call
+from sockviz.tracing import kernelstate
 
 BIG = 4096  # bytes: larger buffers are recorded as "<N bytes>"
 
@@ -241,6 +242,10 @@ class Recorder:
                 fd = sock.fileno()
             except OSError:
                 fd = None
+        before = None
+        if name == "close" and transport == "TCP":
+            # After close() the fd is gone: the kernel's table is asked by endpoints.
+            before = (_endpoint(sock.getsockname), _endpoint(sock.getpeername))
         start = time.time()
         call = Call(id=call_id, name=name, text=text, args=tuple(recorded(a) for a in args),
                     start=start, transport=transport, peer=peer, source=self._source(),
@@ -260,13 +265,19 @@ class Recorder:
             stack.pop()
             end = time.time()
             try:
-                self._finish(call, end, None if error else result, error, sock)
+                self._finish(call, end, None if error else result, error, sock, before)
             except Exception as exc:  # a bug of ours must never change the program's call
                 self.failures.append(exc)
         return result
 
-    def _finish(self, call: Call, end: float, result, error, sock) -> None:
+    def _finish(self, call: Call, end: float, result, error, sock, before=None) -> None:
         local = peer = None
+        tcp_state = None
+        if call.transport == "TCP" and sock is not None:
+            if before is not None:
+                tcp_state = kernelstate.of_connection(*before) if all(before) else None
+            else:
+                tcp_state = kernelstate.of_socket(sock)
         if call.name == "accept":
             if error is None and result:  # the new connection's endpoints
                 local = _endpoint(result[0].getsockname)
@@ -293,7 +304,8 @@ class Recorder:
                         result_text=result_text, error=text_error, note=None,
                         transport=call.transport, local=local or call.local,
                         peer=peer or call.peer, source=call.source, socket=call.socket,
-                        thread=call.thread, parent=call.parent, cell=call.cell)
+                        thread=call.thread, parent=call.parent, cell=call.cell,
+                        tcp_state=tcp_state)
         if self.notes is not None:
             note = self.notes(finished)
             if note:
