@@ -174,3 +174,28 @@ def test_ctrl_c_ends_the_program_with_a_complete_capture(lab):
         saved = next(Path(cwd, "captures").glob("*.pcapng"))
         replayed = replay_json(saved)
     assert any(r["type"] == "call" and r["name"] == "create_connection" for r in replayed)
+
+
+def test_sockviz_trace_gives_the_records_to_a_script(lab):
+    program = textwrap.dedent("""\
+        import json, socket, sockviz
+        with sockviz.trace(save=False, view=False) as t:
+            s = socket.create_connection(("chat.sockviz.test", 3001))
+            s.sendall(b"Test en classe")
+            s.recv(1024)
+            s.close()
+        connect = next(c for c in t.calls if c["name"] == "connect")
+        print(json.dumps({"calls": [c["name"] for c in t.calls if c["parent"] is None],
+                          "connect": [p["step"] for p in t.packets_of(connect)],
+                          "summary": t.records[-1]["type"],
+                          "shown": "connect(" in str(t)}))
+    """)
+    with tempfile.TemporaryDirectory() as cwd:
+        Path(cwd, "grader.py").write_text(program)
+        proc = lab.client.call([sys.executable, "grader.py"], capture_output=True, text=True,
+                               cwd=cwd, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["calls"] == ["create_connection", "sendall", "recv", "close"]
+    assert out["connect"][-3:] == ["syn", "synack", "handshake-ack"]
+    assert out["summary"] == "summary" and out["shown"]
