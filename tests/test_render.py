@@ -47,3 +47,34 @@ def test_payload_cannot_inject_terminal_codes_or_markup():
     from sockviz.core.text import preview
 
     assert preview(b"\x1b[31m[bold]x\x00") == "\\x1b[31m[bold]x\\x00"
+
+
+def test_json_keeps_every_packet_when_calls_overlap():
+    """Two threads' calls overlap (a send() and a reader's recv_into()): no line is lost,
+    and each call's line still comes before the packets captured during it."""
+    import io
+    import json
+
+    from scenarios import feed, tcp_exchange
+    from sockviz.core.events import Call
+    from sockviz.core.timeline import CallEnded, CallStarted, Summary
+    from sockviz.render.jsonlines import JsonLinesSink
+
+    packets = [e for e in feed(tcp_exchange().events) if type(e).__name__ == "PacketShown"]
+    a = Call(id=1, name="send", text="send()", start=1.0, end=2.0)
+    b = Call(id=2, name="recv_into", text="recv_into()", start=1.5, end=3.0)
+    out = io.StringIO()
+    sink = JsonLinesSink(out)
+    sink.handle(CallStarted(call=a))
+    sink.handle(packets[0])
+    sink.handle(CallStarted(call=b))
+    sink.handle(packets[1])
+    sink.handle(CallEnded(call=a, packets=2))
+    sink.handle(packets[2])
+    sink.handle(CallEnded(call=b, packets=2))
+    sink.handle(Summary(packets=3, calls=2, kernel_drops=0))
+    sink.close()
+    kinds = [(r["type"], r.get("name") or r.get("index"))
+             for r in map(json.loads, out.getvalue().splitlines())]
+    assert [k for k in kinds if k[0] == "packet"] == [("packet", p.packet.index) for p in packets[:3]]
+    assert kinds.index(("call", "send")) < kinds.index(("packet", packets[0].packet.index))

@@ -62,8 +62,9 @@ class LiveSession:
                                         daemon=True)
         self.failure: BaseException | None = None
         self._finished = False
-        self.sniffer.start()
+        self.sniffer.consumer_alive = self._thread.is_alive
         self._thread.start()
+        self.sniffer.start()
 
     # -- the lesson's side -------------------------------------------------
     def call(self, name: str, fn: Callable, *args: Any, text: str | None = None,
@@ -148,9 +149,9 @@ class LiveSession:
         if self._finished:
             return self._summary
         self._finished = True
-        self.sniffer.stop()
+        self.sniffer.stop()  # every frame captured has been handed on
         self.queue.put(("stop", None))
-        self._thread.join(timeout=30)
+        self._thread.join()  # however far behind the view is: nothing is dropped
         summary = self.correlator.summary(kernel_drops=self.sniffer.drops,
                                           capture=self.capture_path, ignored=self.scope.ignored)
         self._summary = summary

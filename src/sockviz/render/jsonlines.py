@@ -38,6 +38,7 @@ class JsonLinesSink:
     def __init__(self, stream: TextIO, *, batch: bool = False) -> None:
         self.stream = stream
         self._held: list[str] | None = None
+        self._open = 0  # calls started and not yet ended: nested, or in other threads
         self._held_size = 0
         self._spill: TextIO | None = None
         self._lines: list[str] = []
@@ -50,10 +51,16 @@ class JsonLinesSink:
         if type(entry) is PacketShown:  # nearly every entry: tested first
             self._put(packet_line(entry))
         elif isinstance(entry, CallStarted):
-            self._held = []
+            # Lines are held from the first open call until the last one ends: a
+            # call's line still comes before the packets captured during it.
+            if self._held is None:
+                self._held = []
+            self._open += 1
         elif isinstance(entry, CallEnded):
             self._write(encode(call_json(entry)))
-            self._release()
+            self._open = max(0, self._open - 1)
+            if self._open == 0:
+                self._release()
         elif isinstance(entry, Note):
             self._put(encode(note_json(entry)))
         elif isinstance(entry, Summary):

@@ -50,6 +50,12 @@ LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL = 1, 101, 113
 _ARPHRD_ETHER_LIKE = {1, 772}  # Ethernet; loopback, which carries a zeroed Ethernet header
 _ARPHRD_RAW_IP = {0xFFFE, 519, 512, 768, 769, 776}  # none, rawip, ppp, tunnels, sit
 
+# The spool is a sequence of records, each a kind and a length, then that many
+# bytes: a whole TPACKET_V3 block as the kernel filled it (the capture process
+# copies it out and gives the block back, nothing per frame: the reader parses
+# it), or one frame from the recvmsg fallback.
+SPOOLED = struct.Struct("=II")
+SPOOL_BLOCK, SPOOL_FRAME = 1, 2
 # A spooled frame: data length, wire length, kernel time (ns), interface index,
 # link type, direction (0 unknown, 1 out, 2 in); then the data.
 RECORD = struct.Struct("=IIqiHBx")
@@ -76,7 +82,9 @@ BLOCK_BYTES = 256 << 10
 BLOCK_TIMEOUT_MS = 8
 FRAME_BYTES = 2048  # only checked by the kernel: frames are packed in a V3 block
 _REQ3 = struct.Struct("=IIIIIII")  # struct tpacket_req3
-_BLOCK = struct.Struct("=IIIII")  # tpacket_block_desc: version, offset, hdr_v1 status, num, first
+# tpacket_block_desc: version, offset to priv, then tpacket_hdr_v1: status, num_pkts,
+# offset_to_first_pkt, blk_len (the bytes the kernel used).
+_BLOCK = struct.Struct("=IIIIII")
 _FRAME = struct.Struct("=IIIII4xH")  # tpacket3_hdr: next, sec, nsec, snaplen, len, status, mac
 _LL = struct.Struct("=H2siHBB8s")  # sockaddr_ll at TPACKET_ALIGN(sizeof(tpacket3_hdr)) = 48
 _LL_AT = 48
@@ -165,12 +173,12 @@ class RingCapture:
         self.lo = {index for index, name in socket.if_nameindex() if name == "lo"}
 
     def run(self, spool: Spool) -> None:
-        ring, lo, blocks = self.ring, self.lo, self.blocks
+        ring, blocks = self.ring, self.blocks
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN | select.POLLERR)
         poller.register(0, select.POLLIN | select.POLLHUP)
-        block_hdr, frame_hdr, ll = _BLOCK.unpack_from, _FRAME.unpack_from, _LL.unpack_from
-        record = RECORD.pack
+        block_hdr = _BLOCK.unpack_from
+        head = SPOOLED.pack
         kernel = struct.pack("=I", TP_STATUS_KERNEL)
         current = 0
         stopping = last_look = False
@@ -180,35 +188,14 @@ class RingCapture:
             # in a block we see now.
             now = time.time_ns()
             base = current * BLOCK_BYTES
-            _version, _priv, status, count, first = block_hdr(ring, base)
+            _version, _priv, status, count, _first, used = block_hdr(ring, base)
             if status & TP_STATUS_USER:
-                chunks: list[bytes] = []
-                append = chunks.append
-                kept = 0
-                pos = base + first
-                for _ in range(count):
-                    nxt, sec, nsec, snaplen, wirelen, mac = frame_hdr(ring, pos)
-                    _family, proto, ifindex, hatype, pkttype, halen, addr = ll(ring, pos + _LL_AT)
-                    if ifindex in lo:
-                        if pkttype == PACKET_OUTGOING:
-                            pos += nxt
-                            continue  # loopback: seen leaving and arriving; keep one, as libpcap
-                        direction = DIR_NONE
-                    else:
-                        direction = DIR_OUT if pkttype == PACKET_OUTGOING else DIR_IN
-                    data = ring[pos + mac : pos + mac + snaplen]
-                    linktype = linktype_for(hatype)
-                    if linktype == LINKTYPE_LINUX_SLL:
-                        data = _SLL.pack(pkttype, hatype, halen, addr, int.from_bytes(proto)) + data
-                    append(record(len(data), wirelen, sec * 1_000_000_000 + nsec, ifindex,
-                                  linktype, direction))
-                    append(data)
-                    kept += 1
-                    pos += nxt
-                ring[base + 8 : base + 12] = kernel  # the block goes back to the kernel
+                used = min(max(used, 0), BLOCK_BYTES)
+                block = ring[base : base + used] if count else b""
+                ring[base + 8 : base + 12] = kernel  # the block goes back to the kernel at once
                 current = (current + 1) % blocks
-                if kept:
-                    spool.write(chunks, kept)
+                if count:
+                    spool.write([head(SPOOL_BLOCK, len(block)), block], count)
                     spool.progress(now - 1_000_000_000)  # a safe watermark: more comes
                 continue
             # Nothing handed over. If the open block is empty too, every frame
@@ -277,6 +264,7 @@ class RecvCapture:
                     data = _SLL.pack(pkttype, hatype, len(hwaddr), hwaddr[:8], proto) + data
                 direction = (DIR_NONE if ifname in self.lo
                              else DIR_OUT if pkttype == PACKET_OUTGOING else DIR_IN)
+                chunks.append(SPOOLED.pack(SPOOL_FRAME, RECORD.size + len(data)))
                 chunks.append(record(len(data), n, ts or time.time_ns(),
                                      self.index.get(ifname, 0), linktype, direction))
                 chunks.append(data)
@@ -327,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         if capture is None:
             capture = RecvCapture(sock)
         read_drops(sock)  # reading resets the counters: start from zero
+        with contextlib.suppress(OSError):
+            # Ahead of the interpreter that reads behind us (needs root: before the drop).
+            os.setpriority(os.PRIO_PROCESS, 0, -10)
         if args.user is not None:
             from sockviz.privileges import drop_to
 

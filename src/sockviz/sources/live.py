@@ -56,6 +56,10 @@ class Sniffer:
     def __init__(self, out: queue.SimpleQueue, *, ring_mb: int = 128, use_ring: bool = True,
                  drop_to: tuple[int, int] | None = None) -> None:
         self.out = out
+        # Whether whoever reads ``out`` still does: while it does, the spool is
+        # read behind it however far it lags; LiveSession sets it to its pipeline's.
+        self.consumer_alive = lambda: True
+        self._lo = {index for index, name in socket.if_nameindex() if name == "lo"}
         self.drops = 0
         self.seen = 0
         self.failure: str | None = None
@@ -126,7 +130,10 @@ class Sniffer:
         if self._proc.stdin is not None:
             with contextlib.suppress(OSError):
                 self._proc.stdin.close()
-        self._thread.join(timeout=30)
+        if self._thread.ident is not None:  # started
+            # No time limit: the reader may be far behind a flood, and closing the
+            # spool under it would lose the rest without a word.
+            self._thread.join()
         try:
             self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -160,6 +167,13 @@ class Sniffer:
 
     # -- the reader thread
     def _run(self) -> None:
+        try:
+            self._follow()
+        except Exception as exc:  # said once by finish(), never a lost packet unsaid
+            self.failure = f"reading the capture's spool failed ({exc})"
+            self.out.put(("drained", time.time()))
+
+    def _follow(self) -> None:
         put = self.out.put
         while True:
             rec = self._record()
@@ -184,37 +198,81 @@ class Sniffer:
 
     def _read_to(self, end: int) -> None:
         """Hand on every frame in the spool up to ``end``, a batch at a time."""
-        unpack = cp.RECORD.unpack_from
-        head = cp.RECORD.size
-        names = self._names
-        directions = _DIRECTIONS
+        head = cp.SPOOLED.size
+        unpack_head = cp.SPOOLED.unpack_from
         while self._read_pos < end:
-            while self.out.qsize() > MAX_QUEUED_BATCHES:
-                time.sleep(0.002)  # the pipeline is behind: let the spool hold the rest
+            while self.out.qsize() > MAX_QUEUED_BATCHES and self.consumer_alive():
+                time.sleep(0.002)  # the pipeline is behind: the spool holds the rest
             chunk = os.pread(self._spool, min(READ_CHUNK, end - self._read_pos), self._read_pos)
             if not chunk:
                 return
             pos, size, batch = 0, len(chunk), []
-            append = batch.append
             while pos + head <= size:
-                length, wirelen, ts, ifindex, linktype, direction = unpack(chunk, pos)
+                kind, length = unpack_head(chunk, pos)
                 if pos + head + length > size:
-                    break  # the rest of this frame is in the next chunk
-                data = chunk[pos + head : pos + head + length]
-                pos += head + length
-                append((ts, data, names.get(ifindex) or self._name(ifindex),
-                        directions[direction], linktype, wirelen))
-                if len(batch) == 512:
-                    self.seen += 512
-                    self.out.put(("frames", batch))
+                    if pos == 0:  # one record larger than a chunk: read it whole
+                        chunk = os.pread(self._spool, head + length, self._read_pos)
+                        size = len(chunk)
+                        continue
+                    break  # the rest of this record is in the next chunk
+                body = pos + head
+                if kind == cp.SPOOL_BLOCK:
+                    self._block(chunk, body, batch)
+                else:
+                    self._frame(chunk, body, batch)
+                pos = body + length
+                if len(batch) >= 512:
+                    self._hand_on(batch)
                     batch = []
-                    append = batch.append
             if batch:
-                self.seen += len(batch)
-                self.out.put(("frames", batch))
+                self._hand_on(batch)
             if pos == 0:
-                return  # a torn record cannot happen (whole frames are written); stop safely
+                return  # whole records only are written: nothing more to read yet
             self._read_pos += pos
+
+    def _hand_on(self, batch: list) -> None:
+        self.seen += len(batch)
+        self.out.put(("frames", batch))
+
+    def _block(self, data: bytes, base: int, batch: list) -> None:
+        """The frames of one TPACKET_V3 block (linux/if_packet.h), as the kernel wrote them."""
+        frame_hdr, ll = cp._FRAME.unpack_from, cp._LL.unpack_from
+        _version, _priv, _status, count, first, used = cp._BLOCK.unpack_from(data, base)
+        lo, names = self._lo, self._names
+        end = base + used
+        pos = base + first
+        append = batch.append
+        for _ in range(count):
+            if pos + cp._LL_AT + cp._LL.size > end:
+                break
+            nxt, sec, nsec, snaplen, wirelen, mac = frame_hdr(data, pos)
+            _family, proto, ifindex, hatype, pkttype, halen, addr = ll(data, pos + cp._LL_AT)
+            if ifindex in lo:
+                if pkttype == cp.PACKET_OUTGOING:
+                    pos += nxt
+                    if not nxt:
+                        break
+                    continue  # loopback: seen leaving and arriving; keep one, as libpcap does
+                direction = None
+            else:
+                direction = "out" if pkttype == cp.PACKET_OUTGOING else "in"
+            frame = data[pos + mac : pos + mac + snaplen]
+            linktype = cp.linktype_for(hatype)
+            if linktype == cp.LINKTYPE_LINUX_SLL:
+                frame = cp._SLL.pack(pkttype, hatype, halen, addr, int.from_bytes(proto)) + frame
+            append((sec * 1_000_000_000 + nsec, frame, names.get(ifindex) or self._name(ifindex),
+                    direction, linktype, wirelen))
+            if not nxt:
+                break  # the block's last frame
+            pos += nxt
+
+    def _frame(self, data: bytes, body: int, batch: list) -> None:
+        """One frame of the recvmsg fallback."""
+        length, wirelen, ts, ifindex, linktype, direction = cp.RECORD.unpack_from(data, body)
+        start = body + cp.RECORD.size
+        batch.append((ts, data[start : start + length],
+                      self._names.get(ifindex) or self._name(ifindex), _DIRECTIONS[direction],
+                      linktype, wirelen))
 
 
 def _read_exactly(fd: int, n: int) -> bytes | None:
