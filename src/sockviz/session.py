@@ -116,11 +116,11 @@ class LiveSession:
     def begin(self, call: Call, *, hold: bool = False) -> None:
         """A traced call has started. ``hold``: its endpoints are learnt only at its end
         (``connect()`` given a name), so frames after its start wait for it."""
-        self._mark(call.start, 0, call, hold=hold)
+        self._mark(call.start, 0, call, hold=hold, waited=False)
 
     def end(self, call: Call, *, wait: float = 0.0) -> None:
         """A traced call has ended; ``wait`` seconds at most for its packets to be shown."""
-        done = self._mark(call.end, 1, call)
+        done = self._mark(call.end, 1, call, waited=bool(wait))
         if wait:
             done.wait(timeout=wait)
 
@@ -174,8 +174,10 @@ class LiveSession:
             raise CaptureFailed(self.sniffer.failure)
         return summary
 
-    def _mark(self, t: float, order: int, event, hold: bool = False) -> threading.Event:
-        done = threading.Event()
+    def _mark(self, t: float, order: int, event, hold: bool = False,
+              waited: bool = True) -> threading.Event:
+        """Queue a mark; ``waited``: someone will wait for it to be shown (an Event is made)."""
+        done = threading.Event() if waited else _NOBODY_WAITS
         self.queue.put(("hold" if hold else "mark", (t, order, next(self._tie), event, done)))
         return done
 
@@ -274,6 +276,18 @@ class LiveSession:
 
 
 _FLUSH = object()  # a mark that only says "everything before me has been shown"
+
+
+class _NoWaiter:
+    """The ``done`` of a mark nobody waits for (a traced call's start): no Event to make."""
+
+    __slots__ = ()
+
+    def set(self) -> None:
+        pass
+
+
+_NOBODY_WAITS = _NoWaiter()
 
 
 class _Elided:
