@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from sockviz.cli import main
 from sockviz.environment import Environment
 from sockviz.status import ExitStatus
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(argv, stdin=""):
@@ -99,3 +102,31 @@ def test_replay_of_a_truncated_capture_shows_what_it_can(tmp_path):
     status, out, _ = run(["replay", str(cut)])
     assert status == ExitStatus.DAMAGED_FILE
     assert "[SYN]" in out and "truncated" in out.lower()
+
+
+@pytest.mark.parametrize("argv, status, words", [
+    (["replay", "captures/tcp.pcapng", "--svg", "/nonexistent-folder/x.svg"], 8,
+     "the folder /nonexistent-folder does not exist"),
+    (["replay", "captures/tcp.pcapng", "--html", "captures"], 8, "is a folder"),
+    (["replay", "captures/tcp.pcapng", "--packet", "999"], 64, "there is no packet 999"),
+    (["run", "no-such-script.py"], 7, "there is no script 'no-such-script.py'"),
+    (["run", "-m", "no_such_module_sockviz"], 7, "no module named"),
+    (["run"], 64, "say what to run"),
+    (["lab", "run"], 64, "say which command to run"),
+])
+def test_bad_input_to_the_new_commands_is_one_sentence(argv, status, words, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, _, err = run(argv)
+    assert code == status, err
+    assert words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["replay", "captures/tcp.pcapng", "--lang", "xx"], "not a language sockviz speaks"),
+    (["replay", "captures/tcp.pcapng", "--packet", "0"], "packets are numbered from 1"),
+    (["lab", "run", "--loss", "150", "--", "true"], "percentage"),
+])
+def test_bad_values_are_usage_errors(argv, words, capsys):
+    status, _, _ = run(argv)
+    assert status == ExitStatus.USAGE
+    assert words in capsys.readouterr().err

@@ -4,6 +4,11 @@ It is fed in time order (the sources guarantee it) and ties each packet to
 the call during which it was captured, tracks conversations, and gives every
 packet its relative numbers and its meaning. Live and replay go through this
 same object, so a replayed capture reads like the run that made it.
+
+It decides what happened (a ``Step``, a ``Why``, a ``Lesson``, facts as named
+fields); the phrasebook (``core/phrases.py``) says it, in the chosen language.
+The summary line (``summarize``) is tcpdump's kind of line, the same in every
+language, as the ``--json`` fields that programs match.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import pairwise
 
-from sockviz.core import rules
+from sockviz.core import phrases, rules
 from sockviz.core.decode import Decoded
 from sockviz.core.events import Call, Packet
 from sockviz.core.fastnew import positional
@@ -21,6 +26,11 @@ from sockviz.core.flows import (
     flow_key,
     track_tcp,
 )
+from sockviz.core.phrases import UNREACH6_CODES as UNREACH6_CODES
+from sockviz.core.phrases import UNREACH_CODES as UNREACH_CODES
+from sockviz.core.phrases import Direction, Lesson, Role, Step, Why
+from sockviz.core.phrases import dns_answer as dns_answer
+from sockviz.core.phrases import dns_question as dns_question
 from sockviz.core.text import endpoint, flag_names, preview, tcp_options
 from sockviz.core.timeline import (
     CallEnded,
@@ -30,83 +40,76 @@ from sockviz.core.timeline import (
     Summary,
 )
 
+# UNREACH_CODES, UNREACH6_CODES, dns_answer and dns_question are the
+# phrasebook's words; imported above so that they stay importable from here.
+
 DnsDissector = Callable[[bytes, bool], "dict | None"]
 
 # A pure ACK sent this long after the data it acknowledges was held back on
 # purpose: Linux's delayed-ACK timer is 40 ms at least (RFC 1122 §4.2.3.2).
 DELAYED_ACK = 0.030
 
+# What a step, a direction or a role read from elsewhere (the flow tracker, a
+# source, a capture's metadata) is: a typo in this code is a KeyError.
+STEPS: dict[str, Step] = {s.value: s for s in Step}
+_DIRECTIONS: dict[str | None, Direction | None] = {None: None, **{d.value: d for d in Direction}}
+# What the per-packet code compares with, bound once: an enum member read as
+# ``Step.ACK`` costs ten times a module name.
+_ACK, _DATA, _UDP, _FRAGMENT = Step.ACK, Step.DATA, Step.UDP, Step.FRAGMENT
+_PORT_UNREACHABLE = Step.PORT_UNREACHABLE
+_IN, _OUT = Direction.IN, Direction.OUT
+_CLIENT, _SERVER = Role.CLIENT, Role.SERVER
+_BUFFERED_STEPS = frozenset((Step.DATA, Step.UDP))
+_FIN_STEPS = frozenset((Step.FIN_FIRST, Step.FIN_SECOND, Step.FIN_RETRANSMIT))
+_HANDSHAKE_STEPS = frozenset((Step.SYN, Step.SYNACK, Step.HANDSHAKE_ACK))
+_TEARDOWN_STEPS = frozenset((Step.FIN_FIRST, Step.FIN_SECOND, Step.LAST_ACK, Step.ACK_FIN))
+_ARP_STEPS = frozenset((Step.ARP_REQUEST, Step.ARP_REPLY, Step.ARP_PROBE))
+_NDP_STEPS = frozenset((Step.NDP_PROBE, Step.NDP_NS, Step.NDP_NA, Step.NDP))
 
 
-def delayed_ack_words(delay: float) -> str:
-    """The context of a pure ACK sent ``delay`` seconds after the data it acknowledges."""
-    return (
-        f"a delayed ACK, {1000 * delay:.0f} ms after the data: Linux "
-        "holds a pure ACK back for a while, hoping to piggyback it on data "
-        "(RFC 1122 §4.2.3.2)"
-    )
-
-
-UNREACH_CODES = {
-    0: "network unreachable",
-    1: "host unreachable",
-    2: "protocol unreachable",
-    3: "port unreachable",
-    4: "fragmentation needed",
-    9: "network administratively prohibited",
-    10: "host administratively prohibited",
-    13: "communication administratively prohibited",
-}
-UNREACH6_CODES = {
-    0: "no route to destination",
-    1: "administratively prohibited",
-    3: "address unreachable",
-    4: "port unreachable",
-    5: "source address failed policy",
-    6: "reject route",
-}
-
-
-def _outcome(call: Call, steps: list[str], transport: str | None,
-             syn_intervals: list[float] = (), icmp_seen: bool = False) -> str | None:
-    """Which of rules.AFTER a finished call teaches."""
+def _lesson(call: Call, steps: list[str], transport: str | None,
+            syn_intervals: list[float] = (), icmp_seen: bool = False) -> str | None:
+    """What a finished call taught (phrases.LESSONS), decided from how it ended."""
     err = call.error or ""
-    if call.name == "connect" and transport != "UDP":
+    name = call.name
+    say = phrases.lesson
+    if name == "connect" and transport != "UDP":
         if err.startswith("ConnectionRefusedError"):
-            return rules.after_call("connect", "refused")
+            return say(Lesson.REFUSED)
         if err.startswith(("TimeoutError", "timeout")):
-            return rules.after_call("connect", "timeout",
-                                    backoff=rules.backoff_words(list(syn_intervals)))
+            intervals = list(syn_intervals)
+            return say(Lesson.TIMED_OUT, backoff=rules.backoff_kind(intervals),
+                       first=intervals[0] if intervals else 0.0)
         if err.startswith("OSError") and ("unreachable" in err.lower()):
-            return rules.after_call("connect", "unreachable")
-        if not err and "syn" in steps:
-            return rules.after_call("connect", "ok")
-    if call.name == "close" and transport == "TCP":
-        if "rst" in steps:
-            return rules.after_call("close", "RST")
-        if any(s.startswith("fin") for s in steps):
-            return rules.after_call("close", "TCP")
-    if call.name in ("send", "sendall") and transport == "TCP" and not err:
-        return rules.after_call(call.name, "ok")
-    if call.name == "recv" and transport == "TCP" and not err and call.result_text == "b''":
-        return rules.after_call("recv", "eof")
-    if call.name in ("sendto", "send") and transport == "UDP" and not err:
-        if "fragment" in steps:
-            return rules.after_call("sendto", "fragmented")
-        if "udp" in steps:
-            return rules.after_call(call.name, "ok" if call.name == "sendto" else "UDP")
-    if call.name == "recvfrom" and err.startswith(("TimeoutError", "timeout")):
-        return rules.after_call("recvfrom", "timeout" if icmp_seen else "silent")
-    if call.name == "recv" and transport == "UDP" and err.startswith("ConnectionRefusedError"):
-        return rules.after_call("recv", "refused")
+            return say(Lesson.UNREACHABLE)
+        if not err and Step.SYN in steps:
+            return say(Lesson.CONNECTED, diagram=rules.diagram("connect", "TCP"))
+    if name == "close" and transport == "TCP":
+        if Step.RST in steps:
+            return say(Lesson.ABORTED)
+        if any(s in _FIN_STEPS for s in steps):
+            return say(Lesson.TEARDOWN, diagram=rules.diagram("close", "TCP"))
+    if name in ("send", "sendall") and transport == "TCP" and not err:
+        return say(Lesson.SENT if name == "send" else Lesson.SENT_ALL)
+    if name == "recv" and transport == "TCP" and not err and call.result_text == "b''":
+        return say(Lesson.END_OF_STREAM)
+    if name in ("sendto", "send") and transport == "UDP" and not err:
+        if Step.FRAGMENT in steps:
+            return say(Lesson.FRAGMENTED)
+        if Step.UDP in steps:
+            return say(Lesson.DATAGRAM_SENDTO if name == "sendto" else Lesson.DATAGRAM_SEND)
+    if name == "recvfrom" and err.startswith(("TimeoutError", "timeout")):
+        return say(Lesson.RECVFROM_TIMEOUT if icmp_seen else Lesson.RECVFROM_SILENT)
+    if name == "recv" and transport == "UDP" and err.startswith("ConnectionRefusedError"):
+        return say(Lesson.UDP_REFUSED)
     if not steps and not err:
-        return rules.silent(call.name, transport)
+        return phrases.silent(name, transport)
     return None
 
 
 _new_shown = positional(PacketShown)
 _MISSING = object()
-_DATA_STEPS = frozenset(("data", "udp", "dns-query", "dns-response"))
+_DATA_STEPS = frozenset((Step.DATA, Step.UDP, Step.DNS_QUERY, Step.DNS_RESPONSE))
 
 
 def _summary_row(c: Conversation) -> tuple:
@@ -120,26 +123,8 @@ def _busiest(row: tuple) -> tuple:
     return (-row[4], row[0])
 
 
-class _Lenient(dict):
-    """A field the packet cannot supply reads '(unknown)', never a crash (as rules.meaning)."""
-
-    def __missing__(self, key: str) -> str:
-        return "(unknown)"
-
-
-_TEMPLATES: dict[tuple, str] = {}
-
-
-def meaning_of(step: str, direction: str | None, fields: dict) -> str:
-    """``rules.meaning``, with the template lookup cached and no copy of ``fields``."""
-    template = _TEMPLATES.get((step, direction))
-    if template is None:
-        texts = rules.MEANING.get(step) or rules.MEANING["other"]
-        template = _TEMPLATES[(step, direction)] = texts.get(direction or "any") or texts["any"]
-    try:
-        return template.format_map(fields)
-    except KeyError:
-        return template.format_map(_Lenient(fields))
+_say_meaning = phrases.meaning  # the words, per packet: module names (describe is the hot path)
+_say_context = phrases.context
 
 
 def describe(pkt: Packet, facts: tuple) -> PacketShown:
@@ -149,42 +134,42 @@ def describe(pkt: Packet, facts: tuple) -> PacketShown:
     itself; a renderer that only counts (``--summary``) uses ``tally``.
     """
     (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
-     dns_info, context, fields) = facts
+     dns_info, why, fields) = facts
     return _new_shown(pkt, direction, call_id, call_name, conversation, new_conv, step, rel_seq,
                       rel_ack, window, summarize(pkt.decoded, rel_seq, rel_ack, window),
-                      meaning_of(step, direction, fields), dns_info, context)
+                      _say_meaning(step, direction, fields), dns_info,
+                      None if why is None else _say_context(why, fields))
 
 
 def tally(pkt: Packet, facts: tuple) -> PacketShown:
     """``describe`` without the words (empty summary and meaning), for counting renderers."""
     (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
-     dns_info, context, _fields) = facts
+     dns_info, why, fields) = facts
     return _new_shown(pkt, direction, call_id, call_name, conversation, new_conv, step, rel_seq,
-                      rel_ack, window, "", "", dns_info, context)
+                      rel_ack, window, "", "", dns_info,
+                      None if why is None else _say_context(why, fields))
 
 
-def meaning_fields(proto: str, src: str, dst: str, sport, dport, n: int, peer: str) -> dict:
-    """The fields every meaning template may use (rules.MEANING), for one packet."""
-    return {"src": src, "dst": dst, "sport": sport, "dport": dport, "n": n,
-            "bytes": "1 byte" if n == 1 else f"{n} bytes", "peer": peer, "proto": proto}
+# The facts every meaning may use, for one packet (its words are the phrasebook's).
+meaning_fields = phrases.packet_facts
 
 
 def track_data_and_acks(conv: Conversation, step: str, direction: str | None, sender: tuple,
-                        receiver: tuple, n: int, rel_ack: int | None, time: float) -> str | None:
+                        receiver: tuple, n: int, rel_ack: int | None, time: float) -> float | None:
     """Note when each side last sent data; a pure ACK long after it is a delayed ACK.
 
-    Returns the delayed ACK's context, or None.
+    Returns how long after the data a delayed ACK came (seconds), or None.
     """
     if n and step in _DATA_STEPS:
         if sender == conv.key[1]:
             conv.a_data = time
         else:
             conv.b_data = time
-    elif step == "ack" and direction is not None and rel_ack is not None:
+    elif step == _ACK and direction is not None and rel_ack is not None:
         # Which data this ACK answers: the receiver's last data.
         sent = conv.a_data if receiver == conv.key[1] else conv.b_data
         if sent is not None and time - sent >= DELAYED_ACK:
-            return delayed_ack_words(time - sent)
+            return time - sent
     return None
 
 
@@ -193,17 +178,17 @@ class Correlator:
 
     ``role`` is the side the lesson plays: 'client' (tcp, udp, resolve),
     'server' (serve --watch) or None for a capture from elsewhere, where
-    nobody can say which side is "you".
+    nobody can say which side is "you" (a role this version does not know,
+    read from a capture's metadata, counts as None).
     """
 
-    def __init__(self, *, role: str | None = "client", dns: DnsDissector | None = None,
+    def __init__(self, *, role: str | None = Role.CLIENT, dns: DnsDissector | None = None,
                  max_conversations: int = 20_000, summary_limit: int = 1_000) -> None:
-        self.role = role
+        self.role: Role | None = Role(role) if role in tuple(Role) else None
         self.dns = dns
-        self.peer_word = {"client": "the server", "server": "the client"}.get(role or "", "the peer")
         self.conversations: dict[tuple, Conversation] = {}
         self.open_call: Call | None = None
-        self._steps: list[str] = []
+        self._steps: list[Step] = []
         self._call_packets = 0
         self.calls = 0
         self.packets = 0
@@ -239,8 +224,8 @@ class Correlator:
 
     def call_ended(self, call: Call) -> list[Entry]:
         transport = call.transport or self.transport
-        lesson = _outcome(call, self._steps, transport, self._syn_intervals(),
-                          self._port_unreachable)
+        lesson = _lesson(call, self._steps, transport, self._syn_intervals(),
+                         self._port_unreachable)
         if (call.name == "close" and transport == "TCP" and not self._steps
                 and any(c.transport == "TCP" and c.handshake_done and not c.closed
                         for c in self.conversations.values())):
@@ -248,9 +233,10 @@ class Correlator:
             lesson = None
         if call.note:
             lesson = call.note
-        dns = dns_lesson(self._call_dns)
+        facts = dns_facts(self._call_dns)
+        dns = phrases.dns_lesson(**facts) if facts is not None else None
         if dns:
-            lesson = f"{lesson}; {dns}" if lesson else dns
+            lesson = phrases.joined((lesson, dns)) if lesson else dns
         entry = CallEnded(call=call, packets=self._call_packets, lesson=lesson)
         self.open_call = None
         self.last_closed = call
@@ -265,10 +251,11 @@ class Correlator:
         """Track ``pkt`` and return what the timeline says of it, before any wording.
 
         ``(direction, call_id, call_name, conversation, new_conversation, step,
-        rel_seq, rel_ack, window, dns, context, fields)``: plain values, worded
-        by ``describe`` (or only counted: ``tally``). The hot path of a replay:
-        every packet of the file comes through here, so fields are read once
-        into locals.
+        rel_seq, rel_ack, window, dns, why, fields)``: plain values (``why``:
+        a ``Why`` or None, ``fields``: the ``phrases.Facts`` a meaning reads), worded
+        by ``describe`` (or only counted: ``tally``). The hot path of a
+        replay: every packet of the file comes through here, so fields are
+        read once into locals.
         """
         d = pkt.decoded
         time = pkt.time
@@ -290,68 +277,68 @@ class Correlator:
 
         proto = d.proto
         n = d.payload_len
-        fields = meaning_fields(proto, d.src or "?", d.dst or "?", d.sport, d.dport, n,
-                                self.peer_word)
+        fields = meaning_fields(proto, d.src or "?", d.dst or "?", d.sport, d.dport, n, self.role)
         rel_seq = rel_ack = window = None
         dns_info = None
 
         if d.tcp_flags is not None and conv is not None and (proto == "TCP" or proto == "DNS"):
             step, rel_seq, rel_ack, window, interval, attempt = track_tcp(conv, d, time)
+            step = STEPS[step]
             fields["acked"] = rel_ack
             if interval is not None:
-                fields["interval"] = f"{interval:.1f} s"
+                fields["interval_s"] = interval
             fields["attempt"] = attempt
-            if proto == "DNS" and n and step == "data":
+            if proto == "DNS" and n and step == _DATA:
                 dns_info = self._dns(d, tcp=True)
         elif proto == "DNS" and d.frag_offset in (None, 0):
             dns_info = self._dns(d, tcp=False)
-            step = "udp"
+            step = _UDP
             if conv is not None and conv.initiator is None:
                 conv.initiator = (d.src, d.sport)
         elif d.sport is not None and d.tcp_flags is None and (proto == "UDP" or proto == "DNS"):
-            step = "udp"
+            step = _UDP
             if conv is not None and conv.initiator is None:
                 conv.initiator = (d.src, d.sport)
         else:
             step = self._other_step(d, fields)
 
         if d.frag_offset is not None:
-            step = "fragment"
+            step = _FRAGMENT
             fields["offset"] = d.frag_offset
-            fields["more"] = ", more to come" if d.more_fragments else ", the last one"
+            fields["more_fragments"] = bool(d.more_fragments)
             fields["rfc"] = "RFC 8200 §4.5" if d.family == 6 else "RFC 791"
 
         if dns_info is not None:
-            step = "dns-response" if dns_info.get("qr") == "response" else "dns-query"
-            fields["question"] = dns_question_words(dns_info)
-            fields["answer"] = dns_answer_words(dns_info)
+            step = Step.DNS_RESPONSE if dns_info.get("qr") == "response" else Step.DNS_QUERY
+            fields["dns"] = dns_info
 
-        direction = pkt.direction
+        direction = _DIRECTIONS.get(pkt.direction, pkt.direction)
         if direction is None and self.role is not None:
             direction = self._direction(pkt, d, conv)
 
-        if step == "port-unreachable":
+        if step == _PORT_UNREACHABLE:
             self._port_unreachable = True
         call = self.open_call
-        context = None
+        why = None
         if call is not None:
             self._steps.append(step)
             self._call_packets += 1
             if dns_info is not None:
-                port = d.sport if direction != "in" else d.dport
+                port = d.sport if direction != _IN else d.dport
                 self._call_dns.append((port, dns_info, time))
         else:
-            context = self._context(step, direction, d, conv, time)
+            why = self._context(step, direction, d, conv, time)
 
         if conv is not None:
-            delayed = track_data_and_acks(conv, step, direction, (d.src, d.sport),
-                                          (d.dst, d.dport), n, rel_ack, time)
-            if delayed is not None and call is None:
-                context = delayed
+            delay = track_data_and_acks(conv, step, direction, (d.src, d.sport),
+                                        (d.dst, d.dport), n, rel_ack, time)
+            if delay is not None and call is None:
+                why = Why.DELAYED_ACK
+                fields["delay"] = delay
 
         return (direction, call.id if call else None, call.name if call else None,
                 conv.number if conv else None, new_conv, step, rel_seq, rel_ack, window,
-                dns_info, context, fields)
+                dns_info, why, fields)
 
     def _new_conversation(self, key: tuple, time: float) -> Conversation:
         convs = self.conversations
@@ -467,20 +454,20 @@ class Correlator:
         # directions: the lesson's socket is the conversation's initiator
         # when it plays the client.
         if conv is not None and conv.initiator is not None and d.sport is not None:
-            ours = conv.initiator if self.role == "client" else conv.other(conv.initiator)
-            return "out" if (d.src, d.sport) == ours else "in"
+            ours = conv.initiator if self.role == _CLIENT else conv.other(conv.initiator)
+            return _OUT if (d.src, d.sport) == ours else _IN
         if d.quoted is not None:
-            return "in"
+            return _IN
         return None
 
-    def _other_step(self, d: Decoded, fields: dict) -> str:
+    def _other_step(self, d: Decoded, fields: dict) -> Step:
         if d.proto == "ARP":
             fields["mac"] = d.arp_sha or "?"
             if d.arp_op == 2:
-                return "arp-reply"
+                return Step.ARP_REPLY
             # A request sent to one MAC, not broadcast: a cached entry being checked.
             unicast = d.eth_dst is not None and d.eth_dst != "ff:ff:ff:ff:ff:ff"
-            return "arp-probe" if unicast else "arp-request"
+            return Step.ARP_PROBE if unicast else Step.ARP_REQUEST
         if d.proto == "ICMP" and d.icmp_type is not None:
             return self._icmp_step(d, fields, v6=False)
         if d.proto == "ICMPv6" and d.icmp_type is not None:
@@ -489,13 +476,17 @@ class Correlator:
                 fields["mac"] = d.eth_src or "?"
                 fields["ndp"] = NDP_TYPES[d.icmp_type]
                 if d.icmp_type == 135 and d.dst is not None and not d.dst.startswith("ff"):
-                    return "ndp-probe"  # unicast: reachability confirmation (RFC 4861 §7.3)
-                return {135: "ndp-ns", 136: "ndp-na"}.get(d.icmp_type, "ndp")
+                    return Step.NDP_PROBE  # unicast: reachability confirmation (RFC 4861 §7.3)
+                return {135: Step.NDP_NS, 136: Step.NDP_NA}.get(d.icmp_type, Step.NDP)
             return self._icmp_step(d, fields, v6=True)
-        return "other"
+        return Step.OTHER
 
     @staticmethod
-    def _icmp_step(d: Decoded, fields: dict, *, v6: bool) -> str:
+    def _icmp_step(d: Decoded, fields: dict, *, v6: bool) -> Step:
+        """The step of an ICMP or ICMPv6 message; the facts its meaning reads go in ``fields``.
+
+        (Its code, {icmp_code}, is the {what} of an unreachable destination.)
+        """
         t, c = d.icmp_type, d.icmp_code
         fields["icmp_type"], fields["icmp_code"] = t, c
         q = d.quoted
@@ -507,152 +498,72 @@ class Correlator:
         if v6:
             if t == 1 and c == 4:
                 fields["rfc"] = "ICMPv6 type 1 code 4, RFC 4443 §3.1"
-                return "port-unreachable"
+                return Step.PORT_UNREACHABLE
             if t == 1:
-                fields["what"] = UNREACH6_CODES.get(c, f"code {c}")
-                return "unreachable"
+                return Step.UNREACHABLE
             if t == 2:
-                return "frag-needed"
+                return Step.FRAG_NEEDED
             if t == 3:
-                return "time-exceeded"
+                return Step.TIME_EXCEEDED
             if t in (128, 129):
-                return "echo-request" if t == 128 else "echo-reply"
-            return "icmp"
+                return Step.ECHO_REQUEST if t == 128 else Step.ECHO_REPLY
+            return Step.ICMP
         if t == 3 and c == 3:
             fields["rfc"] = "ICMP type 3 code 3, RFC 792"
-            return "port-unreachable"
+            return Step.PORT_UNREACHABLE
         if t == 3 and c == 4:
-            return "frag-needed"
+            return Step.FRAG_NEEDED
         if t == 3:
-            fields["what"] = UNREACH_CODES.get(c, f"code {c}")
-            return "unreachable"
+            return Step.UNREACHABLE
         if t == 11:
-            return "time-exceeded"
+            return Step.TIME_EXCEEDED
         if t in (0, 8):
-            return "echo-request" if t == 8 else "echo-reply"
-        return "icmp"
+            return Step.ECHO_REQUEST if t == 8 else Step.ECHO_REPLY
+        return Step.ICMP
 
-    def _context(self, step: str, direction: str | None, d: Decoded, conv, time: float) -> str | None:
-        """Why a packet that no call was running for happened."""
+    def _context(self, step: str, direction: str | None, d: Decoded, conv, time: float) -> Why | None:
+        """Why a packet that no call was running for happened (phrases.WHY says it)."""
         last = self.last_closed
-        if step in ("syn", "synack", "handshake-ack") and self.role == "server":
-            return ("no call is running: the kernel answers for the listening socket and completes "
-                    "the handshake by itself; accept() then takes the connection from the queue")
-        if step in ("data", "udp") and direction == "in":
-            return ("no call is running: the kernel keeps these bytes in the socket's receive "
-                    "buffer until you read them")
-        if (step in ("fin-first", "fin-second", "last-ack", "ack-fin") and last is not None
-                and last.name == "close"):
-            return "after close() returned: the kernel finishes the teardown on its own"
-        if step == "ack" and direction == "out":
-            return "no call needed: your kernel acknowledges received data on its own"
-        if step.startswith("arp"):
-            return ("no call caused it directly: the kernel answers ARP and keeps its neighbour "
-                    "cache up to date on its own (RFC 826, RFC 1122 §2.3.2)")
-        if step.startswith("ndp"):
-            return ("no call caused it directly: the kernel answers neighbour discovery and keeps "
-                    "its neighbour cache up to date on its own (RFC 4861 §7)")
-        if step == "port-unreachable" and direction == "in" and self._udp_connected:
-            return ("the connected socket keeps this error: its next call will raise "
-                    "ConnectionRefusedError")
-        if step == "port-unreachable" and direction == "in":
-            return ("it came back after the datagram was sent: an unconnected UDP socket never hears "
-                    "of it (Linux reports ICMP errors only to connected UDP sockets)")
+        if step in _HANDSHAKE_STEPS and self.role == _SERVER:
+            return Why.LISTENING
+        if step in _BUFFERED_STEPS and direction == _IN:
+            return Why.BUFFERED
+        if step in _TEARDOWN_STEPS and last is not None and last.name == "close":
+            return Why.AFTER_CLOSE
+        if step == _ACK and direction == _OUT:
+            return Why.KERNEL_ACK
+        if step in _ARP_STEPS:
+            return Why.ARP
+        if step in _NDP_STEPS:
+            return Why.NDP
+        if step == _PORT_UNREACHABLE and direction == _IN:
+            return Why.ERROR_KEPT if self._udp_connected else Why.ERROR_UNHEARD
         return None
 
 
-def dns_lesson(messages: list[tuple]) -> str | None:
-    """What the DNS traffic of one resolver call shows, as measured (glibc's habits)."""
+def dns_facts(messages: list[tuple]) -> dict | None:
+    """What the DNS traffic of one resolver call shows, as measured (glibc's habits).
+
+    ``messages`` are the call's (our port, info, time); the facts are
+    ``phrases.dns_lesson``'s fields, or None without a query.
+    """
     queries = [(port, i, t) for port, i, t in messages if i.get("qr") == "query"]
     if not queries:
         return None
     answers = [(port, i, t) for port, i, t in messages if i.get("qr") == "response"]
     types = [q.get("type") for _, i, _ in queries for q in i.get("questions", [])]
-    ports = {port for port, _, _ in queries}
-    bits = []
-    if "A" in types and "AAAA" in types:
-        first_answer = min((t for _, _, t in answers), default=None)
-        last_query = max(t for _, _, t in queries)
-        together = first_answer is None or last_query <= first_answer
-        how = "together" if together else "one after the other (the AAAA after the A's answer)"
-        where = f"from one UDP socket (port {next(iter(ports))})" if len(ports) == 1 else (
-            f"from {len(ports)} sockets")
-        bits.append(f"the resolver sent the A and AAAA queries {how}, {where}, and waited for "
-                    "both answers")
+    ports = sorted({port for port, _, _ in queries}, key=str)
+    first_answer = min((t for _, _, t in answers), default=None)
+    last_query = max(t for _, _, t in queries)
     distinct = {(q.get("type"), q.get("name")) for _, i, _ in queries for q in i.get("questions", [])}
-    if len(types) > len(distinct):
-        bits.append("some queries went out again: no usable answer came in time, so the resolver "
-                    "retried (resolv.conf options timeout and attempts)")
-    if not answers:
-        bits.append("no DNS answer at all")
-    return "; ".join(bits) or None
-
-
-# What each record type holds (RFC 1035 §3.2.2, RFC 3596 for AAAA).
-RR_WORDS = {
-    "A": "IPv4 address",
-    "AAAA": "IPv6 address",
-    "PTR": "name",
-    "CNAME": "canonical name",
-    "MX": "mail server",
-    "NS": "name servers",
-    "SOA": "zone authority",
-    "TXT": "text",
-    "SRV": "service location",
-}
-
-
-def dns_question_words(info: dict) -> str:
-    qs = info.get("questions") or []
-    if not qs:
-        return "nothing (no question)"
-    parts = []
-    for q in qs:
-        t = q.get("type", "?")
-        what = RR_WORDS.get(t)
-        name = str(q.get("name", "?")).rstrip(".")
-        parts.append(f"the {t} record{f' ({what})' if what else ''} of {name}")
-    return " and ".join(parts)
-
-
-def dns_answer_words(info: dict) -> str:
-    rcode = info.get("rcode", "?")
-    if rcode == "NXDOMAIN":
-        return "NXDOMAIN, no such name (RFC 1035 §4.1.1)"
-    if rcode != "NOERROR":
-        return dns_answer(info)
-    answers = info.get("answers") or []
-    if not answers:
-        return "the name exists but has no record of that type (NODATA, RFC 2308)"
-    parts = []
-    for a in answers:
-        name = str(a.get("name", "?")).rstrip(".")
-        data = str(a.get("data", "?")).rstrip(".")
-        if a.get("type") == "CNAME":
-            parts.append(f"{name} is an alias of {data}")
-        else:
-            what = RR_WORDS.get(a.get("type"), a.get("type"))
-            parts.append(f"{name} has {what} {data}")
-    return "; ".join(parts) + f" (cache it {answers[0].get('ttl')} s)"
-
-
-def dns_question(info: dict) -> str:
-    qs = info.get("questions") or []
-    if not qs:
-        return "(no question)"
-    return ", ".join(f"{q.get('type', '?')} {q.get('name', '?')}" for q in qs) + "?"
-
-
-def dns_answer(info: dict) -> str:
-    rcode = info.get("rcode", "?")
-    answers = info.get("answers") or []
-    if rcode != "NOERROR":
-        meaning = {"NXDOMAIN": "no such name", "SERVFAIL": "the server failed",
-                   "REFUSED": "refused"}.get(rcode, "")
-        return f"{rcode}" + (f" ({meaning})" if meaning else "")
-    if not answers:
-        return "NOERROR but no record of that type (NODATA)"
-    return ", ".join(f"{a.get('type')} {a.get('data')} (ttl {a.get('ttl')})" for a in answers)
+    return {
+        "both_families": "A" in types and "AAAA" in types,
+        # Sent together: the last query went before the first answer came.
+        "together": first_answer is None or last_query <= first_answer,
+        "ports": ports,
+        "retried": len(types) > len(distinct),
+        "answered": bool(answers),
+    }
 
 
 _HEADS: dict[tuple, str] = {}

@@ -12,7 +12,7 @@ work is cut in two:
   (commands/replay_worker.py).
 - ``FastJson.take`` does the rest, in the order of the file: it updates the
   very same correlator state through the very same functions
-  (``track_segment``, ``tcp_head``, ``meaning_of``, the line's flow part),
+  (``track_segment``, ``tcp_head``, ``phrases.meaning``, the line's flow part),
   so that the two paths cannot drift apart, and writes the line in one
   %-format.
 
@@ -39,11 +39,10 @@ from itertools import islice
 from json.encoder import encode_basestring as _string
 from string import Formatter
 
-from sockviz.core import rules
+from sockviz.core import phrases
 from sockviz.core.correlate import (
     Correlator,
     meaning_fields,
-    meaning_of,
     tcp_head,
     track_data_and_acks,
 )
@@ -65,8 +64,9 @@ _TS_NOPS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps: Linux's options after th
 _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, not here
 _SYN_OR_RST = 0x06
 _FIN, _ACK = 0x01, 0x10
+_UDP = phrases.Step.UDP  # every datagram's step (a module name: take() is the hot path)
 # Steps whose context (Correlator._context) needs a direction: without one, none.
-_QUIET = frozenset(("data", "udp", "ack"))
+_QUIET = frozenset((phrases.Step.DATA, phrases.Step.UDP, phrases.Step.ACK))
 _STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
 # The fields of a meaning that are the same for every packet of a flow
 # direction with the same length: such meanings are worded once.
@@ -214,6 +214,8 @@ class FastJson:
         # (flow, step, length) -> the encoded meaning, or its two halves
         self._meanings: dict[tuple, str | tuple] = {}
         self._kinds: dict[tuple, int] = {}  # (step, direction) -> _PER_FLOW...
+        # Why -> its context, encoded (phrases.context, in the run's language)
+        self._contexts: dict = {None: "null"}
 
     def take(self, items: list, i: int, pending, count: int, write: Callable,
              tick: Callable | None = None, every: int = 8192) -> tuple[int, int]:
@@ -241,6 +243,7 @@ class FastJson:
         tcp_flows, udp_flows = self._tcp, self._udp
         meanings = self._meanings
         conversation_context = c._context
+        contexts = self._contexts
         step_texts = _STEP_TEXT
         next_tick = count - count % every + every if tick is not None else -1
         out: list[str] = []
@@ -267,7 +270,7 @@ class FastJson:
             conv.last_time = time
 
             if p == 17:
-                step = "udp"
+                step = _UDP
                 rel_ack = None
                 if conv.initiator is None:
                     conv.initiator = flow.sender
@@ -280,16 +283,18 @@ class FastJson:
             if type(explain) is tuple:
                 explain = f"{explain[0]}{rel_ack}{explain[1]}"  # as format_map writes {acked}
             elif explain is None:
-                explain = _string(meaning_of(step, flow.direction, self._fields(flow, n, rel_ack)))
+                explain = _string(phrases.meaning(step, flow.direction,
+                                                  self._fields(flow, n, rel_ack)))
             if direction is None and step in _QUIET:
-                context = None
+                why = None
             else:
-                context = conversation_context(step, direction, None, conv, time)
-            delayed = track_data_and_acks(conv, step, direction, flow.sender, flow.receiver, n,
-                                          rel_ack, time)
-            if delayed is not None:
-                context = delayed
-            context = "null" if context is None else _string(context)
+                why = conversation_context(step, direction, None, conv, time)
+            delay = track_data_and_acks(conv, step, direction, flow.sender, flow.receiver, n,
+                                        rel_ack, time)
+            if delay is not None:
+                context = _string(phrases.delayed_ack(delay))
+            else:
+                context = contexts.get(why) or self._context(why)
 
             if p == 17:
                 fmt = flow.lines.get(0) or self._udp_line(flow)
@@ -325,6 +330,11 @@ class FastJson:
             c.last_time = time
             write(out)
         return i, count
+
+    def _context(self, why) -> str:
+        """The encoded context of ``why`` (a cache miss)."""
+        text = self._contexts[why] = _string(phrases.context(why))
+        return text
 
     def _forget(self) -> None:
         self._retired = self.c._retired_total
@@ -380,7 +390,7 @@ class FastJson:
         summary = _string(f"UDP {endpoint(flow.src, flow.sport)} > "
                           f"{endpoint(flow.dst, flow.dport)} len=")[:-1]
         fmt = packet_format(_HOLES | flow.head | {
-            "flags": "null", "seq": "null", "ack": "null", "window": "null", "step": '"udp"',
+            "flags": "null", "seq": "null", "ack": "null", "window": "null", "step": _string(_UDP),
             "summary": _escaped(summary) + '%d%s"',
         })
         flow.lines[0] = fmt
@@ -389,7 +399,7 @@ class FastJson:
     def _meaning(self, flow: _Flow, step: str, n: int) -> str | tuple | None:
         """The encoded meaning of ``step`` in ``flow`` for this length, worded once (a cache miss).
 
-        As Correlator.facts' fields and meaning_of word it: whole when nothing
+        As Correlator.facts' fields and phrases.meaning word it: whole when nothing
         else shows in it; around the acknowledged number (an ACK's meaning),
         the one field that changes from packet to packet, as its two encoded
         halves in a tuple; None when it must be worded each time.
@@ -401,9 +411,9 @@ class FastJson:
         if kind == _OTHER:
             return None
         if kind == _PER_FLOW:
-            text = _string(meaning_of(step, direction, self._fields(flow, n, None)))
+            text = _string(phrases.meaning(step, direction, self._fields(flow, n, None)))
         else:
-            whole = meaning_of(step, direction, self._fields(flow, n, _CUT))
+            whole = phrases.meaning(step, direction, self._fields(flow, n, _CUT))
             before, _, after = whole.partition(_CUT)
             text = (_string(before)[:-1], _string(after)[1:])
         if len(self._meanings) > _CACHE_MAX:
@@ -414,7 +424,7 @@ class FastJson:
     def _fields(self, flow: _Flow, n: int, acked) -> dict:
         """Correlator.facts' fields for a TCP segment or a UDP datagram."""
         fields = meaning_fields(flow.proto, flow.src, flow.dst, flow.sport, flow.dport, n,
-                                self.c.peer_word)
+                                self.c.role)
         if flow.proto == "TCP":
             fields["acked"] = acked
             fields["attempt"] = 1
@@ -432,13 +442,12 @@ def _step_text(step: str) -> str:
 
 
 def _template_kind(step: str, direction: str | None) -> int:
-    """How the meaning of ``step`` seen from ``direction`` can be cached."""
-    texts = rules.MEANING.get(step) or rules.MEANING["other"]
-    template = texts.get(direction or "any") or texts["any"]
+    """How the meaning of ``step`` seen from ``direction`` can be cached (in this language)."""
+    template = phrases.meaning_template(step, direction)
     parsed = [(name, spec, conv) for _, name, spec, conv in Formatter().parse(template)
               if name is not None]
     if any(spec or conv for _, spec, conv in parsed):
-        return _OTHER  # a format spec or conversion: worded by meaning_of each time
+        return _OTHER  # a format spec or conversion: worded by phrases.meaning each time
     names = [name for name, _, _ in parsed]
     if set(names) <= _FLOW_FIELDS:
         return _PER_FLOW

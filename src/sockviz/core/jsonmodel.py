@@ -6,6 +6,7 @@ import json
 from json.encoder import encode_basestring as _string
 
 from sockviz.core.callcomment import call_record
+from sockviz.core.phrases import current_language
 from sockviz.core.timeline import CallEnded, Note, PacketShown, Summary
 
 
@@ -23,6 +24,12 @@ def call_json(entry: CallEnded) -> dict:
         "error": r["error"],
         "packets": entry.packets,
         "lesson": entry.lesson,
+        "source": r["source"],
+        "socket": r["socket"],
+        "thread": r["thread"],
+        "parent": r["parent"],
+        "tcp_state": r["tcp_state"],
+        **({"cell": r["cell"]} if r["cell"] is not None else {}),
     }
 
 
@@ -184,6 +191,7 @@ def summary_json(s: Summary) -> dict:
     }
     if s.conversations_total is not None:
         record["conversations_total"] = s.conversations_total
+    record["lang"] = current_language()  # the language of the run's words: "en" or "fr"
     return record
 
 

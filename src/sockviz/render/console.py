@@ -15,10 +15,12 @@ import time
 from rich.console import Console
 from rich.text import Text
 
+from sockviz.core import phrases
+from sockviz.core.phrases import Step
 from sockviz.core.timeline import Entry, PacketShown
-from sockviz.render.view import ViewState, render_entry
+from sockviz.render.view import ViewState, render_entry, said
 
-BULK_STEPS = frozenset(("data", "ack", "data-retransmit", "zero-window"))
+BULK_STEPS = frozenset((Step.DATA, Step.ACK, Step.DATA_RETRANSMIT, Step.ZERO_WINDOW))
 BULK_SHOWN = 8  # segments of a run shown one by one before it is summed up
 
 
@@ -39,15 +41,15 @@ class BulkRun:
     def add(self, e: PacketShown) -> None:
         self.last_time = e.packet.time
         n = e.packet.decoded.payload_len
-        if e.step == "ack":
+        if e.step == Step.ACK:
             self.acks += 1
-        elif e.step == "zero-window":
+        elif e.step == Step.ZERO_WINDOW:
             self.zero_windows += 1
         else:
             self.segments += 1
             self.payload += n
             self.by_dir[e.direction] = self.by_dir.get(e.direction, 0) + n
-            if e.step == "data-retransmit":
+            if e.step == Step.DATA_RETRANSMIT:
                 self.retransmissions += 1
         if e.window is not None:
             w = self.windows.get(e.direction)
@@ -66,25 +68,26 @@ class BulkRun:
         span = self.last_time - self.first_time
         if span <= 0:
             return ""
-        return f" · {_size(self.payload / span)}/s"
+        return f" · {phrases.size(self.payload / span)}/s"
 
     def window_words(self) -> str:
         parts = []
+        size = phrases.size
         for direction, (first, low, high, last) in self.windows.items():
-            who = {"out": "your window", "in": "the peer's window"}.get(direction, "window")
+            who = phrases.window_owner(direction)
             if first == last == low == high:
-                parts.append(f"{who} stayed at {_size(first)}")
+                parts.append(phrases.window_stayed(who, size(first)))
             else:
-                parts.append(f"{who} {_size(first)} → {_size(last)} "
-                             f"(between {_size(low)} and {_size(high)})")
-        return "; ".join(parts)
+                parts.append(phrases.window_moved(who, size(first), size(last), size(low),
+                                                  size(high)))
+        return phrases.joined(parts)
 
     def status(self) -> Text:
         t = Text("  ⋮ ", style="bright_black")
-        t.append("transfer in progress: ", style="bold")
-        t.append(f"{_size(self.payload)} in {self.segments:,} segments, {self.acks:,} ACKs")
+        t.append(phrases.transfer_in_progress(), style="bold")
+        t.append(phrases.transfer_so_far(phrases.size(self.payload), self.segments, self.acks))
         if self.retransmissions:
-            t.append(f", {self.retransmissions:,} retransmitted", style="yellow")
+            t.append(phrases.retransmitted(self.retransmissions), style="yellow")
         t.append(self.rate(), style="bold")
         words = self.window_words()
         if words:
@@ -93,28 +96,18 @@ class BulkRun:
 
     def summary(self) -> Text:
         t = Text("⋮ ", style="bright_black")
-        t.append(f"{self.packets:,} more packets summed up: ", style="bold")
-        t.append(f"{self.segments:,} data segments carrying {self.payload:,} bytes, "
-                 f"{self.acks:,} ACKs")
+        t.append(phrases.summed_up(self.packets), style="bold")
+        t.append(phrases.transfer_carried(self.segments, self.payload, self.acks))
         if self.retransmissions:
-            t.append(f", {self.retransmissions:,} retransmissions", style="yellow")
+            t.append(phrases.transfer_retransmissions(self.retransmissions), style="yellow")
         if self.zero_windows:
-            t.append(f", {self.zero_windows:,} zero windows", style="yellow")
-        span = self.last_time - self.first_time
-        t.append(f", in {span:.3f} s{self.rate()}")
+            t.append(phrases.transfer_zero_windows(self.zero_windows), style="yellow")
+        t.append(phrases.transfer_span(self.last_time - self.first_time, self.rate()))
         words = self.window_words()
         if words:
-            t.append(f"; {words}")
-        t.append(" (every packet is in the capture file and in --json)", style="dim")
+            t.append(phrases.then(words))
+        t.append(phrases.every_packet_kept(), style="dim")
         return t
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover
 
 
 class ConsoleSink:
@@ -155,7 +148,7 @@ class ConsoleSink:
             if self.console.is_terminal:
                 from rich.live import Live
 
-                self._live = Live(run.status(), console=self.console, transient=True,
+                self._live = Live(said(run.status()), console=self.console, transient=True,
                                   auto_refresh=False)
                 self._live.start()
         run.add(e)
@@ -163,7 +156,7 @@ class ConsoleSink:
             now = time.monotonic()
             if now - self._shown_at > 0.2:
                 self._shown_at = now
-                self._live.update(run.status(), refresh=True)
+                self._live.update(said(run.status()), refresh=True)
         return True
 
     def _end_run(self) -> None:
@@ -175,7 +168,7 @@ class ConsoleSink:
         if run is not None:
             from rich.padding import Padding
 
-            self.console.print(Padding(run.summary(), (0, 0, 0, 2)), highlight=False,
+            self.console.print(Padding(said(run.summary()), (0, 0, 0, 2)), highlight=False,
                                soft_wrap=False)
 
     def close(self) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from sockviz.core.text import duration
+from sockviz.core import phrases
+from sockviz.core.phrases import Step
 from sockviz.core.timeline import CallEnded, Entry, PacketShown, Summary
 
 MAX_NAMES = 1000  # distinct DNS names remembered (the rest are counted)
@@ -21,7 +22,8 @@ MAX_CALLS = 100  # calls listed
 SHOWN_NAMES = 25
 SHOWN_CONVERSATIONS = 20
 
-_RETRANSMITS = ("syn-retransmit", "synack-retransmit", "data-retransmit", "fin-retransmit")
+_RETRANSMITS = (Step.SYN_RETRANSMIT, Step.SYNACK_RETRANSMIT, Step.DATA_RETRANSMIT,
+                Step.FIN_RETRANSMIT)
 
 
 class SummaryCounter:
@@ -88,13 +90,13 @@ class SummaryCounter:
         s = self.summary
         steps = self.steps
         tcp = {
-            "syn": steps["syn"],
-            "handshakes": steps["handshake-ack"],
-            "refused": steps["rst-refused"],
-            "resets": steps["rst"] + steps["rst-refused"],
-            "teardowns": steps["last-ack"],
+            "syn": steps[Step.SYN],
+            "handshakes": steps[Step.HANDSHAKE_ACK],
+            "refused": steps[Step.RST_REFUSED],
+            "resets": steps[Step.RST] + steps[Step.RST_REFUSED],
+            "teardowns": steps[Step.LAST_ACK],
             "retransmissions": sum(steps[k] for k in _RETRANSMITS),
-            "zero_windows": steps["zero-window"],
+            "zero_windows": steps[Step.ZERO_WINDOW],
         }
         convs = s.conversations if s is not None else []
         return {
@@ -118,74 +120,73 @@ class SummaryCounter:
 
 
 def render(o: dict) -> Iterator:
-    """The overview as rich renderables (imported only when drawn)."""
+    """The overview as rich renderables (imported only when drawn), in the phrasebook's words."""
     from rich.rule import Rule
     from rich.table import Table
     from rich.text import Text
 
+    from sockviz.render.view import said
+
+    p = phrases
     head = Text()
-    head.append(f"{o['packets']:,} packets", style="bold")
-    head.append(f" · {o['bytes']:,} bytes on the wire")
+    head.append(p.overview_packets(o["packets"]), style="bold")
+    head.append(" · " + p.overview_bytes(o["bytes"]))
     if o["first_time"] is not None and o["last_time"] is not None:
-        head.append(f" · {duration(o['last_time'] - o['first_time'])}", style="dim")
-    head.append(f" · {o['conversations']:,} conversation{'s' if o['conversations'] != 1 else ''}")
-    yield Rule(Text("overview", style="bold"), style="bright_black")
-    yield head
+        head.append(f" · {p.duration(o['last_time'] - o['first_time'])}", style="dim")
+    head.append(" · " + p.conversations_count(o["conversations"]))
+    yield Rule(Text(p.overview_title(), style="bold"), style="bright_black")
+    yield said(head)
     if o["problem"]:
-        yield Text(o["problem"], style="bold red")
+        yield said(Text(o["problem"], style="bold red"))
 
     if o["protocols"]:
         table = Table(box=None, header_style="bold", padding=(0, 1), title_justify="left")
         for col, justify in (("protocol", "left"), ("packets", "right"), ("bytes", "right")):
-            table.add_column(col, justify=justify)
-        for p in o["protocols"]:
-            table.add_row(p["proto"], f"{p['packets']:,}", f"{p['bytes']:,}")
+            table.add_column(p.column(col), justify=justify)
+        for proto in o["protocols"]:
+            table.add_row(proto["proto"], p.number(proto["packets"]), p.number(proto["bytes"]))
         yield Text("")
         yield table
 
     t = o["tcp"]
     if t["syn"] or t["handshakes"] or t["resets"] or t["teardowns"]:
-        line = Text("\nTCP: ", style="bold")
-        line.append(f"{_n(t['syn'], 'connection attempt')} (SYN), "
-                    f"{_n(t['handshakes'], 'handshake')} completed, "
-                    f"{_n(t['teardowns'], 'connection')} closed with FIN, ")
-        line.append(f"{t['resets']:,} reset", style="bold red" if t["resets"] else "")
+        line = Text("\n" + p.tcp_heading(), style="bold")
+        line.append(p.tcp_counts(t["syn"], t["handshakes"], t["teardowns"]))
+        line.append(p.resets(t["resets"]), style="bold red" if t["resets"] else "")
         if t["refused"]:
-            line.append(f" ({t['refused']:,} refused: nobody listening)")
-        line.append(f", {_n(t['retransmissions'], 'retransmission')}")
+            line.append(p.refused(t["refused"]))
+        line.append(p.retransmissions(t["retransmissions"]))
         if t["zero_windows"]:
-            line.append(f", {_n(t['zero_windows'], 'zero window')}")
-        yield line
+            line.append(p.zero_windows(t["zero_windows"]))
+        yield said(line)
 
     if o["dns_names"]:
         table = Table(box=None, header_style="bold", padding=(0, 1))
         for col in ("DNS name", "types", "queries", "answers", "result"):
-            table.add_column(col)
+            table.add_column(p.column(col))
         for n in o["dns_names"][:SHOWN_NAMES]:
-            result = ", ".join(n["answers"]) or ", ".join(r for r in n["rcodes"] if r) or "no answer"
+            result = ", ".join(n["answers"]) or ", ".join(r for r in n["rcodes"] if r) or p.no_answer()
             table.add_row(Text(n["name"]), " ".join(str(x) for x in n["types"]),
                           str(n["queries"]), str(n["responses"]), Text(result))
         yield Text("")
         yield table
         hidden = len(o["dns_names"]) - SHOWN_NAMES + o["dns_names_not_listed"]
         if hidden > 0:
-            yield Text(f"… and {hidden:,} more names", style="dim")
+            yield Text(p.more_names(hidden), style="dim")
 
     if o["busiest"]:
         table = Table(box=None, header_style="bold", padding=(0, 1))
-        for col in ("#", "proto", "endpoint A", "endpoint B", "packets", "state"):
-            table.add_column(col, justify="right" if col in ("#", "packets") else "left")
+        table.add_column("#", justify="right")
+        for col in ("proto", "endpoint A", "endpoint B", "packets", "state"):
+            table.add_column(p.column(col), justify="right" if col == "packets" else "left")
         for c in o["busiest"]:
-            state = ""
-            if c["proto"] == "TCP":
-                state = "reset" if c["reset"] else "closed" if c["closed"] else (
-                    "open" if c["handshake"] else "no handshake")
-            table.add_row(str(c["number"]), c["proto"], c["a"], c["b"], f"{c['packets']:,}", state)
-        yield Text("\nbusiest conversations", style="bold")
+            state = p.tcp_state(c) if c["proto"] == "TCP" else ""
+            table.add_row(str(c["number"]), c["proto"], c["a"], c["b"], p.number(c["packets"]), state)
+        yield Text("\n" + p.busiest_heading(), style="bold")
         yield table
 
     if o["calls"]:
-        yield Text("\ncalls", style="bold")
+        yield Text("\n" + p.calls_heading(), style="bold")
         for c in o["calls"]:
             line = Text("  ")
             line.append(c["text"], style="bold")
@@ -193,10 +194,10 @@ def render(o: dict) -> Iterator:
                 line.append(f"  {c['error']}", style="red")
             else:
                 line.append(f"  → {c['result']}", style="green")
-            line.append(f"  ({_n(c['packets'], 'packet')})", style="dim")
-            yield line
+            line.append(f"  ({p.call_packets(c['packets'])})", style="dim")
+            yield said(line)
         if o["calls_not_listed"]:
-            yield Text(f"  … and {o['calls_not_listed']:,} more calls", style="dim")
+            yield Text("  " + p.more_calls(o["calls_not_listed"]), style="dim")
 
 
 class SummarySink:
@@ -220,8 +221,3 @@ class SummarySink:
             return
         for renderable in render(overview):
             self.env.console.print(renderable, highlight=False)
-
-
-def _n(count: int, word: str) -> str:
-    """'1 packet', '2 packets', '12,000 packets'."""
-    return f"{count:,} {word}{'' if count == 1 else 's'}"

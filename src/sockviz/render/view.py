@@ -3,7 +3,8 @@
 Renderables are built here and yielded; printing is the console sink's job
 (``render/console.py``), and the width always comes from the console.
 User data (payloads, names from the wire) only ever enters as ``Text``, never
-as markup, so a capture cannot inject styles or control sequences.
+as markup, so a capture cannot inject styles or control sequences. Every word
+comes from the phrasebook (``core/phrases.py``), in the language it speaks.
 """
 
 from __future__ import annotations
@@ -11,23 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rich.console import RenderableType
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.rule import Rule
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from sockviz.core.correlate import UNREACH6_CODES, UNREACH_CODES, dns_answer, dns_question
-from sockviz.core.text import duration, endpoint, flag_names, preview, tcp_options
+from sockviz.core import phrases
+from sockviz.core.phrases import Direction
+from sockviz.core.text import endpoint, flag_names, preview, tcp_options
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
-# Message names (RFC 792, RFC 4443 §2.1, RFC 4861 §4).
-ICMP_NAMES = {0: "echo reply", 3: "destination unreachable", 4: "source quench",
-              5: "redirect", 8: "echo request", 11: "time exceeded", 12: "parameter problem"}
-ICMP6_NAMES = {1: "destination unreachable", 2: "packet too big", 3: "time exceeded",
-               4: "parameter problem", 128: "echo request", 129: "echo reply",
-               133: "router solicitation", 134: "router advertisement",
-               135: "neighbour solicitation", 136: "neighbour advertisement", 137: "redirect"}
-ARROWS = {"out": ("→ out", "cyan"), "in": ("← in ", "magenta"), None: ("·    ", "white")}
+ARROW_STYLE = {Direction.OUT: "cyan", Direction.IN: "magenta", None: "white"}
 PROTO_STYLE = {
     "TCP": "bold blue",
     "UDP": "bold green",
@@ -37,7 +34,49 @@ PROTO_STYLE = {
     "ARP": "bold bright_black",
 }
 INDENT = 4  # where packet lines start under a call
-EXPLAIN_INDENT = INDENT + 24
+
+# Rich wraps lines at any Unicode space, the no-break ones too; French puts one
+# before ':' and ';' (U+00A0, U+202F). While a text is laid out they stand in
+# as private-use characters of the same width, and come back in its segments.
+_NO_BREAK = "\u00a0\u202f"
+_GLUE = str.maketrans("\u00a0\u202f", "\ue000\ue001")
+_UNGLUE = str.maketrans("\ue000\ue001", "\u00a0\u202f")
+
+
+def _has_no_break(*texts: Text) -> bool:
+    return any(c in t.plain for t in texts for c in _NO_BREAK)
+
+
+def _glued(text: Text) -> Text:
+    copy = text.copy()
+    copy.plain = copy.plain.translate(_GLUE)
+    return copy
+
+
+def _unglued(segments) -> Iterator[Segment]:
+    for segment in segments:
+        if segment.text and ("\ue000" in segment.text or "\ue001" in segment.text):
+            yield Segment(segment.text.translate(_UNGLUE), segment.style, segment.control)
+        else:
+            yield segment
+
+
+class Glued:
+    """A ``Text`` laid out without breaking a line at its no-break spaces."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console, options):
+        yield from _unglued(console.render(_glued(self.text), options))
+
+    def __rich_measure__(self, console, options):
+        return Measurement.get(console, options, _glued(self.text))
+
+
+def said(text: Text) -> RenderableType:
+    """``text`` as it should be laid out: ``Glued`` when it holds no-break spaces."""
+    return Glued(text) if _has_no_break(text) else text
 
 
 class ViewState:
@@ -71,26 +110,23 @@ def packet_fields(e: PacketShown) -> Text:
         if opts and "S" in d.tcp_flags:
             t.append(f"  {opts}", style="dim")
         if d.payload_len:
-            t.append(f"  {d.payload_len} bytes", style="bold")
+            t.append("  " + phrases.payload_length(d.payload_len), style="bold")
     elif e.dns is not None:
         return _dns_text(e.dns, d)
     elif d.proto == "ARP":
         if d.arp_op == 2:
-            t.append(f"{d.src} is at {d.arp_sha}")
+            t.append(phrases.arp_is_at(d.src, d.arp_sha))
         else:
-            t.append(f"who has {d.dst}? tell {d.src}")
+            t.append(phrases.arp_who_has(d.dst, d.src))
         return t
     elif d.frag_offset is not None:
         t.append(f"fragment id {d.ip_id} offset {d.frag_offset}{' MF' if d.more_fragments else ''}")
-        t.append(f"  {d.payload_len} bytes", style="bold")
+        t.append("  " + phrases.payload_length(d.payload_len), style="bold")
     elif d.sport is not None:
         t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}")
-        t.append(f"  {d.payload_len} bytes", style="bold")
+        t.append("  " + phrases.payload_length(d.payload_len), style="bold")
     elif d.icmp_type is not None:
-        v6 = d.proto == "ICMPv6"
-        name = (ICMP6_NAMES if v6 else ICMP_NAMES).get(d.icmp_type)
-        if d.icmp_type == (1 if v6 else 3):  # destination unreachable: the code says why
-            name = (UNREACH6_CODES if v6 else UNREACH_CODES).get(d.icmp_code, name)
+        name = phrases.icmp_name(d.icmp_type, d.icmp_code, v6=d.proto == "ICMPv6")
         if name:
             t.append(name, style="bold")
             t.append(f" (type {d.icmp_type} code {d.icmp_code})", style="dim")
@@ -98,15 +134,15 @@ def packet_fields(e: PacketShown) -> Text:
             t.append(f"type {d.icmp_type} code {d.icmp_code}")
         if d.nd_target:
             if d.icmp_type == 135:
-                t.append(f": who has {d.nd_target}?")
+                t.append(phrases.ndp_who_has(d.nd_target))
             elif d.icmp_type == 136:
-                t.append(f": {d.nd_target} is at {d.eth_src or '?'}")
+                t.append(phrases.ndp_is_at(d.nd_target, d.eth_src or "?"))
             else:
                 t.append(f" target {d.nd_target}")
         if d.quoted is not None:
             q = d.quoted
-            t.append(f"  about {q.proto} {endpoint(q.src, q.sport)} > {endpoint(q.dst, q.dport)}",
-                     style="dim")
+            t.append("  " + phrases.quoted_packet(q.proto, endpoint(q.src, q.sport),
+                                                  endpoint(q.dst, q.dport)), style="dim")
         return t
     else:
         t.append(e.summary)
@@ -121,10 +157,10 @@ def _dns_text(info: dict, d) -> Text:
     t = Text()
     t.append(f"id 0x{info.get('id', 0):04x} ", style="dim")
     if info.get("qr") == "response":
-        t.append(dns_answer(info), style="bold")
-        t.append(f"  for {dns_question(info)}", style="dim")
+        t.append(phrases.dns_answer(info), style="bold")
+        t.append("  " + phrases.dns_for(phrases.dns_question(info)), style="dim")
     else:
-        t.append(dns_question(info), style="bold")
+        t.append(phrases.dns_question(info), style="bold")
     t.append(f"  {endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}", style="dim")
     return t
 
@@ -150,7 +186,7 @@ def render_entry(entry: Entry, state: ViewState) -> Iterator[RenderableType]:
     elif isinstance(entry, CallEnded):
         yield from _call_end(entry, state)
     elif isinstance(entry, Note):
-        yield Padding(Text(entry.text, style="italic"), (0, 0, 0, 2), expand=False)
+        yield Padding(said(Text(entry.text, style="italic")), (0, 0, 0, 2), expand=False)
     elif isinstance(entry, Summary):
         yield from _summary(entry)
 
@@ -161,8 +197,10 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
         state.origin = p.time
     if state.foreign and e.new_conversation and e.conversation is not None:
         head = e.summary.split(" [")[0].split(" len=")[0]
-        yield Text(f"conversation {e.conversation}: {head}", style="bold underline")
-    arrow, style = ARROWS.get(e.direction, ARROWS[None])
+        yield said(Text(phrases.conversation_head(e.conversation, head), style="bold underline"))
+    arrows = phrases.arrows()
+    arrow = arrows.get(e.direction) or arrows[None]
+    style = ARROW_STYLE.get(e.direction, "white")
     bar = "  │ " if state.in_call else "  · "
     prefix = Text(bar, style="bright_black")
     prefix.append(f"#{p.index:<5}", style="dim")
@@ -204,6 +242,10 @@ class PacketRows:
 
     def __rich_console__(self, console, options):
         prefix, fields, bar, explain = self.prefix, self.fields, self.bar, self.explain
+        if _has_no_break(fields, explain):
+            glued = PacketRows(prefix, _glued(fields), bar, _glued(explain))
+            yield from _unglued(console.render(glued, options))
+            return
         width = options.max_width
         left = max(prefix.cell_len, bar.cell_len)
         right = max(fields.cell_len, explain.cell_len)
@@ -248,7 +290,7 @@ def _call_end(e: CallEnded, state: ViewState) -> Iterator[RenderableType]:
     else:
         t.append("→ ", style="bold")
         t.append(c.result_text if c.result_text is not None else "None", style="bold green")
-    t.append(f"  ({duration(c.duration)})", style="dim")
+    t.append(f"  ({phrases.duration(c.duration)})", style="dim")
     # A long result (getaddrinfo's list) wraps under itself, not at column 0.
     grid = Table.grid(padding=0)
     grid.add_column(no_wrap=True)
@@ -256,39 +298,35 @@ def _call_end(e: CallEnded, state: ViewState) -> Iterator[RenderableType]:
     grid.add_row(Text("  └ ", style="bright_black"), t)
     yield grid
     if e.lesson:
-        yield Padding(Text(e.lesson, style="yellow"), (0, 0, 0, 4), expand=False)
+        yield Padding(said(Text(e.lesson, style="yellow")), (0, 0, 0, 4), expand=False)
 
 
 def _summary(s: Summary) -> Iterator[RenderableType]:
     yield Text("")
     yield Rule(style="bright_black")
     t = Text()
-    t.append(f"{s.packets} packet{'s' if s.packets != 1 else ''}", style="bold")
+    t.append(phrases.packets_count(s.packets), style="bold")
     if s.calls:
-        t.append(f" · {s.calls} call{'s' if s.calls != 1 else ''}")
+        t.append(" · " + phrases.calls_count(s.calls))
     if s.kernel_drops is not None:
         t.append(" · ")
-        t.append(f"{s.kernel_drops} dropped by the kernel",
+        t.append(phrases.kernel_drops(s.kernel_drops),
                  style="bold red" if s.kernel_drops else "green")
     if s.ignored:
-        t.append(f" · {s.ignored} unrelated packet{'s' if s.ignored != 1 else ''} not shown",
-                 style="dim")
+        t.append(" · " + phrases.unrelated(s.ignored), style="dim")
     if s.first_time is not None and s.last_time is not None:
-        t.append(f" · {duration(s.last_time - s.first_time)}", style="dim")
-    yield t
+        t.append(f" · {phrases.duration(s.last_time - s.first_time)}", style="dim")
+    yield said(t)
     if s.capture:
-        yield Text(f"saved to {s.capture}  (open it in Wireshark, or: sockviz replay {s.capture})",
-                   style="dim")
+        yield said(Text(phrases.saved_to(s.capture), style="dim"))
     if s.problem:
-        yield Text(s.problem, style="bold red")
+        yield said(Text(s.problem, style="bold red"))
     if len(s.conversations) > 1:
         table = Table(box=None, show_header=True, header_style="bold", padding=(0, 1))
-        for col in ("#", "proto", "endpoint A", "endpoint B", "packets", "state"):
-            table.add_column(col)
+        table.add_column("#")
+        for col in ("proto", "endpoint A", "endpoint B", "packets", "state"):
+            table.add_column(phrases.column(col))
         for c in s.conversations:
-            state = ""
-            if c["proto"] == "TCP":
-                state = "reset" if c["reset"] else "closed" if c["closed"] else (
-                    "open" if c["handshake"] else "no handshake")
+            state = phrases.tcp_state(c) if c["proto"] == "TCP" else ""
             table.add_row(str(c["number"]), c["proto"], c["a"], c["b"], str(c["packets"]), state)
         yield table
