@@ -76,7 +76,7 @@ def test_send_then_recv_finds_the_bytes_waiting(notebook):
     # trip is 30 µs) or, when it lands after that cell, at the top of the recv cell.
     echo = next(p for p in records if p["type"] == "packet" and p["step"] == "data"
                 and p["dir"] == "in")
-    assert echo["call"] is None
+    assert echo["call"] in (None, "send")  # send() may still be returning when it lands
     shown = [o.get("html", "") for c in cells for o in c["outputs"]
              if c["source"].startswith(('s.send("Test', "data = s.recv"))]
     assert sum("14 bytes from the server" in h for h in shown) == 1
