@@ -28,15 +28,7 @@ from sockviz.core.events import Call, Packet
 from sockviz.core.scope import Scope
 from sockviz.core.timeline import Entry, Note, Summary
 from sockviz.sources.live import CaptureFailed, Sniffer
-
-
-def describe_error(exc: BaseException) -> str:
-    """'ConnectionRefusedError: [Errno 111] Connection refused', as Python prints it."""
-    name = type(exc).__name__
-    if name == "timeout":  # socket.timeout is TimeoutError since 3.10
-        name = "TimeoutError"
-    text = str(exc)
-    return f"{name}: {text}" if text else name
+from sockviz.tracing.recorder import describe_error, recorded
 
 
 class LiveSession:
@@ -82,7 +74,7 @@ class LiveSession:
         call_id = next(self._ids)
         shown = text or f"{name}({', '.join(repr(a) for a in args)})"
         start = time.time()
-        started = Call(id=call_id, name=name, text=shown, args=_recorded(args), start=start,
+        started = Call(id=call_id, name=name, text=shown, args=tuple(recorded(a) for a in args), start=start,
                        transport=transport, peer=peer)
         self._mark(start, 0, started)
         result, error = None, None
@@ -288,30 +280,6 @@ class _NoWaiter:
 
 
 _NOBODY_WAITS = _NoWaiter()
-
-
-class _Elided:
-    """A big buffer argument, recorded by its size (a pcapng comment holds 64 KiB at most)."""
-
-    __slots__ = ("size",)
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-
-    def __repr__(self) -> str:
-        return f"<{self.size} bytes>"
-
-
-BIG_ARGUMENT = 4096  # bytes: larger buffers are recorded as "<N bytes>"
-
-
-def _is_big(arg) -> bool:
-    return isinstance(arg, (bytes, bytearray, memoryview)) and len(arg) > BIG_ARGUMENT
-
-
-def _recorded(args: tuple) -> tuple:
-    """The call's arguments as the timeline keeps them: a 50 MB sendall() buffer is not kept."""
-    return tuple(_Elided(len(a)) if _is_big(a) else a for a in args)
 
 
 def _finish(call: Call, end: float, result, error, result_text, note, local=None) -> Call:
