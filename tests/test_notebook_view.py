@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from sockviz.core import phrases
 from sockviz.core.timeline import Note
-from sockviz.notebook import NO_RIGHTS, CellView, NotebookTracer
+from sockviz.notebook import CellView, NotebookTracer
 from sockviz.render.notebook import to_html, to_text
 
 
@@ -36,7 +37,7 @@ def test_without_capture_rights_the_code_still_runs(monkeypatch, capsys):
     monkeypatch.setattr("sockviz.sources.live.have_capture_rights", lambda: False)
     tracer = NotebookTracer(FakeShell())
     tracer.start()
-    assert tracer.tracing is None and tracer.problem == NO_RIGHTS
+    assert tracer.tracing is None and tracer.problem == phrases.notebook_needs_rights()
     tracer.post_run_cell()
     assert "sudo sockviz lab run -- jupyter lab" in capsys.readouterr().out
     tracer.post_run_cell()  # said once, then the cells run untraced

@@ -21,13 +21,10 @@ import os
 import shlex
 import time
 
+from sockviz.core import phrases
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
 FLUSH_TIMEOUT = 0.6  # s: how long a cell's end waits for its last packets
-NO_RIGHTS = ("sockviz: capturing packets needs root or the CAP_NET_RAW capability, so this "
-             "notebook's socket calls are not traced (your code still runs). Start Jupyter in "
-             "the lab as yourself with that right alone: sudo sockviz lab run -- jupyter lab")
-BETWEEN = "arrived between cells, {ago} before this cell ran"
 
 
 class CellSink:
@@ -68,12 +65,12 @@ class NotebookTracer:
         from sockviz.tracing.session import Tracing, open_sniffer
 
         if not have_capture_rights():
-            self.problem = NO_RIGHTS
+            self.problem = phrases.notebook_needs_rights()
             return
         try:
             sniffer, frames = open_sniffer()
         except CaptureNotPermitted:
-            self.problem = NO_RIGHTS
+            self.problem = phrases.notebook_needs_rights()
             return
         except CaptureFailed as exc:
             self.problem = f"sockviz: {exc}; the cells are not traced"
@@ -212,12 +209,12 @@ class CellView:
     def __rich_console__(self, console, options):
         from rich.text import Text
 
-        from sockviz.core.text import duration
+        duration = phrases.duration
         from sockviz.render.view import ViewState, render_entry
 
         if self.before:
             ago = duration(self.cell_start - min(_time(e) for e in self.before))
-            yield Text(BETWEEN.format(ago=ago), style="italic")
+            yield Text(phrases.between_cells(ago), style="italic")
             state = ViewState()
             for entry in self.before:
                 yield from render_entry(entry, state)

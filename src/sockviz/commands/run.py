@@ -187,5 +187,6 @@ def _heading(env, argv) -> None:
     from rich.text import Text
 
     env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
-    env.console.print(Text("capturing on every interface before the program's first line · "
-                           "→ out: sent by this host · ← in: received", style="dim"))
+    from sockviz.core import phrases
+
+    env.console.print(Text(phrases.program_legend(), style="dim"))

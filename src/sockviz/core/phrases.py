@@ -33,6 +33,7 @@ from __future__ import annotations
 import enum
 import gettext as _gettext
 import os
+import posixpath
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -930,6 +931,48 @@ def legend() -> str:
     return _("capturing on every interface before the first call · {sent}: sent by this host · "
              "{received}: received").format(sent=labels[Direction.OUT].rstrip(),
                                             received=labels[Direction.IN].rstrip())
+
+
+def call_place(file: str, line: int, fd: int | None, thread: str | None) -> str:
+    """Where a traced call came from, so several sockets and threads are told apart:
+    'client.py:7 · fd 4 · thread serveur'."""
+    parts = [f"{posixpath.basename(file)}:{line}"]
+    if fd is not None:
+        parts.append(_("fd {fd}").format(fd=fd))
+    if thread and thread != "MainThread":
+        parts.append(_("thread {name}").format(name=thread))
+    return " · ".join(parts)
+
+
+def name_resolved_inside(call: str, host: str) -> str:
+    """A name given to connect(): CPython resolves it inside the call (socketmodule.c)."""
+    return _("{call}() was given the name {host!r}: CPython resolved it inside the call "
+             "(getaddrinfo), so the DNS queries above belong to {call}() itself"
+             ).format(call=call, host=host)
+
+
+def name_resolved_each_sendto(host: str) -> str:
+    return _("sendto() was given the name {host!r}: CPython resolves it inside every "
+             "sendto(), so each datagram sent to a name asks the resolver again").format(host=host)
+
+
+def between_cells(ago: str) -> str:
+    """A notebook cell's output: packets that came while no cell ran."""
+    return _("arrived between cells, {ago} before this cell ran").format(ago=ago)
+
+
+def notebook_needs_rights() -> str:
+    return _("sockviz: capturing packets needs root or the CAP_NET_RAW capability, so this "
+             "notebook's socket calls are not traced (your code still runs). Start Jupyter in "
+             "the lab as yourself with that right alone: sudo sockviz lab run -- jupyter lab")
+
+
+def program_legend() -> str:
+    """The line under ``sockviz run``'s title."""
+    labels = arrows()
+    return _("capturing on every interface before the program's first line · {sent}: sent by "
+             "this host · {received}: received").format(sent=labels[Direction.OUT].rstrip(),
+                                                       received=labels[Direction.IN].rstrip())
 
 
 def payload_length(n: int) -> str:

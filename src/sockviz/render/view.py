@@ -180,6 +180,10 @@ def render_entry(entry: Entry, state: ViewState) -> Iterator[RenderableType]:
         head = Text()
         head.append("▶ ", style="bold")
         head.append(entry.call.text, style="bold")
+        call = entry.call
+        if call.source is not None:  # a traced program's call: its line, socket, thread
+            head.append("   " + phrases.call_place(call.source[0], call.source[1], call.socket,
+                                                   call.thread), style="dim")
         yield head
     elif isinstance(entry, PacketShown):
         yield from _packet(entry, state)

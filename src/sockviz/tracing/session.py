@@ -18,13 +18,6 @@ from sockviz.core.scope import Scope
 from sockviz.core.timeline import CallEnded, Entry, Note, PacketShown, Summary
 from sockviz.tracing.recorder import ADDRESSED, Recorder, _numeric
 
-# What CPython does with a host name given where an address is expected
-# (Modules/socketmodule.c, setipaddr(): getaddrinfo() inside the call).
-NAME_IN_CONNECT = ("{name}() was given the name {host!r}: CPython resolved it inside the call "
-                   "(getaddrinfo), so the DNS queries above belong to {name}() itself")
-NAME_IN_SENDTO = ("sendto() was given the name {host!r}: CPython resolves it inside every "
-                  "sendto(), so each datagram sent to a name asks the resolver again")
-
 
 def resolution_note(call: Call) -> str | None:
     """The line that says a name was resolved inside connect()/sendto()."""
@@ -34,8 +27,13 @@ def resolution_note(call: Call) -> str | None:
     addr = call.args[where]
     if not isinstance(addr, tuple) or len(addr) < 2 or _numeric(addr[0]):
         return None
-    template = NAME_IN_SENDTO if call.name == "sendto" else NAME_IN_CONNECT
-    return template.format(name=call.name, host=addr[0])
+    from sockviz.core import phrases
+
+    # CPython resolves a name given where an address is expected inside the call
+    # (Modules/socketmodule.c, setipaddr(): getaddrinfo()).
+    if call.name == "sendto":
+        return phrases.name_resolved_each_sendto(addr[0])
+    return phrases.name_resolved_inside(call.name, addr[0])
 
 
 class WaitForView:
