@@ -178,8 +178,8 @@ def _sinks(env, args, reader, *, foreign: bool) -> list:
     from sockviz.commands.common import DiagramSink, wants_diagram
 
     diagram = [DiagramSink(env, args)] if wants_diagram(args) else []
-    if getattr(args, "ladder", False) and not args.json:
-        return diagram
+    if diagram and not args.json and not getattr(args, "summary", False):
+        return diagram  # the diagram drawn (--ladder) or written (--svg, --html): nothing else
     if getattr(args, "summary", False):
         from sockviz.render.summary import SummarySink
 
