@@ -200,10 +200,12 @@ def make_sinks(env: Environment, *, json_output: bool, path: str | None, meta: d
 
 
 def open_capture(env: Environment, argv: list[str]):
-    """The capture process, listening, and the queue it feeds; then root is given up.
+    """The capture process, started, and the queue it feeds; then root is given up.
 
     Under sudo everything after this runs as the invoking user: the lesson's
-    calls, the renderers and every file written. Returns ``(sniffer, queue)``.
+    calls, the renderers and every file written. Returns ``(sniffer, queue)``;
+    ``await_capture`` then waits for it to listen (meanwhile the caller makes its
+    renderers: the two start-ups overlap).
     """
     import queue
 
@@ -214,7 +216,8 @@ def open_capture(env: Environment, argv: list[str]):
     user = privileges.invoking_user(env.environ)
     frames: queue.SimpleQueue = queue.SimpleQueue()
     try:
-        sniffer = Sniffer(frames, ring_mb=env.ring_mb, use_ring=env.use_ring, drop_to=user)
+        sniffer = Sniffer(frames, ring_mb=env.ring_mb, use_ring=env.use_ring, drop_to=user,
+                          wait=False)
     except CaptureNotPermitted:
         require_capture_rights(argv)  # says why, with the command to run
         raise
@@ -227,6 +230,19 @@ def open_capture(env: Environment, argv: list[str]):
             sniffer.stop()
             raise
     return sniffer, frames
+
+
+def await_capture(sniffer, argv: list[str]) -> None:
+    """Wait for the capture process to listen, or say in one sentence why it cannot."""
+    from sockviz.sources.live import CaptureFailed, CaptureNotPermitted
+
+    try:
+        sniffer.wait_ready()
+    except CaptureNotPermitted:
+        require_capture_rights(argv)  # says why, with the command to run
+        raise
+    except CaptureFailed as exc:
+        raise Refusal(f"{exc}; the capture could not start", ExitStatus.ERROR) from None
 
 
 def run_live(env: Environment, args, argv: list[str], *, command: str, target: str,
@@ -246,6 +262,7 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
                 "argv": argv, "role": role}
         sinks = make_sinks(env, json_output=args.json, path=path, meta=meta, args=args)
+        await_capture(sniffer, argv)  # listening before anything is shown or called
     except BaseException:
         sniffer.stop()
         raise

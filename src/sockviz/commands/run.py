@@ -21,7 +21,13 @@ import sys
 import traceback
 
 from sockviz import __version__
-from sockviz.commands.common import Refusal, capture_path, make_sinks, open_capture
+from sockviz.commands.common import (
+    Refusal,
+    await_capture,
+    capture_path,
+    make_sinks,
+    open_capture,
+)
 from sockviz.status import ExitStatus
 
 TEARDOWN_GRACE = 2.0  # s to wait, after the program, for the teardowns it started
@@ -42,6 +48,7 @@ def run(args, env, argv) -> int:
             out, restore = _records_apart()
         sinks = make_sinks(_with_stdout(env, out), json_output=args.json, path=path, meta=meta,
                            args=args)
+        await_capture(sniffer, argv)  # listening before the program's first line
     except BaseException:
         sniffer.stop()
         raise

@@ -54,7 +54,10 @@ class Sniffer:
     """
 
     def __init__(self, out: queue.SimpleQueue, *, ring_mb: int = 128, use_ring: bool = True,
-                 drop_to: tuple[int, int] | None = None) -> None:
+                 drop_to: tuple[int, int] | None = None, wait: bool = True) -> None:
+        """``wait=False``: return once the capture process is started, and let the caller
+        do its own start-up meanwhile; :meth:`wait_ready` (or :meth:`start`) then waits
+        for it to listen."""
         self.out = out
         # Whether whoever reads ``out`` still does: while it does, the spool is
         # read behind it however far it lags; LiveSession sets it to its pipeline's.
@@ -81,15 +84,24 @@ class Sniffer:
             os.close(self._spool)
             raise CaptureFailed(f"cannot start the capture process ({exc.strerror})") from None
         self._status = self._proc.stdout
+        self._ready = False
+        if wait:
+            self.wait_ready()
+        self._read_pos = 0
+        self._end = 0
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="sockviz-spool", daemon=True)
+
+    def wait_ready(self) -> None:
+        """Return once the capture process listens (the kernel queues every frame from then)."""
+        if self._ready:
+            return
         try:
             self._await_ready()
         except BaseException:
             self._kill()
             raise
-        self._read_pos = 0
-        self._end = 0
-        self._done = False
-        self._thread = threading.Thread(target=self._run, name="sockviz-spool", daemon=True)
+        self._ready = True
 
     def _await_ready(self) -> None:
         kind, *_rest = self._record(timeout=READY_TIMEOUT)
@@ -123,6 +135,7 @@ class Sniffer:
         return (kind, end, drained, drops, frames)
 
     def start(self) -> None:
+        self.wait_ready()
         self._thread.start()
 
     def stop(self) -> None:
