@@ -121,13 +121,7 @@ def _transport(sock) -> str | None:
         family, kind = sock.family, sock.type
     except OSError:
         return None
-    if family not in (_socket_module.AF_INET, _socket_module.AF_INET6):
-        return None
-    if kind == _socket_module.SOCK_STREAM:
-        return "TCP"
-    if kind == _socket_module.SOCK_DGRAM:
-        return "UDP"
-    return None
+    return _kind_transport(family, kind) if family != -1 else None
 
 
 def _endpoint(fn: Callable) -> tuple[str, int] | None:
@@ -379,6 +373,7 @@ def _holds_socket(value) -> bool:
 
 
 def _kind_transport(family, kind) -> str | None:
+    """'TCP' or 'UDP' for an IPv4/IPv6 stream or datagram socket (-1: a family not given yet)."""
     if family not in (_socket_module.AF_INET, _socket_module.AF_INET6, -1):
         return None
     if kind == _socket_module.SOCK_STREAM:
