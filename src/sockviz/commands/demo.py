@@ -75,10 +75,7 @@ def run(args, env, argv) -> int:
             if args.json:
                 command.append("--json")
             env.stdout.flush()
-            # Same session as us: a Ctrl-C reaches the lesson too, which closes
-            # its capture file properly before we take the lab down.
-            status = lab.client.call(command, timeout=120, start_new_session=False,
-                                     stdin=None if pause else _devnull()).returncode
+            status = _lesson(lab, command, stdin=None if pause else _devnull())
             if status == ExitStatus.INTERRUPTED:
                 raise KeyboardInterrupt
             if status != lesson.expect:
@@ -99,6 +96,33 @@ def run(args, env, argv) -> int:
                           f"(sockviz replay {first}, or open them in Wireshark). "
                           "The lab is gone; [bold]sudo sockviz lab shell[/] opens it for you.")
     return ExitStatus.OK
+
+
+def _lesson(lab, command: list[str], stdin) -> int:
+    """Run one lesson on the lab's client; a Ctrl-C here ends it cleanly too.
+
+    The lesson runs in a session of its own, so the terminal's Ctrl-C comes to
+    us alone; we pass it on as SIGTERM, which sockviz unwinds as it does Ctrl-C
+    (its capture file closed) and which ends quietly an interpreter still
+    starting (a SIGINT there prints Python's own traceback).
+    """
+    import signal
+    import subprocess
+
+    proc = lab.client.run(command, stdin=stdin, start_new_session=True)
+    try:
+        return proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        return proc.wait(timeout=30)
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
 
 
 def _devnull():
