@@ -198,14 +198,10 @@ def _ip4_new(raw: bytes) -> str:
     return text
 
 
-def _ip6_new(raw: bytes) -> str:
-    if len(_ip6_cache) > _CACHE_MAX:
-        _ip6_cache.clear()
-    groups = _H8.unpack(raw)
-    # RFC 5952 §4.2: '::' replaces the longest run of two or more zero groups,
-    # the first such run on a tie; hex digits in lower case without leading
-    # zeros. IPv4-mapped addresses stay in hex, as ipaddress prints them on
-    # Python 3.11 ('::ffff:c000:201').
+def ipv6_text(groups) -> str:
+    """Eight 16-bit groups as RFC 5952 §4.2 writes them: '::' replaces the longest run
+    of two or more zero groups, the first such run on a tie; hex digits in lower
+    case without leading zeros."""
     best = -1
     best_len = 1
     i = 0
@@ -220,12 +216,18 @@ def _ip6_new(raw: bytes) -> str:
             best, best_len = i, j - i
         i = j
     if best < 0:
-        text = "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}".format(*groups)
-    else:
-        head = ":".join([format(g, "x") for g in groups[:best]])
-        tail = ":".join([format(g, "x") for g in groups[best + best_len :]])
-        text = head + "::" + tail
-    _ip6_cache[raw] = text
+        return "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}".format(*groups)
+    head = ":".join([format(g, "x") for g in groups[:best]])
+    tail = ":".join([format(g, "x") for g in groups[best + best_len :]])
+    return head + "::" + tail
+
+
+def _ip6_new(raw: bytes) -> str:
+    if len(_ip6_cache) > _CACHE_MAX:
+        _ip6_cache.clear()
+    # IPv4-mapped addresses stay in hex, as ipaddress prints them on Python 3.11
+    # ('::ffff:c000:201').
+    text = _ip6_cache[raw] = ipv6_text(_H8.unpack(raw))
     return text
 
 

@@ -30,6 +30,8 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
+from sockviz.core.decode import ipv6_text
+
 __all__ = [
     "HEADER",
     "MAX_JUMPS",
@@ -319,27 +321,12 @@ def format_ipv6(raw: bytes) -> str:
     the first longest run of two or more zero groups (RFC 5952 §4.2), and the
     dotted form for the last 32 bits of ``::a.b.c.d`` and ``::ffff:a.b.c.d``."""
     groups = _H8.unpack(raw)
-    best = -1
-    best_len = 1
-    i = 0
-    while i < 8:
-        if groups[i]:
-            i += 1
-            continue
-        j = i + 1
-        while j < 8 and not groups[j]:
-            j += 1
-        if j - i > best_len:
-            best, best_len = i, j - i
-        i = j
-    if best == 0 and (best_len == 6 or (best_len == 5 and groups[5] == 0xFFFF)):
-        head = "::ffff:" if best_len == 5 else "::"
-        return head + "{}.{}.{}.{}".format(*raw[12:])
-    if best < 0:
-        return "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}".format(*groups)
-    head = ":".join([format(g, "x") for g in groups[:best]])
-    tail = ":".join([format(g, "x") for g in groups[best + best_len :]])
-    return head + "::" + tail
+    if not any(groups[:5]):
+        if groups[5] == 0xFFFF:  # ::ffff:a.b.c.d, IPv4-mapped
+            return "::ffff:{}.{}.{}.{}".format(*raw[12:])
+        if groups[5] == 0 and groups[6]:  # ::a.b.c.d, IPv4-compatible
+            return "::{}.{}.{}.{}".format(*raw[12:])
+    return ipv6_text(groups)
 
 
 # --------------------------------------------------------------------------- messages, tolerant
