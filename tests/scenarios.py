@@ -69,6 +69,7 @@ def feed(events, role: str | None = "client"):
             out.extend(corr.call_started(obj))
         else:
             out.extend(corr.call_ended(obj))
+    out.extend(corr.finish())
     out.append(corr.summary(kernel_drops=0, capture=None))
     return out
 

@@ -125,9 +125,10 @@ def test_the_tcp_ladder_reads_as_the_course_figure():
     # The connect() call's bracket spans its three packets, on the same rows.
     start = next(i for i, line in enumerate(lines) if line.startswith("connect()"))
     assert "SYN seq=0" in lines[start] and "┐" in lines[start]
-    assert "┘" in lines[start + 2] and "ACK seq=1 ack=1" in lines[start + 2]
+    ack = next(i for i, line in enumerate(lines) if "ACK seq=1 ack=1 " in line)
+    assert "┘" in lines[ack + 1] and "ESTABLISHED" in lines[ack + 1]  # the server's new state
     # Δt at the right edge, the peer's address over its column.
-    assert lines[start + 1].rstrip().endswith("µs")
+    assert lines[start + 2].rstrip().endswith("µs")  # the SYN/ACK, under the SYN's state
     assert "192.0.2.2:3001" in text and "192.0.2.1:32810" in text
 
 
@@ -272,49 +273,17 @@ def test_the_other_ends_calls_go_to_the_right_edge():
         "accept", "recv", "sendall", "close", "listen"}
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class _WithStates(PacketShown):
-    """PacketShown with the ``tcp_states`` field a later change may add."""
-
-    tcp_states: dict | None = None
-
-
-STATES = {  # RFC 9293 §3.3.2: each end's state after the segment (sender, receiver)
-    "syn": ("SYN-SENT", "SYN-RECEIVED"),
-    "synack": ("SYN-RECEIVED", "ESTABLISHED"),
-    "handshake-ack": ("ESTABLISHED", "ESTABLISHED"),
-    "data": ("ESTABLISHED", "ESTABLISHED"),
-    "ack": ("ESTABLISHED", "ESTABLISHED"),
-    "fin-first": ("FIN-WAIT-1", "CLOSE-WAIT"),
-    "fin-second": ("LAST-ACK", "TIME-WAIT"),  # its FIN also acknowledges the first one
-    "last-ack": ("TIME-WAIT", "CLOSED"),
-}
-
-
-def with_states() -> list:
-    out = []
-    for e in entries_of("tcp"):
-        if isinstance(e, PacketShown) and e.step in STATES:
-            src, dst = STATES[e.step]
-            fields = {f.name: getattr(e, f.name) for f in dataclasses.fields(PacketShown)}
-            e = _WithStates(**fields, tcp_states={"src": src, "dst": dst})
-        out.append(e)
-    return out
-
-
 def test_tcp_states_beside_each_column_where_they_change():
-    entries = with_states()
+    # The correlator's states (core/tcpstates.py, RFC 9293 §3.3.2), each shown where it changes.
+    entries = entries_of("tcp")
     text = draw(entries, 80, conversation=2)
     lines = text.splitlines()
     syn = next(i for i, line in enumerate(lines) if "SYN seq=0" in line)
-    state = lines[syn + 1]
-    assert "SYN-SENT" in state and "SYN-RECEIVED" in state
-    assert state.index("SYN-SENT") < state.index("SYN-RECEIVED")  # the client's on the left
-    # The SYN/ACK: the server stays SYN-RECEIVED (not repeated), the client is established.
+    # After the SYN the client is SYN-SENT; the server is not known until it answers.
+    assert "SYN-SENT" in lines[syn + 1] and "SYN-RECEIVED" not in lines[syn + 1]
     synack = next(i for i, line in enumerate(lines) if "SYN,ACK" in line)
-    assert "SYN-" not in lines[synack + 1]
-    gap = lines[synack + 1].split("│")[2]
-    assert gap.strip() == "ESTABLISHED" and gap.startswith(" ESTABLISHED")  # by the left column
+    state = lines[synack + 1]
+    assert state.index("ESTABLISHED") < state.index("SYN-RECEIVED")  # the client's on the left
     ack = synack + 2
     assert "ACK seq=1 ack=1" in lines[ack] and "ESTABLISHED" in lines[ack + 1].split("│")[-2]
     assert text.count("ESTABLISHED") == 2  # once per end, where it changed
@@ -327,12 +296,14 @@ def test_tcp_states_beside_each_column_where_they_change():
             assert len(line) <= width and line == line.rstrip()
     svg = ET.fromstring(to_svg(entries))
     states = ["".join(g.itertext()) for g in svg.iter(f"{SVG}g") if g.get("class") == "state"]
-    assert states[:2] == ["SYN-SENT", "SYN-RECEIVED"]
+    assert states[:3] == ["SYN-SENT", "ESTABLISHED", "SYN-RECEIVED"]
     assert "TIME-WAIT" in states
 
 
 def test_no_states_without_the_field():
-    text = draw(entries_of("tcp"), 80)
+    entries = [dataclasses.replace(e, tcp_states=None) if isinstance(e, PacketShown) else e
+               for e in entries_of("tcp")]
+    text = draw(entries, 80)
     assert "ESTABLISHED" not in text and "SYN-SENT" not in text
 
 

@@ -72,19 +72,11 @@ def test_the_seed_tcp_client_shows_dns_and_handshake_under_connect(lab):
     tcp = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
     assert len(tcp) == wire.count(lambda d: 3001 in (d.sport, d.dport))
     assert {p["step"] for p in tcp} >= {"fin-first", "fin-second"}  # the teardown after close()
-    # The comments restore every call (source included), every note and every packet. A
-    # packet stamped within a hair of a call's end can fall on either side of it in the
-    # replay (a known race, see the issue's note): calls are compared without their
-    # packet counts, packets without the call they fell under.
-    def restored(rs):
-        out = []
-        for r in strip(rs)[:-1]:
-            drop = {"packets"} if r["type"] == "call" else {"call", "call_id", "context",
-                                                            "explain"}
-            out.append({k: v for k, v in r.items() if k not in drop})
-        return out
-
-    assert restored(replayed) == restored(records)
+    # The comments restore every call (source included), every note and every packet, each
+    # under the same call: live and replay compare a packet's time with a call's alike,
+    # even a hair from its end (session._release, sources/replay.py). The summary differs
+    # (kernel drops).
+    assert strip(replayed)[:-1] == strip(records)[:-1]
 
 
 def test_a_program_that_is_server_and_client_with_threads(lab):
@@ -210,3 +202,45 @@ def test_sockviz_trace_gives_the_records_to_a_script(lab):
     assert out["calls"] == ["create_connection", "sendall", "recv", "close"]
     assert out["connect"][-3:] == ["syn", "synack", "handshake-ack"]
     assert out["summary"] == "summary" and out["shown"]
+
+
+KERNEL_STATES = textwrap.dedent("""\
+    import socket, time
+
+    s = socket.create_connection(("192.0.2.2", 3001))
+    s.sendall(b"bonjour")
+    s.recv(1024)
+    s.shutdown(socket.SHUT_WR)
+    time.sleep(0.2)
+    s.close()
+""")
+
+
+def _ours(packet) -> str | None:
+    """The traced socket's state after ``packet``, as the packets show it."""
+    states = packet["tcp_states"]
+    return states["src"] if packet["dir"] == "out" else states["dst"]
+
+
+def test_the_kernels_states_match_the_packets_states(lab):
+    # Each call on the TCP socket carries the kernel's state as it returned (TCP_INFO, then
+    # /proc/net/tcp after close()); the packets' RFC 9293 states must say the same, where the
+    # kernel's read (just after the call's end) may already include a packet a moment later.
+    proc, records, _replayed = run_program(lab.client, KERNEL_STATES)
+    assert proc.returncode == 0, proc.stderr
+    tcp = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
+    assert all(r["tcp_states"] is not None for r in tcp)
+    checked = []
+    for call in calls(records):
+        if call["tcp_state"] is None or call["name"] in ("socket", "create_connection"):
+            continue
+        before = [p for p in tcp if p["time"] <= call["end"]]
+        soon = [p for p in tcp if call["end"] < p["time"] <= call["end"] + 0.005]
+        seen = {_ours(p) for p in before[-1:] + soon}
+        assert call["tcp_state"] in seen, (call["name"], call["tcp_state"], seen)
+        checked.append((call["name"], call["tcp_state"]))
+    names = [name for name, _ in checked]
+    assert names[:2] == ["connect", "sendall"] and "shutdown" in names and names[-1] == "close"
+    assert dict(checked)["connect"] == "ESTABLISHED"
+    assert dict(checked)["close"] in ("TIME-WAIT", "FIN-WAIT-2")  # the chat server closes too
+    assert not [r for r in records if r["type"] == "note" and "kernel says" in r["text"]]

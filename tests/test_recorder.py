@@ -8,11 +8,13 @@ from __future__ import annotations
 import itertools
 import socket
 import threading
+import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from sockviz.tracing import kernelstate
 from sockviz.tracing.recorder import Recorder, show
 
 
@@ -193,3 +195,25 @@ def test_the_kernels_tcp_state_is_recorded(recorded):
     closes = [c.tcp_state for c in recorded.ended if c.name == "close"]
     assert closes[0] in ("FIN-WAIT-2", "FIN-WAIT-1")  # the fd is gone, the connection is not
     assert closes[1] in ("LAST-ACK", "CLOSED", None)  # its answer FIN, then it goes
+
+
+def test_a_connection_in_time_wait_with_its_fd_still_open_is_time_wait(recorded):
+    # shutdown(SHUT_WR), then the peer's FIN: Linux moves the connection to a time-wait
+    # socket and sets the fd's own socket to CLOSE, so TCP_INFO alone says CLOSED.
+    server = _listener()
+    client = socket.create_connection(server.getsockname())
+    conn, _ = server.accept()
+    client.shutdown(socket.SHUT_WR)
+    assert conn.recv(10) == b""
+    conn.close()  # its FIN reaches the client, which acks it: TIME-WAIT
+    deadline = time.monotonic() + 2
+    while kernelstate.of_socket(client) not in ("TIME-WAIT",) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    raw = client.getsockopt(socket.IPPROTO_TCP, kernelstate.TCP_INFO, 8)
+    assert kernelstate.LINUX_STATES[raw[0]] == "CLOSED"  # what TCP_INFO says of the fd
+    assert kernelstate.of_socket(client) == "TIME-WAIT"  # what the connection is in
+    fd = client.fileno()
+    client.close()  # the fd goes, the connection stays in the kernel's table
+    assert next(c.tcp_state for c in recorded.ended
+                if c.name == "close" and c.socket == fd) == "TIME-WAIT"
+    server.close()

@@ -47,7 +47,7 @@ class LiveSession:
         self._marks: list = []
         self._tie = itertools.count()
         self._pending: list = []
-        self._holds: dict[int, float] = {}  # call id -> its start (ns): frames after it wait
+        self._holds: dict[int, float] = {}  # call id -> its start (s): frames after it wait
         self._watermark = 0.0
         self._index = 0
         self._thread = threading.Thread(target=self._pipeline, name="sockviz-pipeline",
@@ -144,6 +144,8 @@ class LiveSession:
         self.sniffer.stop()  # every frame captured has been handed on
         self.queue.put(("stop", None))
         self._thread.join()  # however far behind the view is: nothing is dropped
+        if self.failure is None:
+            self._dispatch(self.correlator.finish())
         summary = self.correlator.summary(kernel_drops=self.sniffer.drops,
                                           capture=self.capture_path, ignored=self.scope.ignored)
         self._summary = summary
@@ -192,7 +194,7 @@ class LiveSession:
                             self._holds.pop(event.id, None)
                 elif kind == "hold":
                     heapq.heappush(self._marks, item)
-                    self._holds[item[3].id] = item[0] * 1e9
+                    self._holds[item[3].id] = item[0]
                 elif kind == "stop":
                     self._release(final=True)
                     return
@@ -203,19 +205,24 @@ class LiveSession:
     def _release(self, final: bool = False) -> None:
         pending, marks = self._pending, self._marks
         pos = 0  # frames before it have been released
+        # A frame's time is compared as its Packet's time, ns / 1e9 in seconds, and a
+        # mark's as the call's time: exactly what a replay of the capture compares
+        # (sources/replay.py), so that a packet a hair from a call's end falls on
+        # the same side of it live and replayed.
         while True:
             frame = pending[pos] if pos < len(pending) else None
+            frame_time = frame[0] / 1e9 if frame is not None else None
             mark = marks[0] if marks else None
             if mark is not None and (
                 final
-                or (frame is not None and mark[0] * 1e9 <= frame[0])
+                or (frame is not None and mark[0] <= frame_time)
                 or (frame is None and self._watermark >= mark[0])
             ):
                 heapq.heappop(marks)
                 self._emit_mark(mark)
                 continue
-            if frame is not None and (mark is None or frame[0] < mark[0] * 1e9 or final):
-                if self._holds and not final and frame[0] >= min(self._holds.values()):
+            if frame is not None and (mark is None or frame_time < mark[0] or final):
+                if self._holds and not final and frame_time >= min(self._holds.values()):
                     break  # a held call's end will say which of these are ours
                 pos += 1
                 self._frame(frame)

@@ -100,7 +100,7 @@ def replay(reader, env, args) -> int:
                 if correlator is None:
                     source.read_meta()
                     correlator, sinks, handlers = start(source.meta)
-                    facts = correlator.facts
+                    packet_entries = correlator.packet
                     if json_fast:
                         fast = FastJson(correlator).take
                         write_fast = sinks[0].packet_texts
@@ -120,15 +120,18 @@ def replay(reader, env, args) -> int:
                 if progress is not None and not count % PROGRESS_EVERY:
                     progress.update(count)
                 pkt = packet(record)
-                entry = word(pkt, facts(pkt))
-                for handle in handlers:
-                    handle(entry)
+                for entry in packet_entries(pkt, word):
+                    for handle in handlers:
+                        handle(entry)
                 i += 1
         rest = source.calls_after()
         if correlator is None:
             # No packet: the calls kept in the section header, if any, with the run's role.
             correlator, sinks, handlers = start(source.meta if rest else None)
         call_events(rest)
+        for entry in correlator.finish():
+            for handle in handlers:
+                handle(entry)
         if progress is not None:
             progress.done()
         summary = correlator.summary(kernel_drops=None, capture=None, problem=reader.problem)

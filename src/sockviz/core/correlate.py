@@ -24,6 +24,7 @@ from sockviz.core.flows import (
     NDP_TYPES,
     Conversation,
     flow_key,
+    track_states,
     track_tcp,
 )
 from sockviz.core.phrases import UNREACH6_CODES as UNREACH6_CODES
@@ -31,11 +32,14 @@ from sockviz.core.phrases import UNREACH_CODES as UNREACH_CODES
 from sockviz.core.phrases import Direction, Lesson, Role, Step, Why
 from sockviz.core.phrases import dns_answer as dns_answer
 from sockviz.core.phrases import dns_question as dns_question
+from sockviz.core.tcpstates import changes as state_changes
+from sockviz.core.tcpstates import states_json
 from sockviz.core.text import endpoint, flag_names, preview, tcp_options
 from sockviz.core.timeline import (
     CallEnded,
     CallStarted,
     Entry,
+    Note,
     PacketShown,
     Summary,
 )
@@ -44,6 +48,11 @@ from sockviz.core.timeline import (
 # phrasebook's words; imported above so that they stay importable from here.
 
 DnsDissector = Callable[[bytes, bool], "dict | None"]
+
+# The recorder reads the kernel's state of a socket just after it stamps the
+# call's end (tracing/recorder.py): a packet up to this long after the end may
+# already be in what the kernel said.
+STATE_READ_SLACK = 0.005
 
 # A pure ACK sent this long after the data it acknowledges was held back on
 # purpose: Linux's delayed-ACK timer is 40 ms at least (RFC 1122 §4.2.3.2).
@@ -134,20 +143,31 @@ def describe(pkt: Packet, facts: tuple) -> PacketShown:
     itself; a renderer that only counts (``--summary``) uses ``tally``.
     """
     (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
-     dns_info, why, fields) = facts
+     dns_info, why, fields, transition) = facts
     return _new_shown(pkt, direction, call_id, call_name, conversation, new_conv, step, rel_seq,
                       rel_ack, window, summarize(pkt.decoded, rel_seq, rel_ack, window),
                       _say_meaning(step, direction, fields), dns_info,
-                      None if why is None else _say_context(why, fields))
+                      None if why is None else _say_context(why, fields),
+                      *_states(transition))
 
 
 def tally(pkt: Packet, facts: tuple) -> PacketShown:
     """``describe`` without the words (empty summary and meaning), for counting renderers."""
     (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
-     dns_info, why, fields) = facts
+     dns_info, why, fields, transition) = facts
     return _new_shown(pkt, direction, call_id, call_name, conversation, new_conv, step, rel_seq,
                       rel_ack, window, "", "", dns_info,
-                      None if why is None else _say_context(why, fields))
+                      None if why is None else _say_context(why, fields), *_states(transition))
+
+
+_NO_STATES = (None, ())
+
+
+def _states(transition) -> tuple:
+    """A segment's (tcp_states, tcp_changes) for its timeline entry; (None, ()) for others."""
+    if transition is None:
+        return _NO_STATES
+    return states_json(transition), state_changes(transition)
 
 
 # The facts every meaning may use, for one packet (its words are the phrasebook's).
@@ -208,9 +228,19 @@ class Correlator:
         self._udp_connected = False
         self._port_unreachable = False  # an ICMP port unreachable came back at some point
         self._call_dns: list[tuple] = []  # (our port, info, time) of the call's DNS messages
+        # Calls whose socket the kernel saw in another state than its packets show:
+        # (deadline, call name, conversation, end, kernel's state), said at the deadline
+        # unless a packet before it brings the packets' state to the kernel's.
+        self._state_checks: list[tuple] = []
+
+    @property
+    def busy(self) -> bool:
+        """Every packet must come through ``packet()`` now: a call runs, or a check waits."""
+        return self.open_call is not None or bool(self._state_checks)
 
     # -- calls -------------------------------------------------------------
     def call_started(self, call: Call) -> list[Entry]:
+        due = self._due_checks(call.start) if self._state_checks else []
         self.open_call = call
         self._steps = []
         self._call_packets = 0
@@ -220,9 +250,11 @@ class Correlator:
             self.transport = call.transport
         if call.name == "connect" and call.transport == "UDP":
             self._udp_connected = True
-        return [CallStarted(call=call)]
+        return [*due, CallStarted(call=call)]
 
     def call_ended(self, call: Call) -> list[Entry]:
+        due = self._due_checks(call.end if call.end is not None else call.start) \
+            if self._state_checks else []
         transport = call.transport or self.transport
         lesson = _lesson(call, self._steps, transport, self._syn_intervals(),
                          self._port_unreachable)
@@ -240,19 +272,82 @@ class Correlator:
         entry = CallEnded(call=call, packets=self._call_packets, lesson=lesson)
         self.open_call = None
         self.last_closed = call
-        return [entry]
+        if call.tcp_state is not None:
+            self._check_state(call)
+        return [*due, entry]
+
+    def finish(self) -> list[Entry]:
+        """At the end of the run, before ``summary``: what is still to say (waiting checks)."""
+        return self._due_checks(float("inf"))
+
+    # -- the kernel's state beside the packets' -----------------------------------
+    def _check_state(self, call: Call) -> None:
+        """Compare the kernel's state of the call's socket with the one its packets show.
+
+        The kernel's (``Call.tcp_state``: TCP_INFO, or the socket table after
+        ``close()``) was read as the call returned; the packets' is that end's
+        state in the conversation's RFC 9293 machine. A disagreement is said
+        unless a packet within STATE_READ_SLACK after the end explains it.
+        """
+        local, peer = call.local, call.peer
+        if local is None or peer is None or len(local) < 2 or len(peer) < 2:
+            return
+        local, peer = (local[0], local[1]), (peer[0], peer[1])
+        key = ("TCP", local, peer) if local <= peer else ("TCP", peer, local)
+        conv = self.conversations.get(key)
+        if conv is None or conv.states is None:
+            return
+        end = 0 if local == key[1] else 1
+        inferred = conv.states.states[end]
+        if inferred is None or inferred == call.tcp_state:
+            return
+        finished = call.end if call.end is not None else call.start
+        self._state_checks.append((finished + STATE_READ_SLACK, call.name, conv, end,
+                                   call.tcp_state))
+
+    def _settle_checks(self, conv: Conversation) -> None:
+        """A packet of ``conv`` moved its states: the checks it now agrees with are done."""
+        states = conv.states.states
+        self._state_checks = [c for c in self._state_checks
+                              if c[2] is not conv or states[c[3]] != c[4]]
+
+    def _due_checks(self, now: float) -> list[Entry]:
+        """The disagreements whose deadline has passed, as notes (not saved: derived again)."""
+        due = [c for c in self._state_checks if c[0] < now]
+        if not due:
+            return []
+        self._state_checks = [c for c in self._state_checks if c[0] >= now]
+        notes = []
+        for deadline, name, conv, end, kernel in due:
+            inferred = conv.states.states[end]
+            notes.append(Note(time=min(deadline, now),
+                              text=phrases.kernel_disagrees(name, kernel, str(inferred)),
+                              saved=False))
+        return notes
 
     # -- packets -----------------------------------------------------------
-    def packet(self, pkt: Packet) -> list[Entry]:
-        """The packet's timeline entry: its facts (``facts``) told in words (``describe``)."""
-        return [describe(pkt, self.facts(pkt))]
+    def packet(self, pkt: Packet, word: Callable[[Packet, tuple], PacketShown] = describe,
+               ) -> list[Entry]:
+        """The packet's timeline entry: its facts (``facts``) told by ``word``.
+
+        ``describe`` words them; a renderer that only counts takes ``tally``.
+        """
+        if self._state_checks:
+            due = self._due_checks(pkt.time)
+            facts = self.facts(pkt)
+            if facts[12] is not None and self._state_checks:
+                self._settle_checks(self.conversations[flow_key(pkt.decoded)])
+            return [*due, word(pkt, facts)]
+        return [word(pkt, self.facts(pkt))]
 
     def facts(self, pkt: Packet) -> tuple:
         """Track ``pkt`` and return what the timeline says of it, before any wording.
 
         ``(direction, call_id, call_name, conversation, new_conversation, step,
-        rel_seq, rel_ack, window, dns, why, fields)``: plain values (``why``:
-        a ``Why`` or None, ``fields``: the ``phrases.Facts`` a meaning reads), worded
+        rel_seq, rel_ack, window, dns, why, fields, transition)``: plain values
+        (``why``: a ``Why`` or None, ``fields``: the ``phrases.Facts`` a meaning
+        reads, ``transition``: what a TCP segment did to each end's state,
+        ``tcpstates.Transition``, or None), worded
         by ``describe`` (or only counted: ``tally``). The hot path of a
         replay: every packet of the file comes through here, so fields are
         read once into locals.
@@ -280,10 +375,12 @@ class Correlator:
         fields = meaning_fields(proto, d.src or "?", d.dst or "?", d.sport, d.dport, n, self.role)
         rel_seq = rel_ack = window = None
         dns_info = None
+        transition = None
 
         if d.tcp_flags is not None and conv is not None and (proto == "TCP" or proto == "DNS"):
             step, rel_seq, rel_ack, window, interval, attempt = track_tcp(conv, d, time)
             step = STEPS[step]
+            transition = track_states(conv, (d.src, d.sport), d.tcp_flags, d.seq, d.ack, n)
             fields["acked"] = rel_ack
             if interval is not None:
                 fields["interval_s"] = interval
@@ -338,7 +435,7 @@ class Correlator:
 
         return (direction, call.id if call else None, call.name if call else None,
                 conv.number if conv else None, new_conv, step, rel_seq, rel_ack, window,
-                dns_info, why, fields)
+                dns_info, why, fields, transition)
 
     def _new_conversation(self, key: tuple, time: float) -> Conversation:
         convs = self.conversations

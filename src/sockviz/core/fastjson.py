@@ -47,8 +47,15 @@ from sockviz.core.correlate import (
     track_data_and_acks,
 )
 from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
-from sockviz.core.flows import Conversation, sides, track_segment
-from sockviz.core.jsonmodel import ELLIPSIS_MARK, PACKET_KEYS, flow_part, packet_format
+from sockviz.core.flows import Conversation, sides, track_segment, track_states
+from sockviz.core.jsonmodel import (
+    ELLIPSIS_MARK,
+    PACKET_KEYS,
+    flow_part,
+    packet_format,
+    states_text,
+)
+from sockviz.core.tcpstates import states_json
 from sockviz.core.text import endpoint, preview_json
 
 # Ethernet, then IPv4 without options (TOS, id, TTL, checksum and addresses
@@ -234,7 +241,7 @@ class FastJson:
         """
         c = self.c
         end = len(items)
-        if c.open_call is not None or i >= end:
+        if c.busy or i >= end:
             return i, count
         if c._retired_total != self._retired:  # conversations were forgotten: their flows too
             self._forget()
@@ -278,6 +285,8 @@ class FastJson:
                 step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
                     conv, flow.me, flow.peer, flow.sender, False, offflags & _ACK,
                     offflags & _FIN, False, seq, ack, window, n, (), time)
+                states = states_text(states_json(track_states(
+                    conv, flow.sender, _FLAG_TEXT[offflags & 0x1FF], seq, ack, n)))
             # The meaning (see _meaning), then the context as Correlator.facts finds it.
             explain = meanings.get((flow, step, n)) or self._meaning(flow, step, n)
             if type(explain) is tuple:
@@ -308,16 +317,18 @@ class FastJson:
                 if rel_ack is None:
                     if ts is None:
                         add(fmt % (index, time_text, rel_seq, window, n, wirelen, step_text,
-                                   rel_seq, window, n, more, explain, context))
+                                   rel_seq, window, n, more, explain, context, states))
                     else:
                         add(fmt % (index, time_text, rel_seq, window, n, wirelen, step_text,
-                                   rel_seq, window, ts[0], ts[1], n, more, explain, context))
+                                   rel_seq, window, ts[0], ts[1], n, more, explain, context,
+                                   states))
                 elif ts is None:
                     add(fmt % (index, time_text, rel_seq, rel_ack, window, n, wirelen, step_text,
-                               rel_seq, rel_ack, window, n, more, explain, context))
+                               rel_seq, rel_ack, window, n, more, explain, context, states))
                 else:
                     add(fmt % (index, time_text, rel_seq, rel_ack, window, n, wirelen, step_text,
-                               rel_seq, rel_ack, window, ts[0], ts[1], n, more, explain, context))
+                               rel_seq, rel_ack, window, ts[0], ts[1], n, more, explain, context,
+                               states))
             count += 1
             if count == next_tick:
                 tick(count)
@@ -381,6 +392,7 @@ class FastJson:
             "flags": _escaped(_string(flags)), "ack": "%d" if acked else "null",
             "summary": _escaped(summary) + " seq=%d" + acked + " win=%d"
             + (" <ts %d/%d>" if shape & 1 else "") + ' len=%d%s"',
+            "tcp_states": "%s",
         })
         flow.lines[shape] = fmt
         return fmt

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sockviz.core.decode import Decoded
+from sockviz.core.tcpstates import Connection, Transition
 
 Endpoint = tuple[str, int]
 FlowKey = tuple
@@ -72,6 +73,7 @@ class Conversation:
     last_time: float = 0.0
     a_data: float | None = None  # time of the last data sent by key[1] (delayed ACKs)
     b_data: float | None = None  # and by key[2]
+    states: Connection | None = None  # each end's RFC 9293 state (TCP): end 0 is key[1]
 
     def side(self, ep: Endpoint) -> Side:
         if ep == self.key[1]:
@@ -104,6 +106,21 @@ def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
     flags = d.tcp_flags or ""
     return track_segment(conv, me, peer, src, "S" in flags, "A" in flags, "F" in flags,
                          "R" in flags, d.seq, d.ack, d.window, d.payload_len, d.tcp_options, time)
+
+
+def track_states(conv: Conversation, src: Endpoint, flags: str, seq: int | None,
+                 ack: int | None, payload: int) -> Transition | None:
+    """Feed a segment to the conversation's state machine (core/tcpstates.py).
+
+    End 0 is ``conv.key[1]``, end 1 ``conv.key[2]``; None for a segment cut
+    before its sequence number.
+    """
+    if seq is None:
+        return None
+    machine = conv.states
+    if machine is None:
+        machine = conv.states = Connection()
+    return machine.segment(0 if src == conv.key[1] else 1, flags, seq, ack, payload)
 
 
 def sides(conv: Conversation, src: Endpoint, dst: Endpoint) -> tuple[Side, Side]:

@@ -60,6 +60,8 @@ def packet_json(e: PacketShown) -> dict:
         "explain": e.explain,
         "context": e.context,
     }
+    if e.tcp_states is not None:
+        record["tcp_states"] = e.tcp_states  # every TCP segment's (issue 14)
     if d.tcp_options and "S" in (d.tcp_flags or ""):
         record["options"] = {name: value for name, value in d.tcp_options if name not in ("NOP", "EOL")}
     if d.icmp_type is not None:
@@ -92,19 +94,39 @@ PACKET_KEYS = ("index", "time", "dir", "iface", "flags", "seq", "ack", "window",
                "context")
 
 
+# A TCP segment's record has one key more, after these: its ends' states.
+TCP_PACKET_KEYS = (*PACKET_KEYS, "tcp_states")
+
+
 def packet_format(texts: dict[str, str]) -> str:
     """A packet record's line, each key's value written as ``texts`` says: a %-field or text.
 
     PACKET_LINE is one; the replay's fast path (core/fastjson.py) makes one
-    per flow, with the flow's constant parts written in.
+    per flow, with the flow's constant parts written in. With a "tcp_states"
+    text, the line is a TCP segment's (TCP_PACKET_KEYS).
     """
-    fields = ", ".join(f'"{key}": {texts[key]}' for key in PACKET_KEYS)
+    keys = TCP_PACKET_KEYS if "tcp_states" in texts else PACKET_KEYS
+    fields = ", ".join(f'"{key}": {texts[key]}' for key in keys)
     return '{"type": "packet", ' + fields + "}"
 
 
 # A packet record's line; %-formatting is done in C, in one call.
-PACKET_LINE = packet_format(dict.fromkeys(PACKET_KEYS, "%s")
-                            | {"index": "%d", "time": "%r", "len": "%d", "wirelen": "%d"})
+_LINE_TEXTS = dict.fromkeys(PACKET_KEYS, "%s") | {"index": "%d", "time": "%r", "len": "%d",
+                                                  "wirelen": "%d"}
+PACKET_LINE = packet_format(_LINE_TEXTS)
+TCP_PACKET_LINE = packet_format(_LINE_TEXTS | {"tcp_states": "%s"})
+_STATES_TEXT: dict[tuple, str] = {}  # (src state, dst state) -> the field's JSON text
+
+
+def states_text(states: dict) -> str:
+    """``encode(states)`` for a ``{"src": STATE, "dst": STATE}`` field, cached by its states."""
+    key = (states.get("src"), states.get("dst"))
+    text = _STATES_TEXT.get(key)
+    if text is None:
+        text = encode(states)
+        if len(states) == 2 and all(v is None or type(v) is str for v in key):
+            _STATES_TEXT[key] = text  # 13 x 13 pairs of RFC 9293 states at most
+    return text
 
 
 def _flow_text(key: tuple) -> str:
@@ -165,6 +187,18 @@ def packet_line(e: PacketShown) -> str:
             flow = _flow_text(key)
         direction, seq, ack, window = e.direction, e.rel_seq, e.rel_ack, e.window
         conv, call, call_id, context = e.conversation, e.call_name, e.call_id, e.context
+        states = e.tcp_states
+        if states is not None:
+            return TCP_PACKET_LINE % (
+                p.index, t, "null" if direction is None else _string(direction), flow,
+                "null" if flags is None else _string(flags),
+                "null" if seq is None else seq, "null" if ack is None else ack,
+                "null" if window is None else window, d.payload_len, p.wirelen,
+                "null" if conv is None else conv, "null" if call is None else _string(call),
+                "null" if call_id is None else call_id, _string(e.step), _string(e.summary),
+                _string(e.explain), "null" if context is None else _string(context),
+                states_text(states),
+            )
         return PACKET_LINE % (
             p.index, t, "null" if direction is None else _string(direction), flow,
             "null" if flags is None else _string(flags),

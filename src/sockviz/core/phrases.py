@@ -1211,3 +1211,26 @@ def then(words: str) -> str:
 
 def every_packet_kept() -> str:
     return _(" (every packet is in the capture file and in --json)")
+
+
+# -- each end's TCP state (RFC 9293 §3.3.2), in the views ----------------------------------
+
+
+def state_owner_you() -> str:
+    """Who a state change is about, when it is the lesson's own socket."""
+    # TRANSLATORS: before a TCP state change: "you: SYN-SENT → ESTABLISHED".
+    return pgettext("state owner", "you")
+
+
+def state_change(who: str, path: Iterable[str | None]) -> str:
+    """'you: SYN-SENT → ESTABLISHED': one end's states through one segment, as RFC 9293 spells them."""
+    # TRANSLATORS: {who} is "you", "the server"... or an address; {path} the states, unchanged.
+    return _("{who}: {path}").format(who=who, path=" → ".join(s or "?" for s in path))
+
+
+def kernel_disagrees(call: str, kernel: str, inferred: str) -> str:
+    """The kernel's state of the call's socket (TCP_INFO, /proc/net/tcp) is not the packets' one."""
+    return _("The kernel says this socket was {kernel} when {call}() returned; its packets "
+             "show {inferred}. One of them is missing a step: a packet the capture did not see, "
+             "or a state the packets cannot show.").format(call=call, kernel=kernel,
+                                                          inferred=inferred)

@@ -63,6 +63,7 @@ __all__ = [
     "Event",
     "TcpState",
     "Transition",
+    "changes",
     "states_json",
 ]
 
@@ -233,9 +234,38 @@ def _unchanged(sender: int, sender_state: TcpState | None, receiver_state: TcpSt
 
 
 def states_json(t: Transition) -> dict[str, str | None]:
-    """The JSON field: the sender's (``src``) and receiver's (``dst``) state after the segment."""
-    src, dst = t.paths[t.sender][-1], t.paths[1 - t.sender][-1]
+    """The JSON field: the sender's (``src``) and receiver's (``dst``) state after the segment.
+
+    One dict per pair of states, shared by every packet that leaves the ends
+    in them (a replay makes millions): read it, never change it.
+    """
+    return _states_dict(t.paths[t.sender][-1], t.paths[1 - t.sender][-1])
+
+
+@functools.cache  # 13 x 13 pairs at most
+def _states_dict(src: TcpState | None, dst: TcpState | None) -> dict[str, str | None]:
     return {"src": None if src is None else src.value, "dst": None if dst is None else dst.value}
+
+
+def changes(t: Transition) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
+    """The ends whose state the segment changed, sender (``"src"``) first, with their paths.
+
+    ``(("src", ("SYN-SENT", "ESTABLISHED")),)``: what a view prints as
+    "SYN-SENT → ESTABLISHED"; empty for the bulk of a connection.
+    """
+    if len(t.paths[0]) == 1 and len(t.paths[1]) == 1:
+        return ()
+    return _changes(t.sender, t.paths)
+
+
+@functools.lru_cache(maxsize=1024)
+def _changes(sender: int, paths: tuple) -> tuple:
+    out = []
+    for who, end in (("src", sender), ("dst", 1 - sender)):
+        path = paths[end]
+        if len(path) > 1:
+            out.append((who, tuple(None if s is None else s.value for s in path)))
+    return tuple(out)
 
 
 class _End:

@@ -35,12 +35,21 @@ class PacketShown:
     explain: str
     dns: dict | None = None
     context: str | None = None  # why a packet outside any call happened
+    # A TCP segment's ends once each has handled it, ``{"src": STATE, "dst": STATE}``
+    # (RFC 9293 §3.3.2; None: not known), and the ends it moved, with their paths
+    # (tcpstates.changes). Shared between packets: read, never change.
+    tcp_states: dict | None = None
+    tcp_changes: tuple = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Note:
     time: float
     text: str
+    # A note the run made (a lesson's, the tracer's) is saved as a comment in the
+    # capture file; one the correlator derives from the packets is not, since a
+    # replay derives it again.
+    saved: bool = True
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

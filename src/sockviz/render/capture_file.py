@@ -40,7 +40,7 @@ class CaptureFileSink:
             self._pending.append(encode_start(entry.call))
         elif isinstance(entry, CallEnded):
             self._pending.append(encode_call(entry.call))
-        elif isinstance(entry, Note):
+        elif isinstance(entry, Note) and entry.saved:
             self._pending.append(encode_note(entry.time, entry.text))
 
     def close(self) -> None:

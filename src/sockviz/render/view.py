@@ -217,9 +217,29 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
     explain = Text(e.explain, style="italic")
     if e.context:
         explain.append(" — " + e.context, style="italic dim")
-    yield PacketRows(prefix, fields, Text(bar, style="bright_black"), explain)
+    changes = state_changes_text(e)
+    yield PacketRows(prefix, fields, Text(bar, style="bright_black"), explain,
+                     None if changes is None else Text(changes, style="cyan"))
     if state.in_call:
         state.packets_in_call += 1
+
+
+def state_changes_text(e: PacketShown) -> str | None:
+    """'you: SYN-SENT → ESTABLISHED · 192.0.2.2:3001: LISTEN → SYN-RECEIVED', or None.
+
+    The ends a segment moved (RFC 9293 §3.3.2), the sender first: "you" for
+    the side sockviz plays (the packet's direction says which end it is), the
+    other by its address and port.
+    """
+    if not e.tcp_changes:
+        return None
+    d = e.packet.decoded
+    names = {"src": endpoint(d.src, d.sport), "dst": endpoint(d.dst, d.dport)}
+    if e.direction == "out":
+        names["src"] = phrases.state_owner_you()
+    elif e.direction == "in":
+        names["dst"] = phrases.state_owner_you()
+    return " · ".join(phrases.state_change(names[who], path) for who, path in e.tcp_changes)
 
 
 class PacketRows:
@@ -233,38 +253,46 @@ class PacketRows:
     comes from the console (``options.max_width``).
     """
 
-    def __init__(self, prefix: Text, fields: Text, bar: Text, explain: Text) -> None:
+    def __init__(self, prefix: Text, fields: Text, bar: Text, explain: Text,
+                 states: Text | None = None) -> None:
         self.prefix, self.fields, self.bar, self.explain = prefix, fields, bar, explain
+        self.states = states  # a third row: the TCP state changes the segment caused
+
+    def _cells(self) -> tuple[tuple[Text, Text], ...]:
+        cells = ((self.prefix, self.fields), (self.bar, self.explain))
+        return cells if self.states is None else (*cells, (self.bar, self.states))
 
     def _grid(self) -> Table:
         grid = Table.grid(padding=0)
         grid.add_column(no_wrap=True)
         grid.add_column(ratio=1, overflow="fold")
-        grid.add_row(self.prefix, self.fields)
-        grid.add_row(self.bar, self.explain)
+        for head, cell in self._cells():
+            grid.add_row(head, cell)
         return grid
 
     def __rich_console__(self, console, options):
         prefix, fields, bar, explain = self.prefix, self.fields, self.bar, self.explain
-        if _has_no_break(fields, explain):
-            glued = PacketRows(prefix, _glued(fields), bar, _glued(explain))
+        states = self.states
+        if _has_no_break(fields, explain) or (states is not None and _has_no_break(states)):
+            glued = PacketRows(prefix, _glued(fields), bar, _glued(explain),
+                               None if states is None else _glued(states))
             yield from _unglued(console.render(glued, options))
             return
+        cells = self._cells()
         width = options.max_width
         left = max(prefix.cell_len, bar.cell_len)
-        right = max(fields.cell_len, explain.cell_len)
+        right = max(cell.cell_len for _, cell in cells)
         if left + right > width:
             # As the grid does: the fields' column gets what the prefix leaves,
             # and each cell is wrapped there (rich's own wrapping, folding
             # words longer than the column).
             right = width - left
-        if (right < 1 or "\n" in fields.plain or "\n" in explain.plain
-                or "\t" in fields.plain or "\t" in explain.plain):
+        if right < 1 or any("\n" in cell.plain or "\t" in cell.plain for _, cell in cells):
             yield self._grid()
             return
         rows = Text(end="\n", no_wrap=True, overflow="ignore")
         blank = " " * left
-        for head, cell in ((prefix, fields), (bar, explain)):
+        for number, (head, cell) in enumerate(cells):
             if cell.cell_len <= right:
                 lines = [cell]
             else:
@@ -277,7 +305,7 @@ class PacketRows:
                     rows.append("\n" + blank)
                 rows.append_text(line)
                 rows.append(" " * (right - line.cell_len))
-            if head is prefix:
+            if number < len(cells) - 1:
                 rows.append("\n")
         yield rows
 

@@ -21,12 +21,27 @@ TCP_INFO = getattr(socket, "TCP_INFO", 11)
 
 
 def of_socket(sock) -> str | None:
-    """The state of an open TCP socket, or None (not TCP, closed, not Linux)."""
+    """The state of an open TCP socket's connection, or None (not TCP, not Linux).
+
+    When a connection reaches TIME-WAIT while its fd is still open (after
+    ``shutdown(SHUT_WR)``, the peer's FIN), Linux hands it to a time-wait
+    socket and sets the fd's own socket to CLOSE (``tcp_time_wait()`` then
+    ``tcp_done()``): TCP_INFO then says CLOSED while the connection is in
+    TIME-WAIT. The kernel's table still holds it, found by its local end.
+    """
     try:
         raw = sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 8)
     except (OSError, ValueError):
         return None
-    return LINUX_STATES.get(raw[0]) if raw else None
+    state = LINUX_STATES.get(raw[0]) if raw else None
+    if state == "CLOSED":
+        try:
+            local = sock.getsockname()
+        except OSError:
+            return state
+        if isinstance(local, tuple) and len(local) >= 2 and local[1]:
+            return of_connection((local[0], local[1]), None) or state
+    return state
 
 
 def _address(hexaddr: str) -> str:
@@ -52,8 +67,13 @@ def _same(a: tuple[str, int], b: tuple[str, int]) -> bool:
     return x == y
 
 
-def of_connection(local: tuple[str, int], peer: tuple[str, int]) -> str | None:
-    """The state of the connection ``local``-``peer`` in the kernel's table, or None."""
+def of_connection(local: tuple[str, int], peer: tuple[str, int] | None) -> str | None:
+    """The state of the connection ``local``-``peer`` in the kernel's table, or None.
+
+    Without ``peer`` (a socket whose peer is gone: getpeername() fails once it
+    is closed), the one connection of ``local``; None if there are several.
+    """
+    found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table) as f:
@@ -66,8 +86,12 @@ def of_connection(local: tuple[str, int], peer: tuple[str, int]) -> str | None:
                         here, there = _endpoint(fields[1]), _endpoint(fields[2])
                     except ValueError:
                         continue
-                    if _same(here, local) and _same(there, peer):
-                        return LINUX_STATES.get(int(fields[3], 16))
+                    if _same(here, local) and (peer is None or _same(there, peer)):
+                        state = LINUX_STATES.get(int(fields[3], 16))
+                        if peer is not None:
+                            return state
+                        if state != "LISTEN":
+                            found.append(state)
         except OSError:
             continue
-    return None
+    return found[0] if len(found) == 1 else None

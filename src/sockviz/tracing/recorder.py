@@ -269,7 +269,7 @@ class Recorder:
         tcp_state = None
         if call.transport == "TCP" and sock is not None:
             if before is not None:
-                tcp_state = kernelstate.of_connection(*before) if all(before) else None
+                tcp_state = kernelstate.of_connection(*before) if before[0] else None
             else:
                 tcp_state = kernelstate.of_socket(sock)
         if call.name == "accept":
