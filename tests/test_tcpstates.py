@@ -404,6 +404,33 @@ def test_random_segments_never_raise(segments, initial):
         previous = conn.states
 
 
+class _NoBulk(Connection):
+    """The machine without its bulk shortcut: every segment through the whole of segment()."""
+
+    __slots__ = ()
+
+    def _quiet(self) -> None:
+        pass
+
+
+# A handshake first, so that many sequences reach the bulk of a connection.
+_OPENED = [(0, "S", CI, None, 0), (1, "SA", SI, CI + 1, 0), (0, "A", CI + 1, SI + 1, 0)]
+_PLAIN = st.sampled_from(["A", "PA", "", "P", "AU", "AE"])
+_BULKY = st.lists(st.tuples(st.sampled_from([0, 1]), st.one_of(_PLAIN, _FLAGS), _NUMBERS,
+                            st.one_of(st.none(), _NUMBERS), st.integers(0, 3000)), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(segments=_BULKY, opened=st.booleans(), initial=st.tuples(_INITIAL, _INITIAL))
+def test_the_bulk_shortcut_changes_nothing(segments, opened, initial):
+    fast, full = Connection(initial=initial), _NoBulk(initial=initial)
+    for sender, flags, seq, ack, length in (_OPENED if opened else []) + segments:
+        a = fast.segment(sender, flags, seq, ack, length)
+        b = full.segment(sender, flags, seq, ack, length)
+        assert (a.sender, a.paths, a.events) == (b.sender, b.paths, b.events)
+        assert fast.states == full.states
+
+
 @settings(max_examples=200, deadline=None)
 @given(ci=st.integers(0, 0xFFFF_FFFF), si=st.integers(0, 0xFFFF_FFFF),
        sent=st.integers(0, 1 << 20), received=st.integers(0, 1 << 20))

@@ -187,8 +187,8 @@ def record_of(item: tuple, read_at: Callable) -> tuple:
 class _Flow:
     """One direction of one conversation, as its lines repeat it (see the module's text)."""
 
-    __slots__ = ("conv", "direction", "dport", "dst", "head", "lines", "me", "peer", "proto",
-                 "receiver", "sender", "sport", "src")
+    __slots__ = ("conv", "direction", "dport", "dst", "end", "head", "lines", "me", "peer",
+                 "proto", "receiver", "sender", "sport", "src", "states", "transition")
 
     def __init__(self, conv: Conversation, proto: str, src: str, sport: int, dst: str,
                  dport: int, direction: str | None, iface: str) -> None:
@@ -207,6 +207,9 @@ class _Flow:
             "conversation": str(conv.number), "call": "null", "call_id": "null",
         }
         self.lines: dict[int, str] = {}  # TCP flags and timestamps, or 0 (UDP) -> line format
+        self.end = 0 if self.sender == conv.key[1] else 1  # the sender's end (flows.track_states)
+        self.transition = None  # the last segment's Transition (tcpstates), and its JSON text
+        self.states = "null"
 
 
 class FastJson:
@@ -285,8 +288,20 @@ class FastJson:
                 step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
                     conv, flow.me, flow.peer, flow.sender, False, offflags & _ACK,
                     offflags & _FIN, False, seq, ack, window, n, (), time)
-                states = states_text(states_json(track_states(
-                    conv, flow.sender, _FLAG_TEXT[offflags & 0x1FF], seq, ack, n)))
+                # Each end's state (core/tcpstates.py): in the bulk of a connection the
+                # same Transition object each time, whose text the flow keeps.
+                machine = conv.states
+                if machine is None:
+                    transition = track_states(conv, flow.sender, _FLAG_TEXT[offflags & 0x1FF],
+                                              seq, ack, n)
+                else:  # track_states without its call: the flow knows which end it is
+                    transition = machine.segment(flow.end, _FLAG_TEXT[offflags & 0x1FF], seq,
+                                                 ack, n)
+                if transition is flow.transition:
+                    states = flow.states
+                else:
+                    states = flow.states = states_text(states_json(transition))
+                    flow.transition = transition
             # The meaning (see _meaning), then the context as Correlator.facts finds it.
             explain = meanings.get((flow, step, n)) or self._meaning(flow, step, n)
             if type(explain) is tuple:

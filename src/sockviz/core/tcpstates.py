@@ -353,6 +353,19 @@ class _Steps:
         self.end.state = state
 
 
+def _event_free(s: _End, r: _End) -> bool:
+    """No segment from ``s`` to ``r`` without SYN, FIN or RST is an event (segment()'s bulk test)."""
+    return (not s.syn_waiting and (s.acked_peer_syn or r.isn is None)
+            and (r.syn_acked or r.isn is None) and (r.fin_seq is None or r.fin_acked))
+
+
+# Every flag string (decode's letters, in decode's order) without S, F or R: a plain segment.
+_PLAIN_FLAGS = frozenset(
+    "".join(letter for bit, letter in enumerate("FSRPAUECN") if value >> bit & 1)
+    for value in range(512) if not value & 0b111
+)
+
+
 class Connection:
     """Both ends of one TCP connection, followed through the segments a capture shows.
 
@@ -360,10 +373,22 @@ class Connection:
     ``initial`` gives their states when known before the first segment.
     """
 
-    __slots__ = ("_ends",)
+    __slots__ = ("_bulk", "_ends")
 
     def __init__(self, initial: tuple[TcpState | None, TcpState | None] = (None, None)) -> None:
         self._ends = (_End(initial[0]), _End(initial[1]))
+        # While no segment without SYN, FIN or RST can be an event for either end (both
+        # SYNs acknowledged, no FIN waiting for its ACK, no SYN waiting for an answer), the
+        # one Transition of such a segment from each end: the bulk of a connection costs a
+        # set lookup. The numbers it skips (``_End.nxt``) only judge a SYN's ACK, which
+        # no longer comes, and a new SYN starts them again (``_End.new_syn``).
+        self._bulk: tuple[Transition, Transition] | None = None
+
+    def _quiet(self) -> None:
+        """Set ``_bulk`` when no plain segment from either end can change a state."""
+        a, b = self._ends
+        if a.sent and b.sent and _event_free(a, b) and _event_free(b, a):
+            self._bulk = (_unchanged(0, a.state, b.state), _unchanged(1, b.state, a.state))
 
     @property
     def states(self) -> tuple[TcpState | None, TcpState | None]:
@@ -379,8 +404,12 @@ class Connection:
         ``flags`` are letters as in ``decode.Decoded.tcp_flags`` ("S", "SA", "FA", "R", ...);
         ``seq`` and ``ack`` are the raw numbers (``ack`` is read only with the A flag).
         """
+        bulk = self._bulk
+        if bulk is not None and flags in _PLAIN_FLAGS and (sender == 0 or sender == 1):
+            return bulk[sender]
         if sender != 0 and sender != 1:
             raise ValueError(f"sender must be 0 or 1, not {sender!r}")
+        self._bulk = None
         s, r = self._ends[sender], self._ends[1 - sender]
         syn, fin, rst = "S" in flags, "F" in flags, "R" in flags
         has_ack = ack is not None and "A" in flags
@@ -396,6 +425,7 @@ class Connection:
             end_seq = (seq + payload_len) % _MOD
             if s.nxt is None or 0 < (end_seq - s.nxt) % _MOD < _HALF:
                 s.nxt = end_seq
+            self._quiet()
             return _unchanged(sender, s.state, r.state)
         ss, rs = _Steps(s), _Steps(r)
         # The receiver's FIN, read before the sender's part: does this segment cover it?
@@ -483,4 +513,5 @@ class Connection:
         else:
             paths = (tuple(rs.path), tuple(ss.path))
             events = (tuple(rs.events), tuple(ss.events))
+        self._quiet()
         return _new_transition(sender, paths, events)
