@@ -109,6 +109,12 @@ def test_a_program_that_is_server_and_client_with_threads(lab):
     assert children[:3] == ["getaddrinfo", "socket", "connect"]
     tcp = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
     assert tcp and len(tcp) == wire.count(lambda d: 4000 in (d.sport, d.dport), iface="lo")
+    # The two threads' calls overlap (the server's recv() waits while the client sends):
+    # each data segment is under the sendall() that sent it, whichever call started last.
+    by_id = {c["id"]: c for c in calls(records)}
+    data = {p["summary"].split('"')[1]: by_id.get(p["call_id"]) for p in tcp if p["len"]}
+    assert data["bonjour"]["name"] == "sendall" and data["bonjour"]["thread"] == "MainThread"
+    assert data["BONJOUR"]["name"] == "sendall" and data["BONJOUR"]["thread"] == "serveur"
 
 
 def test_udp_sendto_a_name_resolves_every_time(lab):

@@ -1,8 +1,10 @@
 """The correlator: calls and packets in, a timeline out.
 
 It is fed in time order (the sources guarantee it) and ties each packet to
-the call during which it was captured, tracks conversations, and gives every
-packet its relative numbers and its meaning. Live and replay go through this
+the call during which it was captured (when several run, a traced program's
+threads or a call inside another, to the one whose socket sent or received
+it), tracks conversations and each end's TCP state, and gives every packet
+its relative numbers and its meaning. Live and replay go through this
 same object, so a replayed capture reads like the run that made it.
 
 It decides what happened (a ``Step``, a ``Why``, a ``Lesson``, facts as named
@@ -13,6 +15,7 @@ language, as the ``--json`` fields that programs match.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from itertools import pairwise
 
@@ -116,6 +119,40 @@ def _lesson(call: Call, steps: list[str], transport: str | None,
     return None
 
 
+_ACCEPTED = re.compile(r"\(<socket fd=(\d+)>")
+
+
+def _is_for(local, peer, ends: set, d: Decoded) -> int:
+    """How surely a socket with these endpoints (either may be None) is ``d``'s: 0 not it,
+    1 it may be (known by its peer or its port only), 2 it received it, 3 it sent it.
+
+    Its local end decides (several sockets talk to one server; a program that is both
+    ends has two sockets on one connection, and the sender's call caused the packet);
+    a socket bound to every address goes by its port; one known only by its peer (a
+    connect() starting) by that.
+    """
+    if local is not None and len(local) >= 2:
+        if local[0] in ("0.0.0.0", "::", ""):
+            return 1 if local[1] in (d.sport, d.dport) else 0
+        if (local[0], local[1]) not in ends or (
+                peer is not None and len(peer) >= 2 and (peer[0], peer[1]) not in ends):
+            return 0
+        return 3 if (local[0], local[1]) == (d.src, d.sport) else 2
+    return 1 if peer is not None and len(peer) >= 2 and (peer[0], peer[1]) in ends else 0
+
+
+class _Running:
+    """A call running: what the packets captured for it showed (its lesson is decided at its end)."""
+
+    __slots__ = ("call", "dns", "packets", "steps")
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.steps: list[Step] = []
+        self.packets = 0
+        self.dns: list[tuple] = []  # (our port, info, time) of its DNS messages
+
+
 _new_shown = positional(PacketShown)
 _MISSING = object()
 _DATA_STEPS = frozenset((Step.DATA, Step.UDP, Step.DNS_QUERY, Step.DNS_RESPONSE))
@@ -207,9 +244,13 @@ class Correlator:
         self.role: Role | None = Role(role) if role in tuple(Role) else None
         self.dns = dns
         self.conversations: dict[tuple, Conversation] = {}
-        self.open_call: Call | None = None
-        self._steps: list[Step] = []
-        self._call_packets = 0
+        self.open_call: Call | None = None  # the latest started of the calls running
+        # Every call running, in the order they started: a traced program's threads
+        # overlap their calls, and a call may run inside another (create_connection).
+        self._open: dict[int, _Running] = {}
+        # A socket's endpoints (fd -> (local, peer)) as its calls' ends told them: which
+        # running call a packet is for, when several run.
+        self._sockets: dict[int, tuple] = {}
         self.calls = 0
         self.packets = 0
         self.last_closed: Call | None = None
@@ -227,7 +268,6 @@ class Correlator:
         self._dns_cache: dict[tuple, dict | None] = {}
         self._udp_connected = False
         self._port_unreachable = False  # an ICMP port unreachable came back at some point
-        self._call_dns: list[tuple] = []  # (our port, info, time) of the call's DNS messages
         # Calls whose socket the kernel saw in another state than its packets show:
         # (deadline, call name, conversation, end, kernel's state), said at the deadline
         # unless a packet before it brings the packets' state to the kernel's.
@@ -242,9 +282,7 @@ class Correlator:
     def call_started(self, call: Call) -> list[Entry]:
         due = self._due_checks(call.start) if self._state_checks else []
         self.open_call = call
-        self._steps = []
-        self._call_packets = 0
-        self._call_dns = []
+        self._open[call.id] = _Running(call)
         self.calls += 1
         if call.transport:
             self.transport = call.transport
@@ -256,22 +294,25 @@ class Correlator:
         due = self._due_checks(call.end if call.end is not None else call.start) \
             if self._state_checks else []
         transport = call.transport or self.transport
-        lesson = _lesson(call, self._steps, transport, self._syn_intervals(),
-                         self._port_unreachable)
-        if (call.name == "close" and transport == "TCP" and not self._steps
+        running = self._open.pop(call.id, None) or _Running(call)
+        steps = running.steps
+        lesson = _lesson(call, steps, transport, self._syn_intervals(), self._port_unreachable)
+        if (call.name == "close" and transport == "TCP" and not steps
                 and any(c.transport == "TCP" and c.handshake_done and not c.closed
                         for c in self.conversations.values())):
             # Its FIN may simply be late (data still queued): claim no silence.
             lesson = None
         if call.note:
             lesson = call.note
-        facts = dns_facts(self._call_dns)
+        facts = dns_facts(running.dns)
         dns = phrases.dns_lesson(**facts) if facts is not None else None
         if dns:
             lesson = phrases.joined((lesson, dns)) if lesson else dns
-        entry = CallEnded(call=call, packets=self._call_packets, lesson=lesson)
-        self.open_call = None
+        entry = CallEnded(call=call, packets=running.packets, lesson=lesson)
+        self.open_call = next(reversed(self._open.values())).call if self._open else None
         self.last_closed = call
+        if call.socket is not None:
+            self._learn_socket(call)
         if call.tcp_state is not None:
             self._check_state(call)
         return [*due, entry]
@@ -279,6 +320,49 @@ class Correlator:
     def finish(self) -> list[Entry]:
         """At the end of the run, before ``summary``: what is still to say (waiting checks)."""
         return self._due_checks(float("inf"))
+
+    # -- which running call a packet is for ------------------------------------------
+    def _learn_socket(self, call: Call) -> None:
+        """Keep what the call's end said of its socket's endpoints (a closed one is forgotten)."""
+        if call.name == "close":
+            self._sockets.pop(call.socket, None)
+            return
+        if call.name == "accept" and call.local is not None and call.result_text:
+            # Its endpoints are the new connection's, whose socket the result names
+            # ("(<socket fd=7>, (...))", as the recorder shows it), not the listener's.
+            accepted = _ACCEPTED.match(call.result_text)
+            if accepted:
+                self._sockets[int(accepted.group(1))] = (call.local, call.peer)
+            return
+        if call.local is None and call.peer is None:
+            return
+        local, peer = self._sockets.get(call.socket, (None, None))
+        self._sockets[call.socket] = (call.local or local, call.peer or peer)
+        if len(self._sockets) > 4096:  # a program that never closes: the oldest go
+            del self._sockets[next(iter(self._sockets))]
+
+    def _running_for(self, d: Decoded, dns_info) -> _Running:
+        """Of the calls running, the one a packet is for: the latest started whose socket's
+        endpoints are the packet's (a DNS message: the latest resolver call), else the latest.
+
+        Captured during several calls, a packet is told under the one it belongs to, so
+        that two threads' calls (or a call inside another) each show their own packets.
+        """
+        running = list(self._open.values())
+        ends = {(d.src, d.sport), (d.dst, d.dport)}
+        best, best_score = running[-1], 0
+        for r in reversed(running):
+            call = r.call
+            if dns_info is not None:
+                if call.transport == "DNS":
+                    return r
+                continue
+            local, peer = self._sockets.get(call.socket, (None, None)) \
+                if call.socket is not None else (None, None)
+            score = _is_for(call.local or local, call.peer or peer, ends, d)
+            if score > best_score:  # the sender's call first (both ends on this host)
+                best, best_score = r, score
+        return best
 
     # -- the kernel's state beside the packets' -----------------------------------
     def _check_state(self, call: Call) -> None:
@@ -418,11 +502,13 @@ class Correlator:
         call = self.open_call
         why = None
         if call is not None:
-            self._steps.append(step)
-            self._call_packets += 1
+            running = self._open[call.id] if len(self._open) == 1 else self._running_for(d, dns_info)
+            call = running.call
+            running.steps.append(step)
+            running.packets += 1
             if dns_info is not None:
                 port = d.sport if direction != _IN else d.dport
-                self._call_dns.append((port, dns_info, time))
+                running.dns.append((port, dns_info, time))
         else:
             why = self._context(step, direction, d, conv, time)
 
