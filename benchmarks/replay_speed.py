@@ -10,12 +10,14 @@ temporary folder, then times, one after the other on that same file:
 
 and prints each one's wall time and peak resident memory (the larger of
 wait4's and of the process and its children summed, sampled every 10 ms:
-a big ``replay --json`` has a worker process), and the ratios. A second capture of short
-flows (hundreds of thousands of conversations) checks that sockviz's memory
-stays bounded. Not a test: run it by hand. The temporary files are removed
+a big ``replay --json`` has a worker process), and the ratios; ``--json``
+also in one process (no worker). It does so on each shape of capture
+(``synthcap.SHAPES``: the mix, zero-byte and random payloads, short flows, a
+DNS-heavy capture), then times a student's replay of a shipped lesson
+capture beside tshark's. Not a test: run it by hand. The temporary files are removed
 in a ``finally``, every run has a time limit.
 
-    python benchmarks/replay_speed.py [--packets 1000000] [--runs 1]
+    python benchmarks/replay_speed.py [--packets 1000000] [--runs 1] [--shapes mix zeros ...]
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def measure(argv: list[str], timeout: float) -> tuple[float, float]:
+def measure(argv: list[str], timeout: float, env: dict | None = None) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one run of ``argv`` with stdout to /dev/null.
 
     The peak is the larger of wait4's (the largest single process) and the
@@ -63,7 +65,8 @@ def measure(argv: list[str], timeout: float) -> tuple[float, float]:
     peak = 0
     with open(os.devnull, "wb") as null:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=null, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, stdout=null, stderr=subprocess.DEVNULL,
+                                env=None if env is None else {**os.environ, **env})
         deadline = t0 + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -82,31 +85,58 @@ def measure(argv: list[str], timeout: float) -> tuple[float, float]:
     return elapsed, max(usage.ru_maxrss, peak) / 1024
 
 
+ONE_PROCESS = "sockviz --json, 1 proc"
+
+
 def run_all(label: str, path: str, runs: int, timeout: float) -> dict[str, tuple[float, float]]:
     sockviz = [sys.executable, "-m", "sockviz", "replay", path]
-    tools = {"sockviz --json": [*sockviz, "--json"], "sockviz --summary": [*sockviz, "--summary"]}
+    tools = {"sockviz --json": [*sockviz, "--json"], ONE_PROCESS: [*sockviz, "--json"],
+             "sockviz --summary": [*sockviz, "--summary"]}
+    envs = {ONE_PROCESS: {"SOCKVIZ_REPLAY_WORKER": "0"}}  # no second process (issue 11)
     if shutil.which("tshark"):
         tools["tshark -r"] = ["tshark", "-r", path]
     if shutil.which("tcpdump"):
         tools["tcpdump -nn -r"] = ["tcpdump", "-nn", "-r", path]
     results = {}
-    for name, argv in tools.items():
-        times, rss = [], []
-        for _ in range(runs):
-            t, m = measure(argv, timeout)
-            times.append(t)
-            rss.append(m)
-        results[name] = (statistics.median(times), max(rss))
+    # One round of every tool after another, ``runs`` times: a machine whose speed drifts
+    # drifts for all of them alike.
+    samples: dict[str, list] = {name: [] for name in tools}
+    for _ in range(runs):
+        for name, argv in tools.items():
+            samples[name].append(measure(argv, timeout, envs.get(name)))
+    for name, got in samples.items():
+        results[name] = (statistics.median(t for t, _ in got), max(m for _, m in got))
     print(f"\n{label}")
     print(f"  {'':20} {'time':>9} {'peak RSS':>10}")
     for name, (t, m) in results.items():
         print(f"  {name:20} {t:8.2f}s {m:8.1f} MiB")
-    base = results["sockviz --json"]
-    for other in ("tshark -r", "tcpdump -nn -r"):
-        if other in results:
-            t, m = results[other]
-            print(f"  sockviz --json / {other}: time {base[0] / t:.2f}x, memory {base[1] / m:.2f}x")
+    for mine in ("sockviz --json", ONE_PROCESS):
+        base = results[mine]
+        for other in ("tshark -r", "tcpdump -nn -r"):
+            if other in results:
+                t, m = results[other]
+                print(f"  {mine} / {other}: time {base[0] / t:.2f}x, memory {base[1] / m:.2f}x")
     return results
+
+
+def lesson_replay(runs: int, timeout: float) -> None:
+    """A student's replay of a shipped lesson capture (14 packets) beside tshark's."""
+    path = str(HERE.parent / "captures" / "tcp.pcapng")
+    tools = {"sockviz replay (view)": [sys.executable, "-m", "sockviz", "replay", path],
+             "sockviz replay --json": [sys.executable, "-m", "sockviz", "replay", path, "--json"]}
+    if shutil.which("tshark"):
+        tools["tshark -r"] = ["tshark", "-r", path]
+    samples: dict[str, list] = {name: [] for name in tools}
+    for _ in range(runs):
+        for name, argv in tools.items():
+            samples[name].append(measure(argv, timeout)[0])
+    print(f"\na lesson capture ({path}), median of {runs} runs each, one after another")
+    for name, times in samples.items():
+        print(f"  {name:24} {statistics.median(times) * 1000:7.0f} ms")
+    if "tshark -r" in samples:
+        t = statistics.median(samples["tshark -r"])
+        for name in list(tools)[:2]:
+            print(f"  {name} / tshark -r: {statistics.median(samples[name]) / t:.2f}x")
 
 
 def main() -> int:
@@ -114,24 +144,26 @@ def main() -> int:
     parser.add_argument("--packets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=1, help="runs per tool (median time)")
     parser.add_argument("--timeout", type=float, default=600, help="limit per run, seconds")
-    parser.add_argument("--no-short-flows", action="store_true",
-                        help="skip the many-conversations memory check")
+    parser.add_argument("--shapes", nargs="+", choices=synthcap.SHAPES, default=list(synthcap.SHAPES),
+                        help="the kinds of capture to measure (synthcap.py)")
+    parser.add_argument("--lesson-runs", type=int, default=10,
+                        help="runs on the shipped lesson capture (0: none)")
     args = parser.parse_args()
+    labels = {"mix": "mixed TCP/UDP", "zeros": "mixed, payloads of zero bytes",
+              "random": "mixed, payloads of random bytes", "short": "short flows",
+              "dns": "DNS-heavy short flows (half DNS)"}
     tmp = tempfile.mkdtemp(prefix="sockviz-replay-")
     try:
-        mixed = os.path.join(tmp, "mixed.pcap")
-        t0 = time.perf_counter()
-        size = synthcap.write_pcap(mixed, args.packets)
-        print(f"wrote {mixed}: {args.packets:,} packets, {size / 1e6:,.0f} MB "
-              f"({time.perf_counter() - t0:.1f} s)")
-        run_all(f"mixed TCP/UDP, {args.packets:,} packets", mixed, args.runs, args.timeout)
-        os.unlink(mixed)
-        if not args.no_short_flows:
-            short = os.path.join(tmp, "short.pcap")
-            size = synthcap.write_pcap(short, args.packets, short_flows=True)
-            print(f"\nwrote {short}: {args.packets:,} packets in short flows, {size / 1e6:,.0f} MB")
-            run_all(f"short flows (about {args.packets // 2:,} conversations)", short, 1,
-                    args.timeout)
+        for shape in args.shapes:
+            path = os.path.join(tmp, f"{shape}.pcap")
+            t0 = time.perf_counter()
+            size = synthcap.write_pcap(path, args.packets, shape=shape)
+            print(f"\nwrote {path}: {args.packets:,} packets, {size / 1e6:,.0f} MB "
+                  f"({time.perf_counter() - t0:.1f} s)")
+            run_all(f"{labels[shape]}, {args.packets:,} packets", path, args.runs, args.timeout)
+            os.unlink(path)
+        if args.lesson_runs:
+            lesson_replay(args.lesson_runs, args.timeout)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -18,6 +18,11 @@ record, so memory stays flat whatever the count.
 
 ``--short-flows`` makes nearly every flow a one-exchange UDP conversation
 (hundreds of thousands of flows): the worst case for per-flow memory.
+``--shape`` picks one of SHAPES, the kinds of capture replay is measured on
+(issue 11): the mix above, the same with every payload zero bytes or random
+bytes (TLS, compressed data: nothing printable), short flows, and a DNS-heavy
+capture (half a million two-packet conversations, half of them a DNS query
+and its answer, each from a port of its own).
 """
 
 from __future__ import annotations
@@ -47,9 +52,19 @@ PAYLOAD = (b"GET /sockviz/bench HTTP/1.1\r\nHost: www.sockviz.test\r\n" * 40)[:1
 NOISE = random.Random(7).randbytes(1 << 16)
 
 
+ZEROS = bytes(1 << 16)
+SHAPES = ("mix", "zeros", "random", "short", "dns")
+_payloads = {"bytes": NOISE, "request": PAYLOAD}  # what _noise and requests draw from (--shape)
+
+
 def _noise(i: int, size: int) -> bytes:
-    off = (i * 7919) % (len(NOISE) - size)
-    return NOISE[off : off + size]
+    data = _payloads["bytes"]
+    off = (i * 7919) % (len(data) - size)
+    return data[off : off + size]
+
+
+def _request(size: int) -> bytes:
+    return _payloads["request"][:size]
 
 
 def _ts_opt(a: int, b: int) -> bytes:
@@ -100,7 +115,7 @@ class _Tcp:
         yield self.frame(True, 0x02, opts=SYN_OPTS)
         yield self.frame(False, 0x12, opts=SYN_OPTS)
         yield self.frame(True, 0x10)
-        yield self.frame(True, 0x18, PAYLOAD[: rng.randrange(60, 400)])
+        yield self.frame(True, 0x18, _request(rng.randrange(60, 400)))
         yield self.frame(False, 0x10)
         for i in range(segments):
             yield self.frame(False, 0x10 if i % 8 else 0x18, _noise(self.cp + i, 1448))
@@ -131,10 +146,17 @@ def _udp_stream(rng: random.Random, n: int, count: int) -> Iterator[bytes]:
         yield _udp_frame(c, s, cp, sp, payload, out) if out else _udp_frame(s, c, sp, cp, payload, out)
 
 
-def _dns(n: int) -> Iterator[bytes]:
-    """A query for one of a few hundred names, and its answer (RFC 1035 §4.1)."""
+def _dns(n: int, *, own_port: bool = False) -> Iterator[bytes]:
+    """A query for one of a few hundred names, and its answer (RFC 1035 §4.1).
+
+    ``own_port``: from a client address and port of its own, as glibc's stub
+    resolver takes a new ephemeral port for each lookup: one conversation each.
+    """
     c, s = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53])
     cp = 40000 + n % 20000
+    if own_port:
+        c = bytes([10, (n >> 16) & 0xFF, (n >> 8) & 0xFF, 1 + (n & 0x7F)])
+        cp = 1024 + n % 60000
     qname = b"".join(bytes([len(p)]) + p for p in (b"host%d" % (n % 300), b"sockviz", b"test")) + b"\0"
     question = qname + struct.pack("!HH", 1, 1)
     q = struct.pack("!HHHHHH", n & 0xFFFF, 0x0100, 1, 0, 0, 0) + question
@@ -153,8 +175,14 @@ def _arp(n: int) -> Iterator[bytes]:
     yield _ETH.pack(MAC_C, MAC_S, 0x0806) + rep
 
 
-def frames(count: int, *, seed: int = 6, short_flows: bool = False) -> Iterator[bytes]:
-    """``count`` Ethernet frames of interleaved conversations."""
+def frames(count: int, *, seed: int = 6, short_flows: bool = False,
+           shape: str = "mix") -> Iterator[bytes]:
+    """``count`` Ethernet frames of interleaved conversations, of one of SHAPES."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape {shape!r} is not one of {', '.join(SHAPES)}")
+    short_flows = short_flows or shape == "short"
+    _payloads["bytes"] = ZEROS if shape == "zeros" else NOISE
+    _payloads["request"] = {"zeros": ZEROS, "random": NOISE}.get(shape, PAYLOAD)
     rng = random.Random(seed)
     active: list[Iterator[bytes]] = []
     made = 0
@@ -163,7 +191,9 @@ def frames(count: int, *, seed: int = 6, short_flows: bool = False) -> Iterator[
         while len(active) < 24:
             n += 1
             r = rng.random()
-            if short_flows:
+            if shape == "dns":
+                gen = _dns(n, own_port=True) if r < 0.5 else _udp_stream(rng, n, 2)
+            elif short_flows:
                 gen = _udp_stream(rng, n, 2) if r < 0.97 else _Tcp(rng, n, False).frames(2)
             elif r < 0.55:
                 gen = _Tcp(rng, n, rng.random() < 0.15).frames(rng.randrange(20, 400))
@@ -185,14 +215,14 @@ def frames(count: int, *, seed: int = 6, short_flows: bool = False) -> Iterator[
 
 
 def write_pcap(path, count: int, *, seed: int = 6, short_flows: bool = False,
-               start: float = 1_795_000_000.0) -> int:
+               shape: str = "mix", start: float = 1_795_000_000.0) -> int:
     """Write ``count`` frames as a classic pcap (µs stamps); return the file size."""
     sec, usec = int(start), 0
     size = len(_PCAP_HEADER)
     with open(path, "wb", buffering=1 << 20) as f:
         f.write(_PCAP_HEADER)
         rec = _REC.pack
-        for i, frame in enumerate(frames(count, seed=seed, short_flows=short_flows)):
+        for i, frame in enumerate(frames(count, seed=seed, short_flows=short_flows, shape=shape)):
             usec += 7 + (i & 7)  # ~100,000 packets a second
             if usec >= 1_000_000:
                 sec += 1
@@ -208,8 +238,9 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--packets", type=int, default=1_000_000)
     parser.add_argument("--short-flows", action="store_true")
+    parser.add_argument("--shape", choices=SHAPES, default="mix")
     args = parser.parse_args()
-    size = write_pcap(args.out, args.packets, short_flows=args.short_flows)
+    size = write_pcap(args.out, args.packets, short_flows=args.short_flows, shape=args.shape)
     print(f"{args.out}: {args.packets:,} packets, {size / 1e6:.0f} MB")
 
 
