@@ -287,7 +287,7 @@ STATES = {  # RFC 9293 §3.3.2: each end's state after the segment (sender, rece
     "ack": ("ESTABLISHED", "ESTABLISHED"),
     "fin-first": ("FIN-WAIT-1", "CLOSE-WAIT"),
     "fin-second": ("LAST-ACK", "TIME-WAIT"),  # its FIN also acknowledges the first one
-    "last-ack": ("TIME-WAIT", "CLOSED"),
+    "final-ack": ("TIME-WAIT", "CLOSED"),
 }
 
 
