@@ -950,8 +950,8 @@ def getnameinfo_lesson(*, ptr: str | None, rcode: str | None, answered: bool,
     if ptr:
         tree = ("ip6.arpa, RFC 3596 §2.5" if ptr.rstrip(".").lower().endswith("ip6.arpa")
                 else "in-addr.arpa, RFC 1035 §3.5")
-        bits.append(_("getnameinfo() asked DNS for the PTR record of {ptr}, in the reverse tree "
-                      "({tree})").format(ptr=ptr.rstrip("."), tree=tree))
+        bits.append(_("a PTR record lives in the reverse tree ({tree}): the address written "
+                      "backwards, under it").format(tree=tree))
     if rcode == "NXDOMAIN" and gave_number:
         bits.append(_("the answer was NXDOMAIN: without the NI_NAMEREQD flag getnameinfo() then "
                       "returns the address itself as text (with it, it fails with EAI_NONAME)"))
