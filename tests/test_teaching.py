@@ -479,3 +479,34 @@ def test_closing_a_listening_socket_says_what_it_would_reset(lessons):
 def test_a_duration_changes_unit_where_its_rounding_reaches_the_next(seconds, shown):
     """A call of 999.6 µs reads "1.0 ms", not "1000 µs" (the view and the capture's comments)."""
     assert phrases.duration(seconds) == shown and text.duration(seconds) == shown
+
+
+# -- hand-built: a case the lab's servers do not make --------------------------------------
+
+def test_fins_that_cross_are_not_said_to_follow_fin_wait_2():
+    """A simultaneous close (RFC 9293 §3.6, case 3): the peer's FIN does not acknowledge ours,
+    so nobody sat in FIN-WAIT-2 and CLOSE-WAIT; the FIN is not said to carry an ACK either."""
+    from scapy.layers.inet import IP, TCP
+
+    from scenarios import CLIENT, SERVER, Builder, eth, feed
+    from sockviz.core.timeline import PacketShown
+
+    b, c, s, port = Builder(), 1000, 9000, 40100
+    def seg(t, out, flags, seq, ack):
+        src, dst, sp, dp = (CLIENT, SERVER, port, 3001) if out else (SERVER, CLIENT, 3001, port)
+        b.packet(t, eth("out" if out else "in") / IP(src=src, dst=dst)
+                 / TCP(sport=sp, dport=dp, flags=flags, seq=seq, ack=ack), "out" if out else "in")
+    seg(0.001, True, "S", c, 0)
+    seg(0.002, False, "SA", s, c + 1)
+    seg(0.003, True, "A", c + 1, s + 1)
+    close, done = b.call("close", "close()", 0.010, 0.0101)
+    b.start(close)
+    seg(0.0100, True, "FA", c + 1, s + 1)
+    b.end(done)
+    seg(0.0102, False, "FA", s + 1, c + 1)  # sent before ours arrived: it acknowledges nothing new
+    seg(0.0103, True, "A", c + 2, s + 2)
+    seg(0.0104, False, "A", s + 2, c + 2)
+    shown = [e for e in feed(b.events) if isinstance(e, PacketShown)]
+    fin = next(e for e in shown if e.step == "fin-second")
+    assert fin.context is None or ("FIN-WAIT-2" not in fin.context
+                                   and "three segments" not in fin.context)

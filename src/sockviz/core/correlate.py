@@ -591,7 +591,9 @@ class Correlator:
                 return Why.FIN_PIGGYBACK
             if direction == _IN:
                 if step == Step.FIN_SECOND:
-                    return Why.PEER_CLOSED
+                    # Our FIN acknowledged before this one came (not FINs crossing: a
+                    # simultaneous close, RFC 9293 §3.6 case 3): we sat in FIN-WAIT-2.
+                    return Why.PEER_CLOSED if _first_fin_acked(conv) else None
                 return Why.CLOSED_RST if step == Step.ACK_FIN else None
             return Why.AFTER_CLOSE if direction == _OUT else None
         if step == _ACK and direction == _OUT:
@@ -714,6 +716,12 @@ def dns_facts(messages: list[tuple]) -> dict | None:
         "retried": len(types) > len(distinct),
         "answered": bool(answers),
     }
+
+
+def _first_fin_acked(conv: Conversation | None) -> bool:
+    """Was the first FIN of ``conv`` acknowledged (before the second, just tracked, came)?"""
+    return conv is not None and any(side is not None and side.fin_acked
+                                    for side in (conv.a, conv.b))
 
 
 def addrinfo_facts(result) -> dict | None:
