@@ -47,8 +47,8 @@ def test_recv_of_buffered_data_explains_the_silence():
 def test_teardown_after_close():
     shown = packets("tcp_exchange")
     tail = [(p.step, p.direction, p.call_name) for p in shown[-3:]]
-    assert tail == [("fin-first", "out", "close"), ("fin-second", "in", None), ("last-ack", "out", None)]
-    assert "TIME_WAIT" in shown[-1].explain
+    assert tail == [("fin-first", "out", "close"), ("fin-second", "in", None), ("final-ack", "out", None)]
+    assert "TIME-WAIT" in shown[-1].explain
 
 
 def test_summary_counts_and_closed_connection():
@@ -88,7 +88,7 @@ def test_icmp_port_unreachable_joins_the_udp_conversation():
     assert [p.step for p in shown] == ["udp", "port-unreachable"]
     assert shown[0].conversation == shown[1].conversation
     assert "port 3002" in shown[1].explain and "RFC 792" in shown[1].explain
-    assert "never hears" in shown[1].context
+    assert "not told of it" in shown[1].context
 
 
 def test_unconnected_recvfrom_timeout_and_silent_close():

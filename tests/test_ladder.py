@@ -170,7 +170,7 @@ def test_meanings_beside_the_arrows():
 def test_a_failed_call_shows_its_exception():
     text = draw(entries_of("tcp-refused"), 120)
     assert "connect() ✗ ConnectionRefusedError" in text
-    assert "RST,ACK seq=1 ack=1" in text
+    assert "RST,ACK seq=0 ack=1" in text
 
 
 def test_notes_are_shown_dimly_or_left_out():

@@ -25,7 +25,7 @@ def test_exchange_handshake_data_teardown(lab, tmp_path):
     assert set(connect[:-3]) <= {"arp-request", "arp-reply"}
     assert [p["len"] for p in run.packets_of("send") if p["step"] == "data" and p["dir"] == "out"] == [14]
     steps = [p["step"] for p in run.packets()]
-    for step in ("fin-first", "fin-second", "last-ack"):
+    for step in ("fin-first", "fin-second", "final-ack"):
         assert steps.count(step) == 1, steps
 
     # Exactly once: what sockviz shows is what crossed the wire, seen from the far end.

@@ -61,8 +61,9 @@ def placeholders(text: str) -> set[str]:
 # The fields a meaning may read: the correlator's facts and the words made from them.
 FACT_FIELDS = {"src", "dst", "sport", "dport", "n", "proto", "role", "acked", "attempt",
                "interval_s", "offset", "more_fragments", "rfc", "dns", "icmp_type", "icmp_code",
-               "qdst", "qdport", "qproto", "mtu", "mac", "target", "ndp", "delay"}
-WORDS = {"bytes", "peer", "interval", "more", "question", "answer", "what"}
+               "qdst", "qdport", "qproto", "mtu", "mac", "target", "ndp", "delay", "isn",
+               "scaling"}
+WORDS = {"bytes", "peer", "interval", "more", "question", "answer", "what", "exceeded", "dns_rfc"}
 
 
 def test_meanings_read_only_fields_that_exist():

@@ -172,6 +172,8 @@ def _getnameinfo(session, args, env) -> int:
     ptr = reverse_name(address)
 
     def note(result) -> str | None:
+        if result is None:  # the call failed (EAI_AGAIN...): its lesson says why
+            return None
         host, _service = result
         if host == address.split("%")[0] or host == address:
             return (f"no name for {address}: the PTR query for {ptr} found nothing, and "

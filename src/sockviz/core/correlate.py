@@ -24,6 +24,8 @@ from sockviz.core.decode import Decoded
 from sockviz.core.events import Call, Packet
 from sockviz.core.fastnew import positional
 from sockviz.core.flows import (
+    ACK_NEW,
+    ACK_WINDOW,
     NDP_TYPES,
     Conversation,
     flow_key,
@@ -57,8 +59,10 @@ DnsDissector = Callable[[bytes, bool], "dict | None"]
 # already be in what the kernel said.
 STATE_READ_SLACK = 0.005
 
-# A pure ACK sent this long after the data it acknowledges was held back on
-# purpose: Linux's delayed-ACK timer is 40 ms at least (RFC 1122 §4.2.3.2).
+# A pure ACK this host sent this long after the data it acknowledges arrived
+# was held back on purpose: Linux's delayed-ACK timer waits 40 ms at least
+# (TCP_DELACK_MIN; RFC 1122 §4.2.3.2). Only an ACK sent here can be timed so:
+# one that comes back from the peer took a round trip too.
 DELAYED_ACK = 0.030
 
 # What a step, a direction or a role read from elsewhere (the flow tracker, a
@@ -74,14 +78,25 @@ _CLIENT, _SERVER = Role.CLIENT, Role.SERVER
 _BUFFERED_STEPS = frozenset((Step.DATA, Step.UDP))
 _FIN_STEPS = frozenset((Step.FIN_FIRST, Step.FIN_SECOND, Step.FIN_RETRANSMIT))
 _HANDSHAKE_STEPS = frozenset((Step.SYN, Step.SYNACK, Step.HANDSHAKE_ACK))
-_TEARDOWN_STEPS = frozenset((Step.FIN_FIRST, Step.FIN_SECOND, Step.LAST_ACK, Step.ACK_FIN))
+_TEARDOWN_STEPS = frozenset((Step.FIN_FIRST, Step.FIN_SECOND, Step.FINAL_ACK, Step.ACK_FIN))
 _ARP_STEPS = frozenset((Step.ARP_REQUEST, Step.ARP_REPLY, Step.ARP_PROBE))
 _NDP_STEPS = frozenset((Step.NDP_PROBE, Step.NDP_NS, Step.NDP_NA, Step.NDP))
+# Steps without a context when nobody can tell their direction (as core/fastjson.py skips them).
+_QUIET_STEPS = frozenset((Step.DATA, Step.UDP, Step.ACK))
+_ICMP_ERRORS = frozenset((Step.UNREACHABLE, Step.FRAG_NEEDED, Step.TIME_EXCEEDED))
+# The calls that read a socket: data arriving under them is what they wait for.
+_RECV_CALLS = frozenset(("recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg",
+                         "recvmsg_into", "read", "readinto", "readline"))
+_AF_INET, _AF_INET6 = 2, 10  # Linux's numbers, as getaddrinfo()'s result holds them
 
 
 def _lesson(call: Call, steps: list[str], transport: str | None,
-            syn_intervals: list[float] = (), icmp_seen: bool = False) -> str | None:
-    """What a finished call taught (phrases.LESSONS), decided from how it ended."""
+            syn_intervals: list[float] = (), icmp_seen: bool = False,
+            rst_in: bool = False) -> str | None:
+    """What a finished call taught (phrases.LESSONS), decided from how it ended.
+
+    ``rst_in``: an RST came from the peer during the call (not from this host).
+    """
     err = call.error or ""
     name = call.name
     say = phrases.lesson
@@ -90,7 +105,9 @@ def _lesson(call: Call, steps: list[str], transport: str | None,
             return say(Lesson.REFUSED)
         if err.startswith(("TimeoutError", "timeout")):
             intervals = list(syn_intervals)
-            return say(Lesson.TIMED_OUT, backoff=rules.backoff_kind(intervals),
+            # Python's own timeout says "timed out"; TCP giving up is ETIMEDOUT (errno 110).
+            which = Lesson.TCP_GAVE_UP if "[Errno 110]" in err else Lesson.TIMED_OUT
+            return say(which, backoff=rules.backoff_kind(intervals),
                        first=intervals[0] if intervals else 0.0)
         if err.startswith("OSError") and ("unreachable" in err.lower()):
             return say(Lesson.UNREACHABLE)
@@ -98,7 +115,7 @@ def _lesson(call: Call, steps: list[str], transport: str | None,
             return say(Lesson.CONNECTED, diagram=rules.diagram("connect", "TCP"))
     if name == "close" and transport == "TCP":
         if Step.RST in steps:
-            return say(Lesson.ABORTED)
+            return say(Lesson.RESET_BY_PEER if rst_in else Lesson.ABORTED)
         if any(s in _FIN_STEPS for s in steps):
             return say(Lesson.TEARDOWN, diagram=rules.diagram("close", "TCP"))
     if name in ("send", "sendall") and transport == "TCP" and not err:
@@ -144,13 +161,14 @@ def _is_for(local, peer, ends: set, d: Decoded) -> int:
 class _Running:
     """A call running: what the packets captured for it showed (its lesson is decided at its end)."""
 
-    __slots__ = ("call", "dns", "packets", "steps")
+    __slots__ = ("call", "dns", "packets", "rst", "steps")
 
     def __init__(self, call: Call) -> None:
         self.call = call
         self.steps: list[Step] = []
         self.packets = 0
         self.dns: list[tuple] = []  # (our port, info, time) of its DNS messages
+        self.rst: list = []  # the directions of the RSTs captured during it
 
 
 _new_shown = positional(PacketShown)
@@ -213,16 +231,20 @@ meaning_fields = phrases.packet_facts
 
 def track_data_and_acks(conv: Conversation, step: str, direction: str | None, sender: tuple,
                         receiver: tuple, n: int, rel_ack: int | None, time: float) -> float | None:
-    """Note when each side last sent data; a pure ACK long after it is a delayed ACK.
+    """Note when each side last sent data; a pure ACK sent long after it is a delayed ACK.
 
     Returns how long after the data a delayed ACK came (seconds), or None.
+    Only this host's own ACKs (``direction`` 'out') are timed, and only one
+    that acknowledges something new (``conv.ack_kind``, set by the tracking
+    just before): the data's arrival and the ACK's departure are then both
+    seen here. An ACK coming back from the peer also took a round trip.
     """
     if n and step in _DATA_STEPS:
         if sender == conv.key[1]:
             conv.a_data = time
         else:
             conv.b_data = time
-    elif step == _ACK and direction is not None and rel_ack is not None:
+    elif step == _ACK and direction == _OUT and rel_ack is not None and conv.ack_kind == ACK_NEW:
         # Which data this ACK answers: the receiver's last data.
         sent = conv.a_data if receiver == conv.key[1] else conv.b_data
         if sent is not None and time - sent >= DELAYED_ACK:
@@ -268,6 +290,9 @@ class Correlator:
         self._dns_cache: dict[tuple, dict | None] = {}
         self._udp_connected = False
         self._port_unreachable = False  # an ICMP port unreachable came back at some point
+        # Addresses whose MAC address this host asked for (ARP, NDP): the next packet
+        # sent to one of them is the one that waited for the answer.
+        self._neighbours: dict[str, bool] = {}
         # Calls whose socket the kernel saw in another state than its packets show:
         # (deadline, call name, conversation, end, kernel's state), said at the deadline
         # unless a packet before it brings the packets' state to the kernel's.
@@ -296,7 +321,9 @@ class Correlator:
         transport = call.transport or self.transport
         running = self._open.pop(call.id, None) or _Running(call)
         steps = running.steps
-        lesson = _lesson(call, steps, transport, self._syn_intervals(), self._port_unreachable)
+        rst_in = _IN in running.rst and _OUT not in running.rst
+        lesson = _lesson(call, steps, transport, self._syn_intervals(), self._port_unreachable,
+                         rst_in)
         if (call.name == "close" and transport == "TCP" and not steps
                 and any(c.transport == "TCP" and c.handshake_done and not c.closed
                         for c in self.conversations.values())):
@@ -306,6 +333,14 @@ class Correlator:
             lesson = call.note
         facts = dns_facts(running.dns)
         dns = phrases.dns_lesson(**facts) if facts is not None else None
+        if call.name == "getaddrinfo" and not call.error:
+            found = addrinfo_facts(call.result)
+            shown = phrases.getaddrinfo_lesson(**found) if found is not None else None
+            dns = phrases.joined(t for t in (dns, shown) if t) or None
+        elif call.name == "getnameinfo":
+            found = nameinfo_facts(call, running.dns)
+            shown = phrases.getnameinfo_lesson(**found) if found is not None else None
+            dns = phrases.joined(t for t in (dns, shown) if t) or None
         if dns:
             lesson = phrases.joined((lesson, dns)) if lesson else dns
         entry = CallEnded(call=call, packets=running.packets, lesson=lesson)
@@ -469,6 +504,12 @@ class Correlator:
             if interval is not None:
                 fields["interval_s"] = interval
             fields["attempt"] = attempt
+            if "S" in d.tcp_flags:
+                # The real ISN: the numbers shown are relative to it (RFC 9293 §3.4.1).
+                fields["isn"] = d.seq
+                if step == Step.SYNACK:
+                    fields["scaling"] = phrases.window_scaling(
+                        conv.side((d.src, d.sport)).wscale, conv.side((d.dst, d.dport)).wscale)
             if proto == "DNS" and n and step == _DATA:
                 dns_info = self._dns(d, tcp=True)
         elif proto == "DNS" and d.frag_offset in (None, 0):
@@ -500,7 +541,6 @@ class Correlator:
         if step == _PORT_UNREACHABLE:
             self._port_unreachable = True
         call = self.open_call
-        why = None
         if call is not None:
             running = self._open[call.id] if len(self._open) == 1 else self._running_for(d, dns_info)
             call = running.call
@@ -509,8 +549,13 @@ class Correlator:
             if dns_info is not None:
                 port = d.sport if direction != _IN else d.dport
                 running.dns.append((port, dns_info, time))
+            if step == Step.RST:
+                running.rst.append(direction)
+            why = self._cause(call, step, direction, d, conv, fields)
         else:
             why = self._context(step, direction, d, conv, time)
+        if direction == _OUT and (step == Step.ARP_REQUEST or step == Step.NDP_NS):
+            self._asked_neighbour(d, step)
 
         if conv is not None:
             delay = track_data_and_acks(conv, step, direction, (d.src, d.sport),
@@ -704,17 +749,42 @@ class Correlator:
             return Step.ECHO_REQUEST if t == 8 else Step.ECHO_REPLY
         return Step.ICMP
 
-    def _context(self, step: str, direction: str | None, d: Decoded, conv, time: float) -> Why | None:
-        """Why a packet that no call was running for happened (phrases.WHY says it)."""
+    def _context(self, step: str, direction: str | None, d: Decoded | None, conv,
+                 time: float) -> Why | None:
+        """Why a packet that no call was running for happened (phrases.WHY says it).
+
+        The replay's fast path (core/fastjson.py) asks too, without ``d``: what
+        it returns for a segment or a datagram is decided from the
+        conversation alone, and is said without facts.
+        """
+        if self._neighbours and self._waited_for_neighbour(direction, d, conv):
+            return Why.NEIGHBOUR_WAITED
+        if direction is None and step in _QUIET_STEPS:
+            return None
         last = self.last_closed
+        new_ack = conv is not None and conv.ack_kind == ACK_NEW
         if step in _HANDSHAKE_STEPS and self.role == _SERVER:
             return Why.LISTENING
         if step in _BUFFERED_STEPS and direction == _IN:
-            return Why.BUFFERED
+            return Why.BUFFERED_PIGGYBACK if new_ack and step == _DATA else Why.BUFFERED
         if step in _TEARDOWN_STEPS and last is not None and last.name == "close":
-            return Why.AFTER_CLOSE
+            # Our close() has returned: what still comes is the peer's program's doing,
+            # or its kernel's; only our own last segments are our kernel acting alone.
+            if step == Step.FIN_SECOND and new_ack:
+                return Why.FIN_PIGGYBACK
+            if direction == _IN:
+                if step == Step.FIN_SECOND:
+                    # Our FIN acknowledged before this one came (not FINs crossing: a
+                    # simultaneous close, RFC 9293 §3.6 case 3): we sat in FIN-WAIT-2.
+                    return Why.PEER_CLOSED if _first_fin_acked(conv) else None
+                return Why.CLOSED_RST if step == Step.ACK_FIN else None
+            return Why.AFTER_CLOSE if direction == _OUT else None
         if step == _ACK and direction == _OUT:
             return Why.KERNEL_ACK
+        if step == _DATA and new_ack:
+            return Why.PIGGYBACK
+        if step == Step.FIN_SECOND and new_ack:
+            return Why.FIN_PIGGYBACK
         if step in _ARP_STEPS:
             return Why.ARP
         if step in _NDP_STEPS:
@@ -722,6 +792,88 @@ class Correlator:
         if step == _PORT_UNREACHABLE and direction == _IN:
             return Why.ERROR_KEPT if self._udp_connected else Why.ERROR_UNHEARD
         return None
+
+    def _cause(self, call: Call, step: str, direction: str | None, d: Decoded, conv,
+               fields: dict) -> Why | None:
+        """What caused a packet captured during ``call`` when that is not the call itself.
+
+        "Captured during" is not "caused by": the peer's ACK under a send(),
+        an ICMP error answering a datagram sent before, the ARP exchange a
+        packet waits for. Only the general path comes here (the fast path
+        takes no packet while a call runs), so the words may name the call.
+        """
+        fields["call"] = call.name
+        if self._neighbours and self._waited_for_neighbour(direction, d, conv):
+            return Why.NEIGHBOUR_WAITED
+        if direction == _OUT and (step == Step.ARP_REQUEST or step == Step.NDP_NS):
+            target = d.dst if step == Step.ARP_REQUEST else d.nd_target
+            if target and self._neighbour_query(d, step):
+                fields["needed_for"] = target
+                return Why.NEIGHBOUR_FIRST
+            return None
+        kind = conv.ack_kind if conv is not None else 0
+        name = call.name
+        if step == Step.FIN_SECOND and kind == ACK_NEW:
+            return Why.FIN_PIGGYBACK
+        if direction == _IN:
+            if step == _ACK and kind == ACK_NEW:
+                if name == "send":
+                    return Why.ACK_NOT_WAITED
+                return Why.ACK_FREES_ROOM if name == "sendall" else Why.ACK_OF_EARLIER
+            if step == _DATA and name not in _RECV_CALLS:
+                return Why.DATA_NOT_CALL
+            if step == _PORT_UNREACHABLE and fields.get("qproto") in ("UDP", "DNS"):
+                return Why.ERROR_KEPT if self._udp_connected else Why.ERROR_UNHEARD
+            if (step == _PORT_UNREACHABLE or step in _ICMP_ERRORS) and d.quoted is not None:
+                return Why.ICMP_ANSWER
+        if step == _DATA and kind == ACK_NEW:
+            return Why.PIGGYBACK
+        if (step == _ACK and direction == _OUT and kind == ACK_WINDOW
+                and name in _RECV_CALLS):
+            return Why.WINDOW_UPDATE
+        return None
+
+    # -- neighbours: which packet an ARP or NDP exchange was for ---------------------
+    @staticmethod
+    def _neighbour_query(d: Decoded, step: str) -> bool:
+        """A request for a neighbour's MAC address that a packet waits for.
+
+        Not one about this host's own address: a gratuitous ARP (sender and
+        target the same), an ARP probe from 0.0.0.0 (RFC 5227), or IPv6's
+        duplicate address detection from :: (RFC 4862 §5.4).
+        """
+        if step == Step.ARP_REQUEST:
+            return d.src not in (None, "0.0.0.0") and d.src != d.dst
+        return d.src not in (None, "::") and d.dst is not None and d.dst.startswith("ff")
+
+    def _asked_neighbour(self, d: Decoded, step: str) -> None:
+        if not self._neighbour_query(d, step):
+            return
+        target = d.dst if step == Step.ARP_REQUEST else d.nd_target
+        if target:
+            if len(self._neighbours) >= 64:  # a gateway's packets never match: stay small
+                self._neighbours.clear()
+            self._neighbours[target] = True
+
+    def _waited_for_neighbour(self, direction: str | None, d: Decoded | None, conv) -> bool:
+        """Is this the first packet sent to an address whose MAC address was just asked for?
+
+        Decided from the conversation's endpoints when there is one (the fast
+        path has no ``d``), else from the packet's destination.
+        """
+        if direction != _OUT:
+            return False
+        pending = self._neighbours
+        if conv is not None:
+            for endpoint_ in conv.key[1:]:
+                if endpoint_[0] in pending:
+                    del pending[endpoint_[0]]
+                    return True
+            return False
+        if d is not None and d.proto not in ("ARP", "ICMPv6") and d.dst in pending:
+            del pending[d.dst]
+            return True
+        return False
 
 
 def dns_facts(messages: list[tuple]) -> dict | None:
@@ -746,6 +898,75 @@ def dns_facts(messages: list[tuple]) -> dict | None:
         "ports": ports,
         "retried": len(types) > len(distinct),
         "answered": bool(answers),
+    }
+
+
+def _first_fin_acked(conv: Conversation | None) -> bool:
+    """Was the first FIN of ``conv`` acknowledged (before the second, just tracked, came)?"""
+    return conv is not None and any(side is not None and side.fin_acked
+                                    for side in (conv.a, conv.b))
+
+
+def addrinfo_facts(result) -> dict | None:
+    """What getaddrinfo()'s list shows: ``phrases.getaddrinfo_lesson``'s fields, or None.
+
+    ``result`` is the list of (family, type, proto, canonname, sockaddr) as the
+    call returned it, or as a capture's comment keeps it (lists of lists).
+    """
+    if not isinstance(result, (list, tuple)) or not result:
+        return None
+    rows = [r for r in result if isinstance(r, (list, tuple)) and len(r) == 5]
+    if len(rows) != len(result):
+        return None
+    families = [int(r[0]) if isinstance(r[0], int) else None for r in rows]
+    per: dict = {}
+    for r in rows:
+        sockaddr = r[4]
+        address = sockaddr[0] if isinstance(sockaddr, (list, tuple)) and sockaddr else sockaddr
+        per[str(address)] = per.get(str(address), 0) + 1
+    counts = set(per.values())
+    first = {_AF_INET: "AF_INET", _AF_INET6: "AF_INET6"}.get(families[0])
+    return {
+        "first_family": first,
+        "both_families": _AF_INET in families and _AF_INET6 in families,
+        "canonname_empty": all(r[3] == "" for r in rows),
+        "per_address": counts.pop() if len(counts) == 1 else None,
+    }
+
+
+def nameinfo_facts(call: Call, messages: list[tuple]) -> dict | None:
+    """What one getnameinfo() showed: ``phrases.getnameinfo_lesson``'s fields, or None.
+
+    From its DNS messages (``messages``: our port, info, time) and how it
+    ended: the PTR name asked, the answer's code, whether glibc gave the
+    number back as text, or failed with EAI_AGAIN (errno -3).
+    """
+    ptr = rcode = None
+    answered = False
+    for _port, info, _time in messages:
+        if info.get("qr") == "query" and ptr is None:
+            ptr = next((q.get("name") for q in info.get("questions") or ()
+                        if q.get("type") == "PTR"), None)
+        elif info.get("qr") == "response":
+            answered = True
+            rcode = info.get("rcode") if rcode in (None, "NOERROR") else rcode
+    args = call.args
+    address = None
+    if args and isinstance(args[0], (list, tuple)) and args[0]:
+        address = str(args[0][0])
+    result = call.result
+    host = service = None
+    if isinstance(result, (list, tuple)) and len(result) == 2:
+        host, service = str(result[0]), str(result[1])
+    err = call.error or ""
+    return {
+        "ptr": ptr,
+        "rcode": rcode,
+        "answered": answered,
+        "gave_number": host is not None and address is not None
+        and host == address.split("%")[0],
+        "again": err.startswith("gaierror") and "-3" in err,
+        "service": service if service and not service.isdigit() else None,
     }
 
 
@@ -781,7 +1002,7 @@ def summarize(d: Decoded, rel_seq: int | None, rel_ack: int | None, window: int 
                     and options[1][0] == "NOP":
                 # What Linux puts in every segment: NOP, NOP, timestamps (RFC 7323 §3).
                 value = options[2][1]
-                text += f" <ts {value[0]}/{value[1]}>"
+                text += f" <TSval {value[0]} TSecr {value[1]}>"
             else:
                 opts = tcp_options(options)
                 if opts:

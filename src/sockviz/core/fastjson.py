@@ -406,7 +406,7 @@ class FastJson:
         fmt = packet_format(_HOLES | flow.head | {
             "flags": _escaped(_string(flags)), "ack": "%d" if acked else "null",
             "summary": _escaped(summary) + " seq=%d" + acked + " win=%d"
-            + (" <ts %d/%d>" if shape & 1 else "") + ' len=%d%s"',
+            + (" <TSval %d TSecr %d>" if shape & 1 else "") + ' len=%d%s"',
             "tcp_states": "%s",
         })
         flow.lines[shape] = fmt

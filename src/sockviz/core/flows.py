@@ -20,6 +20,9 @@ FlowKey = tuple
 # NDP (RFC 4861 §4): router/neighbour solicitation and advertisement, redirect.
 NDP_TYPES = {133: "RS", 134: "RA", 135: "NS", 136: "NA", 137: "redirect"}
 
+# Conversation.ack_kind's values.
+ACK_NOTHING, ACK_NEW, ACK_WINDOW = 0, 1, 2
+
 
 def flow_key(d: Decoded) -> FlowKey | None:
     """The conversation a packet belongs to, or None (ARP, NDP, garbage)."""
@@ -48,6 +51,8 @@ class Side:
     fin_seq: int | None = None  # sequence number of its FIN, once sent
     fin_acked: bool = False
     syn_times: list[float] | None = None  # times of its SYNs (None until the first)
+    acked: int | None = None  # the highest ack number it sent (raw): is the next one new?
+    window_sent: int | None = None  # the window it last advertised (raw field)
 
 
 @dataclass(slots=True)
@@ -74,6 +79,10 @@ class Conversation:
     a_data: float | None = None  # time of the last data sent by key[1] (delayed ACKs)
     b_data: float | None = None  # and by key[2]
     states: Connection | None = None  # each end's RFC 9293 state (TCP): end 0 is key[1]
+    # What the ACK field of the segment tracked last did: ACK_NEW (acknowledged bytes or a
+    # FIN not acknowledged before), ACK_WINDOW (nothing new, a larger window: a window
+    # update) or ACK_NOTHING. The explanations read it right after (Correlator._context).
+    ack_kind: int = 0
 
     def side(self, ep: Endpoint) -> Side:
         if ep == self.key[1]:
@@ -164,11 +173,13 @@ def track_segment(conv: Conversation, me: Side, peer: Side, src: Endpoint, syn: 
         if me.syn_times is None:
             me.syn_times = []
         me.syn_times.append(time)
-    elif me.isn is None:
+    elif me.isn is None and not rst:
         # Joined mid-stream (a capture that began late): numbers relative to
         # the first one seen, as Wireshark does.
         me.isn = (seq - 1) & 0xFFFFFFFF
         me.next_seq = seq
+    # An RST from a side never seen before (one answering a SYN carries seq 0,
+    # RFC 9293 §3.10.7.1) has no ISN to count from: its seq is shown as sent.
 
     # _rel, inlined: every segment of a replay comes through here.
     base = me.isn
@@ -195,6 +206,21 @@ def track_segment(conv: Conversation, me: Side, peer: Side, src: Endpoint, syn: 
 
     # Does this ACK cover the peer's FIN?
     acks_fin = ack and peer.fin_seq is not None and d_ack == ((peer.fin_seq + 1) & 0xFFFFFFFF)
+    # Is this ACK new (bytes or a FIN not acknowledged before), or a window update?
+    kind = ACK_NOTHING
+    if ack and d_ack is not None and not syn and not rst:
+        before = me.acked
+        if before is None or 0 < ((d_ack - before) & 0xFFFFFFFF) < 0x80000000:
+            kind = ACK_NEW if before is not None else ACK_NOTHING
+            me.acked = d_ack
+        elif (d_ack == before and not payload and not fin and d_window is not None
+              and me.window_sent is not None and d_window > me.window_sent):
+            kind = ACK_WINDOW
+    elif syn and ack and d_ack is not None:
+        me.acked = d_ack  # the SYN/ACK's own ACK: the first, nothing to compare with
+    if d_window is not None and not syn:
+        me.window_sent = d_window
+    conv.ack_kind = kind
 
     if rst:
         # A RST answering a SYN, from a side that never sent one: nobody
@@ -227,7 +253,7 @@ def track_segment(conv: Conversation, me: Side, peer: Side, src: Endpoint, syn: 
     elif not conv.handshake_done and ack and src == conv.initiator and peer.isn is not None:
         step = "handshake-ack"
     elif acks_fin and not peer.fin_acked:
-        step = "last-ack" if me.fin_seq is not None else "ack-fin"
+        step = "final-ack" if me.fin_seq is not None else "ack-fin"
     elif payload == 0 and d_window == 0:
         step = "zero-window"
     else:

@@ -62,6 +62,9 @@ def packet_json(e: PacketShown) -> dict:
     }
     if e.tcp_states is not None:
         record["tcp_states"] = e.tcp_states  # every TCP segment's (issue 14)
+    if d.tcp_flags is not None and "S" in d.tcp_flags:
+        # The real initial sequence number: "seq" and "ack" are relative to it (RFC 9293 §3.4.1).
+        record["isn"] = d.seq
     if d.tcp_options and "S" in (d.tcp_flags or ""):
         record["options"] = {name: value for name, value in d.tcp_options if name not in ("NOP", "EOL")}
     if d.icmp_type is not None:
@@ -177,7 +180,7 @@ def packet_line(e: PacketShown) -> str:
         or e.dns is not None
         or d.icmp_type is not None
         or d.frag_offset is not None
-        or (d.tcp_options and "S" in (flags or ""))
+        or (flags is not None and "S" in flags)  # a SYN's record has its "isn"
     ):
         return encode(packet_json(e))
     key = (p.iface, d.proto, d.src, d.dst, d.sport, d.dport)

@@ -61,7 +61,7 @@ class Step(enum.StrEnum):
     FIN_SECOND = "fin-second"
     FIN_RETRANSMIT = "fin-retransmit"
     ACK_FIN = "ack-fin"
-    LAST_ACK = "last-ack"
+    FINAL_ACK = "final-ack"  # the ACK of the second FIN: its sender enters TIME-WAIT
     RST_REFUSED = "rst-refused"
     RST = "rst"
     UDP = "udp"
@@ -104,12 +104,25 @@ class Why(enum.StrEnum):
 
     LISTENING = "listening"  # a listening socket's kernel completes the handshake
     BUFFERED = "buffered"  # data kept in the receive buffer until read
-    AFTER_CLOSE = "after-close"  # the kernel finishes the teardown
+    BUFFERED_PIGGYBACK = "buffered-piggyback"  # the same, and the segment carries an ACK
+    AFTER_CLOSE = "after-close"  # our kernel's own segment after close() returned
+    CLOSED_RST = "closed-rst"  # our FIN acknowledged after close(): data now draws RST
+    PEER_CLOSED = "peer-closed"  # the peer's FIN, sent when its program closed
+    FIN_PIGGYBACK = "fin-piggyback"  # a FIN carrying the ACK of the other FIN: 3 segments
     KERNEL_ACK = "kernel-ack"  # the kernel acknowledges received data
+    PIGGYBACK = "piggyback"  # a data segment carrying an ACK of new data
     ARP = "arp"  # the kernel's ARP
     NDP = "ndp"  # the kernel's neighbour discovery
+    NEIGHBOUR_FIRST = "neighbour-first"  # a packet waits for this ARP/NDP (fields: call, needed_for)
+    NEIGHBOUR_WAITED = "neighbour-waited"  # the packet that waited for the ARP/NDP exchange
     ERROR_KEPT = "error-kept"  # a connected UDP socket keeps the ICMP error
     ERROR_UNHEARD = "error-unheard"  # an unconnected UDP socket never hears of it
+    ICMP_ANSWER = "icmp-answer"  # an ICMP error answering an earlier packet (field: call)
+    ACK_NOT_WAITED = "ack-not-waited"  # the peer's ACK under send() (field: peer)
+    ACK_FREES_ROOM = "ack-frees-room"  # the peer's ACK under sendall() (field: peer)
+    ACK_OF_EARLIER = "ack-of-earlier"  # the peer's ACK under another call (fields: peer, call)
+    DATA_NOT_CALL = "data-not-call"  # the peer's data under a call that did not ask for it
+    WINDOW_UPDATE = "window-update"  # recv() made room: a window update (field: peer)
     DELAYED_ACK = "delayed-ack"  # a pure ACK held back (field: delay, in seconds)
 
 
@@ -119,11 +132,13 @@ class Lesson(enum.StrEnum):
     CONNECTED = "connected"  # field: diagram
     REFUSED = "refused"
     TIMED_OUT = "timed-out"  # field: backoff (a Backoff) and first (seconds)
+    TCP_GAVE_UP = "tcp-gave-up"  # the same, ended by TCP's own limit (ETIMEDOUT)
     UNREACHABLE = "unreachable"
     SENT = "sent"
     SENT_ALL = "sent-all"
     TEARDOWN = "teardown"  # field: diagram
     ABORTED = "aborted"  # close() with unread bytes: RST
+    RESET_BY_PEER = "reset-by-peer"  # an RST from the peer during close()
     END_OF_STREAM = "end-of-stream"
     DATAGRAM_SENDTO = "datagram-sendto"
     DATAGRAM_SEND = "datagram-send"
@@ -280,9 +295,10 @@ def duration(x: float | None) -> str:
     """A call's duration for people: '0.42 ms', '13.1 ms', '3.004 s' (text.duration's steps)."""
     if x is None:
         return ""
-    if x < 0.001:
+    # Each unit from where its rounding reaches it: 999.6 µs is '1.0 ms', not '1000 µs'.
+    if x < 0.0009995:
         return f"{decimal(x * 1e6, 0)}{_unit_space()}µs"
-    if x < 1:
+    if x < 0.99995:
         return f"{decimal(x * 1e3, 1)}{_unit_space()}ms"
     return f"{decimal(x, 3)}{_unit_space()}s"
 
@@ -343,9 +359,9 @@ def _listed(parts: list[str]) -> str:
 # {peer} is said alone (``peer``, context "peer"): see its note to translators.
 MEANING: dict[Step, dict[Direction | None, str]] = {
     Step.SYN: {
-        Direction.OUT: N_("you ask {peer} to open a connection: SYN with your initial sequence number and options"),
-        Direction.IN: N_("{peer} asks to open a connection (SYN)"),
-        None: N_("{src} asks {dst} to open a connection (SYN)"),
+        Direction.OUT: N_("you ask {peer} to open a connection: SYN with your initial sequence number, ISN {isn} (seq and ack are shown relative to each side's ISN, so this SYN is seq=0), and your options"),
+        Direction.IN: N_("{peer} asks to open a connection: SYN with its initial sequence number, ISN {isn} (seq and ack are shown relative to each side's ISN)"),
+        None: N_("{src} asks {dst} to open a connection: SYN with its initial sequence number, ISN {isn} (seq and ack are shown relative to each side's ISN)"),
     },
     Step.SYN_RETRANSMIT: {
         Direction.OUT: N_("still no SYN/ACK: your kernel sends the SYN again, {interval} after the last one (attempt {attempt}; the retransmission timer, RFC 6298)"),
@@ -353,9 +369,9 @@ MEANING: dict[Step, dict[Direction | None, str]] = {
         None: N_("SYN sent again by {src} (attempt {attempt}, {interval} later)"),
     },
     Step.SYNACK: {
-        Direction.OUT: N_("your kernel accepts the connection: SYN/ACK acknowledges {peer}'s SYN and sends yours"),
-        Direction.IN: N_("{peer} accepts and acknowledges your SYN (ack = your ISN + 1), and sends its own SYN"),
-        None: N_("{src} accepts and acknowledges the SYN, with a SYN of its own"),
+        Direction.OUT: N_("your kernel answers for the listening socket, before and apart from accept(): SYN/ACK acknowledges {peer}'s SYN and carries your own, ISN {isn}{scaling}"),
+        Direction.IN: N_("{peer}'s kernel answers for its listening socket (its accept() plays no part here): SYN/ACK acknowledges your SYN (ack = your ISN + 1) and carries its own, ISN {isn}{scaling}"),
+        None: N_("{src}'s kernel answers the SYN for its listening socket: SYN/ACK, with a SYN of its own, ISN {isn}{scaling}"),
     },
     Step.SYNACK_RETRANSMIT: {
         Direction.OUT: N_("your SYN/ACK was not acknowledged: your kernel sends it again"),
@@ -373,9 +389,9 @@ MEANING: dict[Step, dict[Direction | None, str]] = {
         None: N_("{bytes} from {src} to {dst}"),
     },
     Step.DATA_RETRANSMIT: {
-        Direction.OUT: N_("your kernel sends these {bytes} again: no ACK came for them in time"),
-        Direction.IN: N_("{peer} sends {bytes} again: it saw no ACK for them in time"),
-        None: N_("{bytes} sent again by {src} (a retransmission)"),
+        Direction.OUT: N_("your kernel sends these {bytes} again, judging them lost: either no ACK came before its retransmission timer ran out (RFC 6298), or the ACKs that came showed a gap (fast retransmit, RFC 5681 §3.2, or Linux's RACK-TLP, RFC 8985)"),
+        Direction.IN: N_("{peer} sends {bytes} again, judging them lost: its retransmission timer ran out (RFC 6298), or the ACKs showed a gap (fast retransmit, RFC 5681 §3.2, or RACK-TLP, RFC 8985)"),
+        None: N_("{bytes} sent again by {src}: a retransmission (after its timer ran out, or a fast retransmit or RACK-TLP one)"),
     },
     Step.ACK: {
         Direction.OUT: N_("you acknowledge {peer}'s data: ack {acked} is the next byte you expect"),
@@ -393,8 +409,8 @@ MEANING: dict[Step, dict[Direction | None, str]] = {
         None: N_("{src} closes its side (FIN)"),
     },
     Step.FIN_SECOND: {
-        Direction.OUT: N_("you close your side too: FIN, which also acknowledges {peer}'s FIN"),
-        Direction.IN: N_("{peer} closes its side too: FIN, which also acknowledges your FIN"),
+        Direction.OUT: N_("you close your side too (FIN): {peer} closed first, so your socket was in CLOSE-WAIT until your program called close(); it now waits in LAST-ACK for {peer}'s ACK"),
+        Direction.IN: N_("{peer} closes its side too (FIN): it leaves when {peer}'s program calls close() (or shutdown()), once its recv() has returned b''"),
         None: N_("{src} closes its side too (FIN)"),
     },
     Step.FIN_RETRANSMIT: {
@@ -403,18 +419,18 @@ MEANING: dict[Step, dict[Direction | None, str]] = {
         None: N_("FIN sent again by {src}"),
     },
     Step.ACK_FIN: {
-        Direction.OUT: N_("you acknowledge {peer}'s FIN"),
-        Direction.IN: N_("{peer} acknowledges your FIN: your side is closed, {peer}'s may still send"),
-        None: N_("{src} acknowledges the FIN"),
+        Direction.OUT: N_("your kernel acknowledges {peer}'s FIN: your socket is in CLOSE-WAIT (recv() returns b'') until your program closes it, which sends your FIN"),
+        Direction.IN: N_("{peer}'s kernel acknowledges your FIN: your socket waits in FIN-WAIT-2, and {peer}'s in CLOSE-WAIT, until {peer}'s program closes and its FIN comes"),
+        None: N_("{src} acknowledges the FIN: the other side waits in FIN-WAIT-2 for its FIN"),
     },
-    Step.LAST_ACK: {
-        Direction.OUT: N_("you acknowledge {peer}'s FIN: the connection is closed (your side waits in TIME_WAIT, 60 s on Linux)"),
-        Direction.IN: N_("{peer} acknowledges your FIN: the connection is closed"),
-        None: N_("{src} acknowledges the last FIN: the connection is closed"),
+    Step.FINAL_ACK: {
+        Direction.OUT: N_("you acknowledge {peer}'s FIN: your socket is now in TIME-WAIT, not yet closed; for 2×MSL (RFC 9293 §3.6; 60 s on Linux) it can send this ACK again should it be lost and the FIN come back, and old duplicate segments die out before the same ports make a new connection; {peer}, in LAST-ACK, is closed when this ACK reaches it"),
+        Direction.IN: N_("{peer} acknowledges your FIN: your socket, in LAST-ACK, is closed, and {peer}'s waits in TIME-WAIT (2×MSL, RFC 9293 §3.6; 60 s on Linux)"),
+        None: N_("{src} acknowledges the last FIN: it waits in TIME-WAIT (2×MSL, RFC 9293 §3.6), and the other side is closed"),
     },
     Step.RST_REFUSED: {
         Direction.OUT: N_("nobody listens on port {sport} here: your kernel refuses with RST"),
-        Direction.IN: N_("nobody listens on port {sport} at {src}: its kernel refuses your SYN with RST (RFC 9293 §3.10.7.1)"),
+        Direction.IN: N_("nobody listens on port {sport} at {src}: its kernel refuses your SYN with RST, seq 0 and ack = your ISN + 1, as RFC 9293 §3.10.7.1 says for a segment without ACK"),
         None: N_("nobody listens on {src} port {sport}: RST refuses the SYN"),
     },
     Step.RST: {
@@ -428,9 +444,9 @@ MEANING: dict[Step, dict[Direction | None, str]] = {
         None: N_("a datagram of {bytes} from {src} to {dst}"),
     },
     Step.DNS_QUERY: {
-        Direction.OUT: N_("your resolver asks the DNS server {dst} for {question} (RFC 1035)"),
-        Direction.IN: N_("{src} asks for {question}"),
-        None: N_("{src} asks {dst} for {question} (RFC 1035)"),
+        Direction.OUT: N_("glibc's resolver, in your program's own process (not your kernel), asks the DNS server {dst} for {question} ({dns_rfc})"),
+        Direction.IN: N_("{src} asks for {question} ({dns_rfc})"),
+        None: N_("{src} asks {dst} for {question} ({dns_rfc})"),
     },
     Step.DNS_RESPONSE: {
         Direction.OUT: N_("your DNS server answers {dst}: {answer}"),
@@ -453,9 +469,9 @@ MEANING: dict[Step, dict[Direction | None, str]] = {
         None: N_("{src} reports a packet too big for MTU {mtu}"),
     },
     Step.TIME_EXCEEDED: {
-        Direction.OUT: N_("your kernel reports a packet whose TTL ran out"),
-        Direction.IN: N_("{src} reports that your packet's TTL (hop limit) ran out on the way"),
-        None: N_("{src} reports a packet whose TTL ran out"),
+        Direction.OUT: N_("your kernel reports {exceeded}"),
+        Direction.IN: N_("{src} reports {exceeded}"),
+        None: N_("{src} reports {exceeded}"),
     },
     Step.ECHO_REQUEST: {
         Direction.OUT: N_("ping: an ICMP echo request"),
@@ -582,7 +598,8 @@ class Facts(dict):
     The words a meaning may use beside the facts are made from them when a
     template asks: {bytes} from {n}, {peer} from {role}, {interval} from
     {interval_s}, {more} from {more_fragments}, {question} and {answer}
-    from {dns}, {what} from {icmp_code}. A field nobody supplied reads
+    from {dns}, {what} and {exceeded} from {icmp_code}, {dns_rfc} from {dns}.
+    A field nobody supplied reads
     '(unknown)', never a crash. (``packet_facts`` writes {bytes} and
     {peer} in at once: nearly every meaning reads one of them.)
     """
@@ -605,6 +622,12 @@ class Facts(dict):
             word = dns_answer_words(self["dns"])
         elif key == "what" and "icmp_code" in self:
             word = unreachable_words(self["icmp_code"], v6=get("proto") == "ICMPv6")
+        elif key == "exceeded" and "icmp_code" in self:
+            word = exceeded_words(self["icmp_code"], v6=get("proto") == "ICMPv6")
+        elif key == "dns_rfc":
+            word = dns_rfc(get("dns") or {})
+        elif key == "scaling":
+            word = ""  # no window scale known: nothing to say of it
         else:
             return unknown()
         self[key] = word
@@ -629,25 +652,50 @@ _contexts: dict[Why, str] = {}  # said, in the current language (not the delayed
 WHY: dict[Why, str] = {
     Why.LISTENING: N_("no call is running: the kernel answers for the listening socket and completes the handshake by itself; accept() then takes the connection from the queue"),
     Why.BUFFERED: N_("no call is running: the kernel keeps these bytes in the socket's receive buffer until you read them"),
-    Why.AFTER_CLOSE: N_("after close() returned: the kernel finishes the teardown on its own"),
+    Why.AFTER_CLOSE: N_("after close() returned: your kernel sends this on its own"),
+    Why.CLOSED_RST: N_("after close(), unlike shutdown(SHUT_WR), no program reads this socket any more: data that still arrives is answered with RST (RFC 1122 §4.2.2.13)"),
+    Why.PEER_CLOSED: N_("not your kernel's doing: your FIN was acknowledged earlier, and your socket sat in FIN-WAIT-2 (the other end's in CLOSE-WAIT) until the other end's program closed"),
+    Why.FIN_PIGGYBACK: N_("this FIN also carries the first ACK of the other side's FIN (piggybacked): its program closed at once, so the teardown takes three segments instead of four"),
     Why.KERNEL_ACK: N_("no call needed: your kernel acknowledges received data on its own"),
+    Why.PIGGYBACK: N_("its ACK field also acknowledges the data that came the other way: the ACK rides on this data segment (piggybacked) instead of going alone"),
     Why.ARP: N_("no call caused it directly: the kernel answers ARP and keeps its neighbour cache up to date on its own (RFC 826, RFC 1122 §2.3.2)"),
     Why.NDP: N_("no call caused it directly: the kernel answers neighbour discovery and keeps its neighbour cache up to date on its own (RFC 4861 §7)"),
-    Why.ERROR_KEPT: N_("the connected socket keeps this error: its next call will raise ConnectionRefusedError"),
-    Why.ERROR_UNHEARD: N_("it came back after the datagram was sent: an unconnected UDP socket never hears of it (Linux reports ICMP errors only to connected UDP sockets)"),
-    Why.DELAYED_ACK: N_("a delayed ACK, {delay} after the data: Linux holds a pure ACK back for a while, hoping to piggyback it on data (RFC 1122 §4.2.3.2)"),
+    Why.NEIGHBOUR_FIRST: N_("not a packet of {call}() itself: the one waiting for this answer is the next one to {needed_for}, below"),
+    Why.NEIGHBOUR_WAITED: N_("the packet that waited for the neighbour's MAC address: your kernel held it back until the exchange above answered"),
+    Why.ERROR_KEPT: N_("the connected socket keeps this error: the call waiting on it, or the next one, raises ConnectionRefusedError"),
+    Why.ERROR_UNHEARD: N_("it answers the datagram it quotes, sent earlier: an unconnected UDP socket is not told of it (Linux reports ICMP errors only to connected UDP sockets, unless the IP_RECVERR or IPV6_RECVERR option is set)"),
+    Why.ICMP_ANSWER: N_("not {call}()'s doing: it answers the packet it quotes, sent earlier"),
+    Why.ACK_NOT_WAITED: N_("not send()'s doing: {peer}'s kernel sends this ACK when your data arrives, and send() does not wait for it"),
+    Why.ACK_FREES_ROOM: N_("{peer}'s kernel acknowledges your data as it arrives: each ACK frees room in your send buffer, which sendall() waits for whenever the buffer is full"),
+    Why.ACK_OF_EARLIER: N_("not {call}()'s doing: {peer}'s kernel acknowledges data you sent earlier"),
+    Why.DATA_NOT_CALL: N_("not {call}()'s doing: {peer}'s program sent these bytes; they wait in your receive buffer until you read them"),
+    Why.WINDOW_UPDATE: N_("a window update: recv() made room in your receive buffer, so your kernel tells {peer} the larger window, acknowledging nothing new (RFC 9293 §3.8.6.2.2)"),
+    Why.DELAYED_ACK: N_("a delayed ACK, {delay} after the data it acknowledges: your kernel held it back, hoping to send it on data of its own (RFC 1122 §4.2.3.2: less than 0.5 s); Linux adapts the delay, about 40 to 200 ms, and early in a connection (quick-ACK mode) acknowledges at once"),
 }
+
+# Contexts said as two clauses, each a WHY of its own.
+_COMPOSED: dict[Why, tuple[Why, Why]] = {Why.BUFFERED_PIGGYBACK: (Why.BUFFERED, Why.PIGGYBACK)}
 
 
 def context(why: Why | None, facts: Mapping | None = None) -> str | None:
-    """Why a packet outside any call happened; a delayed ACK's ``facts`` hold its {delay} (s)."""
+    """What caused a packet when it is not the call around it (``Why``), or None.
+
+    A delayed ACK's ``facts`` hold its {delay} (s); the contexts that name
+    the call or the peer read them from ``facts`` too (a packet during a
+    call: the general path alone). The others are the same for every packet
+    and said once: the replay's fast path asks for them without facts.
+    """
     if why is None:
         return None
     text = _contexts.get(why)
     if text is None:
         if why == Why.DELAYED_ACK:
             return delayed_ack((facts or {}).get("delay") or 0.0)
-        text = _contexts[why] = _(WHY[why])
+        parts = _COMPOSED.get(why, (why,))
+        text = joined(_(WHY[part]) for part in parts)
+        if "{" in text:
+            return text.format_map(Facts(facts or {}))
+        _contexts[why] = text
     return text
 
 
@@ -666,7 +714,7 @@ SILENT: dict[str, str] = {
     "listen": N_("listen() only tells your kernel to accept connections: nothing goes on the wire"),
     "setsockopt": N_("setsockopt() only changes the socket inside your kernel"),
     "close/UDP": N_("UDP has no connection to tear down: close() sends nothing (RFC 768)"),
-    "close/TCP": N_("no connection on this socket (a listening one, or never connected): close() sends nothing"),
+    "close/TCP": N_("no connection on this socket (a listening one, or never connected): close() sends nothing; closing a listening socket would reset (RST) any connection still waiting in its accept queue"),
     "connect/UDP": N_("connect() on a UDP socket sends nothing: it only fixes the peer address, so send() needs no address and errors from that peer (ICMP) are reported to you"),
     "recv": N_("the bytes were already waiting in the socket's receive buffer: recv() sent nothing"),
     "recvfrom": N_("the datagram was already waiting in the socket's receive buffer"),
@@ -683,19 +731,21 @@ def silent(name: str, transport: str | None) -> str | None:
 
 
 LESSONS: dict[Lesson, str] = {
-    Lesson.CONNECTED: N_("connect() = the three-way handshake: {diagram} (RFC 9293 §3.5); it returns once your kernel has sent the last ACK"),
+    Lesson.CONNECTED: N_("connect() = the three-way handshake: {diagram} (RFC 9293 §3.5); it returns when the SYN/ACK arrives and your socket is ESTABLISHED (your kernel answers it with the ACK at once); the server's socket becomes ESTABLISHED, and its accept() can return, when that ACK reaches it"),
     Lesson.REFUSED: N_("the SYN was answered by RST: nobody listens on that port, so connect() raises ConnectionRefusedError"),
-    Lesson.TIMED_OUT: N_("no answer at all: your kernel sent the SYN again and again, {backoff}, until the timeout ended connect()"),
+    Lesson.TIMED_OUT: N_("no answer at all: your kernel sent the SYN again and again, {backoff}, until Python's timeout (settimeout()) ended connect(); without one, TCP itself gives up after net.ipv4.tcp_syn_retries retransmissions"),
+    Lesson.TCP_GAVE_UP: N_("no answer at all: your kernel sent the SYN again and again, {backoff}, until TCP gave up after net.ipv4.tcp_syn_retries retransmissions (ETIMEDOUT)"),
     Lesson.UNREACHABLE: N_("no route or no neighbour answered: the kernel could not even deliver the SYN"),
-    Lesson.SENT: N_("send() returns once your kernel has copied the bytes into its send buffer: it does not wait for the ACK"),
-    Lesson.TEARDOWN: N_("close() starts the teardown, {diagram}: each side sends FIN and acknowledges the other's (RFC 9293 §3.6); the side that closed first waits in TIME_WAIT (60 s on Linux)"),
-    Lesson.ABORTED: N_("close() with unread bytes in the receive buffer: Linux aborts the connection with RST instead of FIN (RFC 2525 §2.17)"),
-    Lesson.SENT_ALL: N_("sendall() returns once your kernel has taken every byte into its send buffer (calling send() as often as needed): it does not wait for the ACKs"),
+    Lesson.SENT: N_("send() returns how many bytes your kernel took into its send buffer, which can be fewer than len(data) on a socket with a timeout or a non-blocking one (sendall() repeats until all are taken); with the buffer full it waits for room. It does not wait for the ACK, and a segment can still be held back by Nagle's algorithm (RFC 896), the congestion window (RFC 5681) or the peer's window"),
+    Lesson.TEARDOWN: N_("close() starts the teardown, {diagram}: each side sends its FIN and acknowledges the other's, four segments (RFC 9293 §3.6); three when the peer's program closes at once and its ACK rides on its own FIN; the side that closed first waits in TIME-WAIT (60 s on Linux)"),
+    Lesson.ABORTED: N_("close() with unread bytes in the receive buffer: your kernel aborts the connection with RST instead of FIN, so the peer learns that data was lost (RFC 1122 §4.2.2.13; RFC 2525 §2.17 describes stacks that fail to)"),
+    Lesson.RESET_BY_PEER: N_("the RST came from the peer, not from your kernel: it reset the connection (its program closed with unread data, or aborted), and close() ends at once"),
+    Lesson.SENT_ALL: N_("sendall() returns once your kernel has taken every byte into its send buffer (calling send() as often as needed, waiting whenever the buffer is full): it does not wait for the ACKs"),
     Lesson.END_OF_STREAM: N_("recv() returned b'': the other side's FIN had arrived, the end of its stream; nothing more will come on this connection"),
     Lesson.DATAGRAM_SENDTO: N_("one sendto() = one datagram: no handshake, no acknowledgement, and the message boundary is kept (RFC 768)"),
     Lesson.DATAGRAM_SEND: N_("one send() = one datagram: no handshake, no acknowledgement, and the message boundary is kept (RFC 768)"),
     Lesson.FRAGMENTED: N_("the datagram was larger than the link MTU, so IP carried it in fragments; the receiver reassembles them, and losing any one loses the whole datagram (RFC 791, RFC 8900)"),
-    Lesson.RECVFROM_TIMEOUT: N_("an unconnected UDP socket is not told about ICMP errors (Linux reports them only to connected sockets), so recvfrom() waits until the timeout"),
+    Lesson.RECVFROM_TIMEOUT: N_("an unconnected UDP socket is not told about ICMP errors (Linux reports them only to connected sockets, unless the IP_RECVERR or IPV6_RECVERR option is set), so recvfrom() waits until the timeout"),
     Lesson.RECVFROM_SILENT: N_("no datagram came back, and nothing says why: UDP has no acknowledgement, so a lost datagram and a server that does not answer look the same (RFC 768)"),
     Lesson.UDP_REFUSED: N_("on a connected UDP socket, Linux turns the ICMP port unreachable into ConnectionRefusedError"),
 }
@@ -705,7 +755,7 @@ def lesson(which: Lesson, *, diagram: str = "", backoff: Backoff = Backoff.NONE,
            first: float = 0.0) -> str:
     """The lesson of a finished call: ``diagram`` as rules.diagram draws it, the SYNs' backoff."""
     text = _(LESSONS[which])
-    if which == Lesson.TIMED_OUT:
+    if which in (Lesson.TIMED_OUT, Lesson.TCP_GAVE_UP):
         return text.format(backoff=backoff_words(backoff, first))
     return text.format(diagram=diagram) if which in (Lesson.CONNECTED, Lesson.TEARDOWN) else text
 
@@ -713,9 +763,9 @@ def lesson(which: Lesson, *, diagram: str = "", backoff: Backoff = Backoff.NONE,
 BACKOFF: dict[Backoff, str] = {
     Backoff.NONE: N_("without a single retry in time"),
     Backoff.ONCE: N_("after {seconds} (the initial retransmission timeout, RFC 6298 §2)"),
-    Backoff.LINEAR: N_("every {seconds} at a fixed interval (Linux's first retries are linear: sysctl net.ipv4.tcp_syn_linear_timeouts)"),
+    Backoff.LINEAR: N_("every {seconds} at a fixed interval (since Linux 6.5 the first retries are not backed off: sysctl net.ipv4.tcp_syn_linear_timeouts, 4 by default)"),
     Backoff.DOUBLING: N_("doubling the wait each time (exponential backoff, RFC 6298 §5.5)"),
-    Backoff.MIXED: N_("first at a fixed interval, then doubling the wait (Linux: net.ipv4.tcp_syn_linear_timeouts, then exponential backoff, RFC 6298 §5.5)"),
+    Backoff.MIXED: N_("first at a fixed interval, then doubling the wait (since Linux 6.5: net.ipv4.tcp_syn_linear_timeouts retries, then exponential backoff, RFC 6298 §5.5)"),
 }
 
 
@@ -733,7 +783,8 @@ STEP_LABEL: dict[Step, str] = {
     Step.ACK: "ACK",
     Step.FIN_FIRST: "FIN",
     Step.FIN_SECOND: "FIN",
-    Step.LAST_ACK: "ACK",
+    Step.ACK_FIN: "ACK",
+    Step.FINAL_ACK: "ACK",
 }
 _STEP_WORDS: dict[Step, tuple[str, str]] = {
     Step.DATA: NP_("diagram", "data"),
@@ -791,7 +842,7 @@ def dns_question_words(info: dict) -> str:
 
 
 def dns_answer_words(info: dict) -> str:
-    """What a response answers: 'chat.sockviz.test has IPv4 address 192.0.2.2 (cache it 300 s)'."""
+    """What a response answers: 'chat.sockviz.test has IPv4 address 192.0.2.2 (TTL 300 s ...)'."""
     rcode = info.get("rcode", "?")
     if rcode == "NXDOMAIN":
         return _("NXDOMAIN, no such name (RFC 1035 §4.1.1)")
@@ -810,7 +861,9 @@ def dns_answer_words(info: dict) -> str:
             what = _record_words(a.get("type")) or a.get("type")
             parts.append(_("{name} has {what} {data}").format(name=name, what=what, data=data))
     # TRANSLATORS: {answers} are the records of a DNS answer, {ttl} its time to live in seconds.
-    return _("{answers} (cache it {ttl} s)").format(answers=joined(parts), ttl=answers[0].get("ttl"))
+    return _("{answers} (TTL {ttl} s: how long a caching resolver may keep it; glibc's own resolver "
+             "keeps no cache, so the next getaddrinfo() asks again)").format(
+                 answers=joined(parts), ttl=answers[0].get("ttl"))
 
 
 def dns_question(info: dict) -> str:
@@ -849,13 +902,67 @@ def dns_lesson(*, both_families: bool, together: bool, ports: list, retried: boo
             where = _("from one UDP socket (port {port})").format(port=ports[0])
         else:
             where = _("from {count} sockets").format(count=len(ports))
-        bits.append(_("the resolver sent the A and AAAA queries {how}, {where}, and waited for "
-                      "both answers").format(how=how, where=where))
+        bits.append(_("family 0 (AF_UNSPEC) asks for both kinds of address: glibc's resolver, "
+                      "in your program's process (not your kernel), sent the A and AAAA queries "
+                      "{how}, {where}, and waited for both answers; Python passes flags 0, so "
+                      "without AI_ADDRCONFIG the AAAA query goes out even from a host with no "
+                      "IPv6 address").format(how=how, where=where))
     if retried:
         bits.append(_("some queries went out again: no usable answer came in time, so the resolver "
                       "retried (resolv.conf options timeout and attempts)"))
     if not answered:
         bits.append(_("no DNS answer at all"))
+    return joined(bits) or None
+
+
+def getaddrinfo_lesson(*, first_family: str | None, both_families: bool, canonname_empty: bool,
+                       per_address: int | None) -> str | None:
+    """What getaddrinfo()'s list shows (correlate.addrinfo_facts reads it from the result).
+
+    ``first_family`` 'AF_INET6' or 'AF_INET' when both families came back;
+    ``per_address`` the tuples for each address (1 with a socket type given,
+    3 without: SOCK_STREAM, SOCK_DGRAM, SOCK_RAW), None when they differ.
+    """
+    bits = []
+    if both_families and first_family == "AF_INET6":
+        bits.append(_("the IPv6 address comes first: glibc sorts the list by the destination "
+                      "address selection of RFC 6724 (/etc/gai.conf can change it), and this "
+                      "host has an IPv6 source address to reach it"))
+    elif both_families and first_family == "AF_INET":
+        bits.append(_("the IPv4 address comes first: glibc sorts the list by the destination "
+                      "address selection of RFC 6724 (/etc/gai.conf can change it), which puts "
+                      "IPv4 first when this host has no IPv6 source address to use"))
+    if canonname_empty:
+        bits.append(_("canonname is '' in every tuple: getaddrinfo() fills it in (in the first "
+                      "tuple) only when flags holds AI_CANONNAME"))
+    if per_address == 1:
+        bits.append(_("one tuple per address, because a socket type was given"))
+    elif per_address == 3:
+        bits.append(_("each address three times, once per socket type (SOCK_STREAM, SOCK_DGRAM, "
+                      "SOCK_RAW), because no type was given"))
+    return joined(bits) or None
+
+
+def getnameinfo_lesson(*, ptr: str | None, rcode: str | None, answered: bool,
+                       gave_number: bool, again: bool, service: str | None) -> str | None:
+    """What a getnameinfo() showed (correlate.nameinfo_facts measures it)."""
+    bits = []
+    if ptr:
+        tree = ("ip6.arpa, RFC 3596 §2.5" if ptr.rstrip(".").lower().endswith("ip6.arpa")
+                else "in-addr.arpa, RFC 1035 §3.5")
+        bits.append(_("a PTR record lives in the reverse tree ({tree}): the address written "
+                      "backwards, under it").format(tree=tree))
+    if rcode == "NXDOMAIN" and gave_number:
+        bits.append(_("the answer was NXDOMAIN: without the NI_NAMEREQD flag getnameinfo() then "
+                      "returns the address itself as text (with it, it fails with EAI_NONAME)"))
+    if again:
+        bits.append(_("no usable DNS answer came: glibc fails with EAI_AGAIN, a temporary failure, "
+                      "with or without NI_NAMEREQD (it returns the number only when the name is "
+                      "known not to exist)") if not answered else
+                    _("the DNS server failed: glibc reports EAI_AGAIN, a temporary failure"))
+    if service:
+        bits.append(_("the service name {service!r} comes from /etc/services (NI_NUMERICSERV "
+                      "would keep the port number)").format(service=service))
     return joined(bits) or None
 
 
@@ -898,6 +1005,54 @@ def unreachable_words(code, *, v6: bool) -> str:
     """Why a destination was unreachable, from the ICMP code."""
     msgid = (UNREACH6_CODES if v6 else UNREACH_CODES).get(code)
     return _(msgid) if msgid else _("code {code}").format(code=code)
+
+
+def exceeded_words(code, *, v6: bool) -> str:
+    """What an ICMP time exceeded reports, by its code (RFC 792; RFC 4443 §3.3)."""
+    if code == 1:
+        # TRANSLATORS: after "{src} reports" (an ICMP time exceeded, code 1).
+        return _("that it gave up reassembling your fragmented datagram: not every fragment "
+                 "arrived within its reassembly time, so the whole datagram is lost (code 1, "
+                 "fragment reassembly time exceeded; {rfc})").format(
+                     rfc="RFC 4443 §3.3, RFC 8200 §4.5" if v6 else "RFC 792, RFC 791")
+    if code == 0:
+        # TRANSLATORS: after "{src} reports" (an ICMP time exceeded, code 0).
+        return _("that your packet's TTL (hop limit) ran out on the way (code 0, time to live "
+                 "exceeded in transit; {rfc})").format(rfc="RFC 4443 §3.3" if v6 else "RFC 792")
+    # TRANSLATORS: after "{src} reports" (an ICMP time exceeded of an unknown code).
+    return _("a time exceeded, code {code}").format(code=code)
+
+
+def window_scaling(scale_src: int | None, scale_dst: int | None) -> str:
+    """What a SYN/ACK says of window scaling, once both SYNs announced a scale (else '')."""
+    if scale_src is None or scale_dst is None:
+        return ""
+    a, b = 1 << min(scale_src, 14), 1 << min(scale_dst, 14)
+    factors = f"×{a}" if a == b else f"×{b} / ×{a}"
+    # TRANSLATORS: the end of a SYN/ACK's meaning (it starts with a semicolon). {factors} is
+    # "×1024", or the factors of the SYN's sender and of the SYN/ACK's sender: "×128 / ×1024".
+    return _("; both SYNs announced a window scale (RFC 7323 §2.2): the window of a SYN is "
+             "never scaled, but from the next segment on each window field is multiplied by "
+             "its sender's scale ({factors}), so win= jumps from the SYNs' figures to "
+             "multiples of it").format(factors=factors)
+
+
+def dns_rfc(info: dict) -> str:
+    """Where the records a query asks for are defined: A, PTR (RFC 1035), AAAA, ip6.arpa (RFC 3596)."""
+    refs: list[str] = []
+    for q in info.get("questions") or ():
+        t, name = q.get("type"), str(q.get("name") or "").lower().rstrip(".")
+        if t == "AAAA":
+            ref = "RFC 3596 §2.1"
+        elif t == "PTR" and name.endswith("ip6.arpa"):
+            ref = "RFC 3596 §2.5"
+        elif t == "PTR" and name.endswith("in-addr.arpa"):
+            ref = "RFC 1035 §3.5"
+        else:
+            ref = "RFC 1035"
+        if ref not in refs:
+            refs.append(ref)
+    return ", ".join(refs) or "RFC 1035"
 
 
 def icmp_name(icmp_type, icmp_code, *, v6: bool) -> str | None:
@@ -979,6 +1134,18 @@ def payload_length(n: int) -> str:
     """A segment's or datagram's payload in the view's fields: '14 bytes'."""
     # TRANSLATORS: English says "bytes" whatever the count here.
     return ngettext("{count} bytes", "{count} bytes", n).format(count=n)
+
+
+def relative_to_isn(isn: int) -> str:
+    """Beside a SYN's seq=0: the numbers shown are relative, and the real ISN."""
+    # TRANSLATORS: after "seq=0" on a SYN: sequence numbers are shown relative to the ISN.
+    return _("(relative; ISN {isn})").format(isn=isn)
+
+
+def first_fragment_length(data: int) -> str:
+    """A first IP fragment's payload: the UDP header and the first bytes of the datagram's data."""
+    return _("{total} bytes: the 8-byte UDP header and the first {data} bytes of data").format(
+        total=data + 8, data=data)
 
 
 def arp_who_has(dst, src) -> str:

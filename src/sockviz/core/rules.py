@@ -21,7 +21,9 @@ EXPECTED: dict[tuple[str, str], tuple[Step, ...]] = {
     ("send", "TCP"): (Step.DATA, Step.ACK),
     ("sendall", "TCP"): (Step.DATA, Step.ACK),
     ("recv", "TCP"): (),
-    ("close", "TCP"): (Step.FIN_FIRST, Step.FIN_SECOND, Step.LAST_ACK),
+    # Four segments (RFC 9293 §3.6): each FIN and its ACK. Three appear when the
+    # peer's program closes at once, so its kernel's ACK rides on its own FIN.
+    ("close", "TCP"): (Step.FIN_FIRST, Step.ACK_FIN, Step.FIN_SECOND, Step.FINAL_ACK),
     ("sendto", "UDP"): (Step.UDP,),
     ("send", "UDP"): (Step.UDP,),
     ("recvfrom", "UDP"): (),
@@ -40,9 +42,11 @@ def diagram(call: str, transport: str) -> str:
 def backoff_kind(intervals: list[float]) -> Backoff:
     """How measured SYN retransmission intervals (seconds, in order) were spaced.
 
-    Linux 6.x first retries at a fixed interval (sysctl
-    net.ipv4.tcp_syn_linear_timeouts, 4 by default), then doubles the wait
-    (exponential backoff, RFC 6298 §5.5).
+    Since Linux 6.5 the first retries come at a fixed interval (sysctl
+    net.ipv4.tcp_syn_linear_timeouts, 4 by default), then the wait doubles
+    (exponential backoff, RFC 6298 §5.5); before 6.5 it doubles from the
+    first. What ends connect() is Python's timeout when one is set, else
+    TCP's own limit (net.ipv4.tcp_syn_retries).
     """
     if not intervals:
         return Backoff.NONE

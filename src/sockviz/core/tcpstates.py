@@ -378,10 +378,10 @@ class Connection:
     def __init__(self, initial: tuple[TcpState | None, TcpState | None] = (None, None)) -> None:
         self._ends = (_End(initial[0]), _End(initial[1]))
         # While no segment without SYN, FIN or RST can be an event for either end (both
-        # SYNs acknowledged, no FIN waiting for its ACK, no SYN waiting for an answer), the
-        # one Transition of such a segment from each end: the bulk of a connection costs a
-        # set lookup. The numbers it skips (``_End.nxt``) only judge a SYN's ACK, which
-        # no longer comes, and a new SYN starts them again (``_End.new_syn``).
+        # have sent, both SYNs acknowledged, no FIN waiting for its ACK, no SYN waiting for
+        # an answer), the one Transition of such a segment from each end: the bulk of a
+        # connection costs a set lookup and the sender's highest number (``_End.nxt``,
+        # which judges the ACK of a SYN/ACK that may still come).
         self._bulk: tuple[Transition, Transition] | None = None
 
     def _quiet(self) -> None:
@@ -406,6 +406,10 @@ class Connection:
         """
         bulk = self._bulk
         if bulk is not None and flags in _PLAIN_FLAGS and (sender == 0 or sender == 1):
+            s = self._ends[sender]
+            end_seq = (seq + payload_len) % _MOD
+            if s.nxt is None or 0 < (end_seq - s.nxt) % _MOD < _HALF:
+                s.nxt = end_seq
             return bulk[sender]
         if sender != 0 and sender != 1:
             raise ValueError(f"sender must be 0 or 1, not {sender!r}")

@@ -103,9 +103,10 @@ def duration(seconds: float | None) -> str:
     """A call's duration for people: 0.42 ms, 13.1 ms, 3.004 s."""
     if seconds is None:
         return ""
-    if seconds < 0.001:
+    # Each unit from where its rounding reaches it: 999.6 µs is 1.0 ms, not 1000 µs.
+    if seconds < 0.0009995:
         return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
+    if seconds < 0.99995:
         return f"{seconds * 1e3:.1f} ms"
     return f"{seconds:.3f} s"
 
@@ -121,7 +122,7 @@ def tcp_options(options) -> str:
         elif name == "SAckOK":
             parts.append("sack-ok")
         elif name == "Timestamp":
-            parts.append(f"ts {value[0]}/{value[1]}")
+            parts.append(f"TSval {value[0]} TSecr {value[1]}")
         elif name == "SAck":
             parts.append("sack " + " ".join(f"{a}-{b}" for a, b in value))
         elif name in ("NOP", "EOL"):

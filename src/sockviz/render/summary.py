@@ -94,7 +94,7 @@ class SummaryCounter:
             "handshakes": steps[Step.HANDSHAKE_ACK],
             "refused": steps[Step.RST_REFUSED],
             "resets": steps[Step.RST] + steps[Step.RST_REFUSED],
-            "teardowns": steps[Step.LAST_ACK],
+            "teardowns": steps[Step.FINAL_ACK],
             "retransmissions": sum(steps[k] for k in _RETRANSMITS),
             "zero_windows": steps[Step.ZERO_WINDOW],
         }

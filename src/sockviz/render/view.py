@@ -102,6 +102,9 @@ def packet_fields(e: PacketShown) -> Text:
             return t
         if e.rel_seq is not None:
             t.append(f" seq={e.rel_seq}")
+            if "S" in d.tcp_flags and d.seq is not None:
+                # The numbers are relative to the ISN, shown once, on the SYN (issue 14).
+                t.append(" " + phrases.relative_to_isn(d.seq), style="dim")
         if e.rel_ack is not None:
             t.append(f" ack={e.rel_ack}")
         if e.window is not None:
@@ -121,7 +124,11 @@ def packet_fields(e: PacketShown) -> Text:
         return t
     elif d.frag_offset is not None:
         t.append(f"fragment id {d.ip_id} offset {d.frag_offset}{' MF' if d.more_fragments else ''}")
-        t.append("  " + phrases.payload_length(d.payload_len), style="bold")
+        if d.frag_offset == 0 and d.sport is not None and d.tcp_flags is None:
+            # The first fragment holds the UDP header too: 8 bytes of its IP payload.
+            t.append("  " + phrases.first_fragment_length(d.payload_len), style="bold")
+        else:
+            t.append("  " + phrases.payload_length(d.payload_len), style="bold")
     elif d.sport is not None:
         t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}")
         t.append("  " + phrases.payload_length(d.payload_len), style="bold")
