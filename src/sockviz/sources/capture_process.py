@@ -28,14 +28,15 @@ an RCU grace period, whatever the ring's size); mapping the ring (10 ms for
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
+# The C modules themselves (_socket, _signal), not socket and signal, and no
+# contextlib: these would bring enum, selectors, functools and collections,
+# 10 ms of a start the first call waits for.
+import _signal
+import _socket as socket
 import errno
 import mmap
 import os
 import select
-import signal
-import socket
 import struct
 import sys
 import time
@@ -137,9 +138,11 @@ class Spool:
 
     def progress(self, drained_ns: int) -> None:
         """A PROGRESS record, or none when the pipe is full: the next one says more."""
-        with contextlib.suppress(BlockingIOError):
+        try:  # noqa: SIM105 (no contextlib: see the imports)
             os.write(self.status_fd, STATUS.pack(PROGRESS, self.end, drained_ns, self.drops,
-                                                  self.frames))
+                                                 self.frames))
+        except BlockingIOError:
+            pass
 
     def send(self, record: bytes) -> None:
         """A record the parent must get (READY, DONE, ERROR): wait for room."""
@@ -286,9 +289,11 @@ class RecvCapture:
 
 
 def _die_with_parent() -> None:
+    import ctypes  # here: the parent imports this module for its constants, not ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        libc.prctl(PR_SET_PDEATHSIG, _signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):
         pass  # stdin's end still tells us
 
@@ -324,9 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"sockviz-capture: {exc or 'an option lacks its value'}\n")
         return 2
     # Ctrl-C reaches the parent, which stops us in order (the last frames drained).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    _die_with_parent()
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    _signal.signal(_signal.SIGTERM, lambda *_: os._exit(0))
     status_fd = sys.stdout.fileno()
     spool = Spool(args.spool_fd, status_fd)
     try:
@@ -342,9 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         if capture is None:
             capture = RecvCapture(sock)
         read_drops(sock)  # reading resets the counters: start from zero
-        with contextlib.suppress(OSError):
+        _die_with_parent()  # before the drop: ctypes may be readable by root alone
+        try:  # noqa: SIM105
             # Ahead of the interpreter that reads behind us (needs root: before the drop).
             os.setpriority(os.PRIO_PROCESS, 0, -10)
+        except OSError:
+            pass
         if args.user is not None:
             from sockviz.privileges import drop_to
 
@@ -363,8 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         _error(spool, ERR_OTHER, f"the capture failed: {exc.strerror or exc}")
         return 1
     spool.drops += read_drops(sock)
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105
         spool.send(STATUS.pack(DONE, spool.end, time.time_ns(), spool.drops, spool.frames))
+    except OSError:
+        pass
     return 0
 
 
@@ -377,8 +386,10 @@ def _ring_or_none(sock: socket.socket, ring_bytes: int) -> RingCapture | None:
 
 def _error(spool: Spool, code: int, sentence: str) -> None:
     text = sentence.encode("utf-8", "replace")[:1000]
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105
         spool.send(STATUS.pack(ERROR, code, 0, 0, 0) + struct.pack("=H", len(text)) + text)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
