@@ -96,6 +96,7 @@ _LL_AT = 48
 _SLL = struct.Struct("!HHH8sH")  # the Linux cooked header we prepend for other link types
 _TIMESPEC = struct.Struct("=qq")
 _STATS = struct.Struct("=II")
+_STATUS_WORD = struct.Struct("=I")
 PR_SET_PDEATHSIG = 1
 
 
@@ -125,16 +126,26 @@ class Spool:
         self.end = 0
         self.frames = 0
         self.drops = 0
+        self.slowest_ns = 0  # the slowest write, and how many took over 10 ms (stats())
+        self.slow_writes = 0
         os.set_blocking(status_fd, False)
 
     def write(self, chunks: list[bytes], count: int) -> None:
-        data = b"".join(chunks)
-        view = memoryview(data)
-        while view:
-            n = os.pwrite(self.fd, view, self.end)
-            self.end += n
-            view = view[n:]
+        t0 = time.perf_counter_ns()
+        size = sum(map(len, chunks))
+        # Gathered by the kernel, not joined here (a block is 256 KiB: a copy saved).
+        n = os.pwritev(self.fd, chunks, self.end) if len(chunks) <= 1024 else 0
+        if n < size:
+            view = memoryview(b"".join(chunks))[n:]
+            while view:
+                done = os.pwrite(self.fd, view, self.end + n)
+                n += done
+                view = view[done:]
+        self.end += n
         self.frames += count
+        took = time.perf_counter_ns() - t0
+        self.slowest_ns = max(self.slowest_ns, took)
+        self.slow_writes += took > 10_000_000
 
     def progress(self, drained_ns: int) -> None:
         """A PROGRESS record, or none when the pipe is full: the next one says more."""
@@ -176,6 +187,7 @@ class RingCapture:
         sock.setsockopt(SOL_PACKET, PACKET_RX_RING, req)
         self.ring_bytes = ring_bytes
         self.sock = sock
+        self.peak_backlog = 0  # the most blocks seen waiting for us at once (stats())
 
     def run(self, spool: Spool) -> None:
         # Mapped after READY: the kernel fills the ring from the setsockopt on.
@@ -198,6 +210,8 @@ class RingCapture:
             base = current * BLOCK_BYTES
             _version, _priv, status, count, _first, used = block_hdr(ring, base)
             if status & TP_STATUS_USER:
+                if not current % 16:
+                    self._measure_backlog(ring, current)
                 used = min(max(used, 0), BLOCK_BYTES)
                 block = ring[base : base + used] if count else b""
                 ring[base + 8 : base + 12] = kernel  # the block goes back to the kernel at once
@@ -222,6 +236,23 @@ class RingCapture:
                 time.sleep(2 * BLOCK_TIMEOUT_MS / 1000 + 0.004)
                 continue
             stopping = _stop_requested(poller, BLOCK_TIMEOUT_MS)
+
+
+    def _measure_backlog(self, ring: mmap.mmap, current: int) -> None:
+        """How many blocks, from ``current`` on, the kernel has filled and we not read yet:
+        the ring's margin (all of them filled, and the kernel drops)."""
+        waiting = 0
+        status_of = _STATUS_WORD.unpack_from
+        while waiting < self.blocks:
+            base = ((current + waiting) % self.blocks) * BLOCK_BYTES
+            if not status_of(ring, base + 8)[0] & TP_STATUS_USER:
+                break
+            waiting += 1
+        self.peak_backlog = max(self.peak_backlog, waiting)
+
+    def stats(self) -> str:
+        return (f"ring peak {self.peak_backlog} of {self.blocks} blocks "
+                f"({100 * self.peak_backlog / self.blocks:.0f} %)")
 
 
 class RecvCapture:
@@ -370,6 +401,16 @@ def main(argv: list[str] | None = None) -> int:
         _error(spool, ERR_OTHER, f"the capture failed: {exc.strerror or exc}")
         return 1
     spool.drops += read_drops(sock)
+    if os.environ.get("SOCKVIZ_CAPTURE_STATS"):
+        # For benchmarks/live_capture.py: how close the ring came to overflowing, and why.
+        ring = capture.stats() + ", " if isinstance(capture, RingCapture) else ""
+        try:
+            sys.stderr.write(f"sockviz-capture: {ring}slowest spool write "
+                             f"{spool.slowest_ns / 1e6:.1f} ms, {spool.slow_writes} over 10 ms, "
+                             f"{spool.drops} drops\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
     try:  # noqa: SIM105
         spool.send(STATUS.pack(DONE, spool.end, time.time_ns(), spool.drops, spool.frames))
     except OSError:
