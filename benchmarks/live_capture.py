@@ -34,7 +34,9 @@ Each run prints a row: the load average before it (other work on the machine
 disturbs the figures), wall and CPU seconds (sockviz's main process and its
 capture process), the sendall()'s throughput, the counts, the peaks, and the
 time from the command's start to its first call (the capture listens before
-it). ``--ring-mb`` sets sockviz's ring (SOCKVIZ_RING_MB), ``--tmpdir`` where
+it), and the capture process's own account (SOCKVIZ_CAPTURE_STATS): the most
+of its ring that was ever waiting to be read (100 %: the kernel drops) and its
+slowest write to the spool. ``--ring-mb`` sets sockviz's ring (SOCKVIZ_RING_MB), ``--tmpdir`` where
 the files and sockviz's spool go (e.g. /dev/shm, to take the disk out).
 
 Needs root. The hosts, the server and the temporary files are removed whatever
@@ -73,6 +75,9 @@ MODES = ("pipe", "file", "tty")
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 _TTY_SUMMARY = re.compile(r"([\d,]+) packets? ·.*?([\d,]+) dropped by the kernel")
 _UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}
+# What the capture process says at its end with SOCKVIZ_CAPTURE_STATS set.
+_CAPTURE_STATS = re.compile(r"sockviz-capture: ring peak (\d+) of (\d+) blocks \(\d+ %\), "
+                            r"slowest spool write ([\d.]+) ms, (\d+) over 10 ms[^\n]*\n?")
 
 
 def size_bytes(text: str) -> int:
@@ -105,7 +110,7 @@ def one_run(lab: Lab, tmp: str, size: str, mode: str, port: int, timeout: float,
         return fds[-1]
 
     try:
-        env = dict(os.environ, LANG="C.UTF-8")
+        env = dict(os.environ, LANG="C.UTF-8", SOCKVIZ_CAPTURE_STATS="1")
         if spool_dir:
             env["TMPDIR"] = spool_dir  # where the capture process's spool file goes
         if ring_mb:
@@ -183,11 +188,19 @@ def one_run(lab: Lab, tmp: str, size: str, mode: str, port: int, timeout: float,
         if call and call.get("end"):
             row["sendall_s"] = call["end"] - call["start"]
             row["MB_s"] = size_bytes(size) / 1e6 / row["sendall_s"]
+    said = row.get("tty_text", "")
     if mode != "tty":  # whatever sockviz said on stderr (nothing, in a good run)
         with open(errors, "rb") as f:
-            row["stderr"] = f.read()[-2000:].decode("utf-8", "replace")
+            said = row["stderr"] = f.read()[-2000:].decode("utf-8", "replace")
     elif status != 0:
         row["stderr"] = _ANSI.sub(b"", bytes(tail[-2000:])).decode("utf-8", "replace")
+    found = _CAPTURE_STATS.search(said)
+    if found:  # the ring's margin: how full it got, and the slowest write to the spool
+        peak, blocks, slowest, slow = found.groups()
+        row.update(ring_peak=100 * int(peak) / int(blocks), slowest_write_ms=float(slowest),
+                   slow_writes=int(slow))
+    if row.get("stderr"):
+        row["stderr"] = _CAPTURE_STATS.sub("", row["stderr"])
     row["equal"] = _equal(row)
     for path in (dump_path, save, records, errors):
         if os.path.exists(path):
@@ -207,7 +220,8 @@ COLUMNS = [("run", "run"), ("size", "size"), ("mode", "mode"), ("load", "load (1
            ("pcapng", "sockviz pcapng"), ("drops", "sockviz drops"), ("equal", "equal"),
            ("mem_mib", "sockviz peak MiB"), ("mem_split", "main+capture"),
            ("mem_hwm_mib", "(sum of VmHWM)"),
-           ("tcpdump_mib", "tcpdump peak MiB"), ("first_call_ms", "to 1st call ms")]
+           ("tcpdump_mib", "tcpdump peak MiB"), ("first_call_ms", "to 1st call ms"),
+           ("ring_peak", "ring peak %"), ("slowest_write_ms", "slowest spool write ms")]
 
 
 def printable(row: dict) -> dict:
@@ -221,6 +235,8 @@ def printable(row: dict) -> dict:
     out["tcpdump_mib"] = round(max(row["tcpdump_mem"], row["tcpdump_hwm"]) / (1 << 20))
     if out.get("first_call_ms") is not None:
         out["first_call_ms"] = round(out["first_call_ms"])
+    if out.get("ring_peak") is not None:
+        out["ring_peak"] = f"{out['ring_peak']:.1f}"
     out["equal"] = "yes" if row["equal"] else "NO"
     return out
 

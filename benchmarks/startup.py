@@ -15,9 +15,19 @@
   record (packet socket open, ring mapped): the capture's own start-up, apart
   from the interpreter's and the lesson's imports.
 
+``--tree NAME=SRC`` (repeatable) measures several source trees (a ``src``
+folder holding ``sockviz``) in turn, one run of each after the other, so a
+machine shared with other work loads them alike: compare a branch with main
+in the same minutes. Without it, the tree beside this script is measured.
+
+Python's bytecode cache is used as an installed sockviz uses it (compiled
+once): the runs write it under a temporary PYTHONPYCACHEPREFIX (so no source
+tree is written to), after one warm-up run per tree that is not counted;
+PYTHONDONTWRITEBYTECODE is ignored for them.
+
 The hosts and the server are removed in ``finally`` blocks.
 
-    python benchmarks/startup.py [--runs 7]
+    python benchmarks/startup.py [--runs 7] [--tree main=/work/main/src --tree perf=src]
 """
 
 from __future__ import annotations
@@ -29,15 +39,18 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+HERE = Path(__file__).resolve().parents[1] / "src"
+sys.path.insert(0, str(HERE))
 
 
-def wall(argv: list[str]) -> float:
+def wall(argv: list[str], env: dict | None = None) -> float:
     t0 = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                   env=env)
     return time.perf_counter() - t0
 
 
@@ -53,24 +66,48 @@ s.stop()
 print(1000 * ready)
 """
 
+LESSON = ["-m", "sockviz", "tcp", "192.0.2.2", "3001", "--send", "hi", "--json", "--no-save"]
 
-def lesson_start(runs: int) -> None:
+
+def tree_env(src: str, pycache: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPYCACHEPREFIX"] = pycache
+    return env
+
+
+def ms(values: list[float]) -> str:
+    return (f"{1000 * statistics.median(values):.0f} ms median "
+            f"(min {1000 * min(values):.0f}, max {1000 * max(values):.0f})")
+
+
+def first_call(lab, env: dict) -> float | None:
+    t0 = time.time()
+    done = lab.client.call([sys.executable, *LESSON], capture_output=True, text=True,
+                           timeout=60, env=env)
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    starts = [r["start"] for r in records if r.get("type") == "call"]
+    return min(starts) - t0 if starts else None
+
+
+def lesson_start(runs: int, trees: dict[str, dict]) -> None:
     from sockviz.lab.netns import Lab
 
     with Lab(chat=True) as lab:
-        ours, theirs, capture = [], [], []
+        ours = {name: [] for name in trees}
+        capture = {name: [] for name in trees}
+        theirs = []
+        for env in trees.values():  # warm-up: bytecode compiled, pages cached
+            first_call(lab, env)
         for _ in range(runs):
-            done = lab.client.call([sys.executable, "-c", SNIFFER_READY], capture_output=True,
-                                   text=True, timeout=60)
-            if done.returncode == 0:
-                capture.append(float(done.stdout.split()[-1]) / 1000)
-            t0 = time.time()
-            done = lab.client.call([sys.executable, "-m", "sockviz", "tcp", "192.0.2.2", "3001",
-                                    "--send", "hi", "--json", "--no-save"],
-                                   capture_output=True, text=True, timeout=60)
-            records = [json.loads(line) for line in done.stdout.splitlines()]
-            first = min(r["start"] for r in records if r["type"] == "call")
-            ours.append(first - t0)
+            for name, env in trees.items():
+                done = lab.client.call([sys.executable, "-c", SNIFFER_READY],
+                                       capture_output=True, text=True, timeout=60, env=env)
+                if done.returncode == 0:
+                    capture[name].append(float(done.stdout.split()[-1]) / 1000)
+                took = first_call(lab, env)
+                if took is not None:
+                    ours[name].append(took)
             if shutil.which("tcpdump"):
                 t0 = time.perf_counter()
                 dump = lab.client.run(["tcpdump", "-i", "eth0", "-n", "-w", os.devnull],
@@ -82,14 +119,14 @@ def lesson_start(runs: int) -> None:
                 finally:
                     dump.terminate()
                     dump.wait(timeout=10)
-        print(f"  sockviz tcp: start to first call (sniffer listening): "
-              f"{1000 * statistics.median(ours):.0f} ms median, "
-              f"{1000 * max(ours[1:] or ours):.0f} ms worst after the first "
-              f"(first run, cold caches: {1000 * ours[0]:.0f} ms)")
-        if capture:
-            print(f"    of which the capture process, Sniffer() to READY: "
-                  f"{1000 * statistics.median(capture):.0f} ms median "
-                  f"(min {1000 * min(capture):.0f}, max {1000 * max(capture):.0f})")
+        for name in trees:
+            label = f"[{name}] " if len(trees) > 1 else ""
+            if ours[name]:
+                print(f"  {label}sockviz tcp: start to first call (sniffer listening): "
+                      f"{ms(ours[name])}")
+            if capture[name]:
+                print(f"  {label}  of which the capture process, Sniffer() to READY: "
+                      f"{ms(capture[name])}")
         if theirs:
             print(f"  tcpdump -i eth0: start to 'listening on': "
                   f"{1000 * statistics.median(theirs):.0f} ms median")
@@ -98,19 +135,35 @@ def lesson_start(runs: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description="sockviz start-up times")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--tree", action="append", metavar="NAME=SRC",
+                        help="a source tree to measure (repeat to alternate between trees)")
     args = parser.parse_args()
+    specs = args.tree or [f"this={HERE}"]
     one, five, fifteen = os.getloadavg()
     print(f"  ({os.cpu_count()} CPUs, load {one:.2f} {five:.2f} {fifteen:.2f} at the start)")
-    helps = [wall([sys.executable, "-m", "sockviz", "--help"]) for _ in range(args.runs)]
-    print(f"  sockviz --help: {1000 * statistics.median(helps):.0f} ms median "
-          f"(min {1000 * min(helps):.0f}, max {1000 * max(helps):.0f})")
-    if shutil.which("tcpdump"):
-        dumps = [wall(["tcpdump", "--help"]) for _ in range(args.runs)]
-        print(f"  tcpdump --help: {1000 * statistics.median(dumps):.0f} ms median")
-    if os.geteuid() == 0:
-        lesson_start(args.runs)
-    else:
-        print("  (the lesson's start needs root: sudo python benchmarks/startup.py)")
+    with tempfile.TemporaryDirectory(prefix="sockviz-pycache-") as pycache:
+        trees = {}
+        for spec in specs:
+            name, _, src = spec.partition("=")
+            trees[name] = tree_env(os.path.abspath(src or name), pycache)
+        helps = {name: [] for name in trees}
+        for env in trees.values():
+            wall([sys.executable, "-m", "sockviz", "--help"], env)  # warm-up
+        for _ in range(args.runs):
+            for name, env in trees.items():
+                helps[name].append(wall([sys.executable, "-m", "sockviz", "--help"], env))
+        for name in trees:
+            label = f"[{name}] " if len(trees) > 1 else ""
+            print(f"  {label}sockviz --help: {ms(helps[name])}")
+        if shutil.which("tcpdump"):
+            dumps = [wall(["tcpdump", "--help"]) for _ in range(args.runs)]
+            print(f"  tcpdump --help: {1000 * statistics.median(dumps):.0f} ms median")
+        if os.geteuid() == 0:
+            lesson_start(args.runs, trees)
+        else:
+            print("  (the lesson's start needs root: sudo python benchmarks/startup.py)")
+    one, five, fifteen = os.getloadavg()
+    print(f"  (load {one:.2f} {five:.2f} {fifteen:.2f} at the end)")
     return 0
 
 

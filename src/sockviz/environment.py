@@ -13,7 +13,10 @@ import os
 import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing itself is 5 ms of every start-up; only checkers need TextIO
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _TRUE = {"1", "true", "yes", "on"}
 

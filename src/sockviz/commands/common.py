@@ -223,12 +223,18 @@ def open_capture(env: Environment, argv: list[str]):
         raise
     except CaptureFailed as exc:
         raise Refusal(f"{exc}; the capture could not start", ExitStatus.ERROR) from None
-    if user is not None:
-        try:
+    # What every capturing command goes on to use, imported behind the capture
+    # process's start (the two start-ups overlap) and before root is given up
+    # (an interpreter installed for root alone cannot be read after).
+    try:
+        import sockviz.dissect
+        import sockviz.session  # noqa: F401
+
+        if user is not None:
             privileges.drop_to(user, env.environ)
-        except BaseException:
-            sniffer.stop()
-            raise
+    except BaseException:
+        sniffer.stop()
+        raise
     return sniffer, frames
 
 
@@ -252,12 +258,13 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
     A ``Refusal`` raised by the body (bad input, a failed call) goes up to
     ``dispatch`` once the capture is closed and its summary shown.
     """
-    from sockviz.dissect import dns_info
-    from sockviz.session import LiveSession
     from sockviz.sources.live import CaptureFailed
 
     sniffer, frames = open_capture(env, argv)
     try:
+        from sockviz.dissect import dns_info  # imported by open_capture
+        from sockviz.session import LiveSession
+
         path = capture_path(args, command, target)
         meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
                 "argv": argv, "role": role}

@@ -9,7 +9,9 @@ Everything else is counted, not shown.
 
 from __future__ import annotations
 
-from sockviz.core.decode import Decoded
+TYPE_CHECKING = False  # the decoder is imported behind the capture's start, not before
+if TYPE_CHECKING:
+    from sockviz.core.decode import Decoded
 
 _NDP = {133, 134, 135, 136, 137}
 

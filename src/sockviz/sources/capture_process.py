@@ -1,7 +1,7 @@
 """The capture process: the only part of sockviz that holds the right to capture.
 
-Started by :class:`sockviz.sources.live.Sniffer` as ``python -m
-sockviz.sources.capture_process``, as Wireshark starts ``dumpcap``. It opens
+Started by :class:`sockviz.sources.live.Sniffer` (``python -S -c`` calling
+:func:`main`: no site, no runpy), as Wireshark starts ``dumpcap``. It opens
 the packet socket, drops root right after (tcpdump ``-Z``), and then does one
 thing: it moves every frame from the kernel to a spool file, with nothing slow
 in its loop. The spool is a file without a name (``O_TMPFILE``) that the parent
@@ -18,20 +18,25 @@ parent closes our stdin to say "stop": we drain what the kernel holds, send
 DONE and exit. A parent that dies closes it too (and PR_SET_PDEATHSIG ends us
 should it not).
 
-Only the standard library (and sockviz.privileges): it starts in about 30 ms.
+Only the standard library's small modules (and sockviz.privileges, when
+dropping root): the time from its start to READY is the lesson's wait before
+its first call. Measured here: 15 ms for the interpreter, about 10 ms of
+imports, 20 ms for the kernel to set the ring up (packet_set_ring() waits for
+an RCU grace period, whatever the ring's size); mapping the ring (10 ms for
+128 MiB) comes after READY, since the kernel fills it unmapped.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import ctypes
+# The C modules themselves (_socket, _signal), not socket and signal, and no
+# contextlib: these would bring enum, selectors, functools and collections,
+# 10 ms of a start the first call waits for.
+import _signal
+import _socket as socket
 import errno
 import mmap
 import os
 import select
-import signal
-import socket
 import struct
 import sys
 import time
@@ -91,6 +96,7 @@ _LL_AT = 48
 _SLL = struct.Struct("!HHH8sH")  # the Linux cooked header we prepend for other link types
 _TIMESPEC = struct.Struct("=qq")
 _STATS = struct.Struct("=II")
+_STATUS_WORD = struct.Struct("=I")
 PR_SET_PDEATHSIG = 1
 
 
@@ -120,22 +126,34 @@ class Spool:
         self.end = 0
         self.frames = 0
         self.drops = 0
+        self.slowest_ns = 0  # the slowest write, and how many took over 10 ms (stats())
+        self.slow_writes = 0
         os.set_blocking(status_fd, False)
 
     def write(self, chunks: list[bytes], count: int) -> None:
-        data = b"".join(chunks)
-        view = memoryview(data)
-        while view:
-            n = os.pwrite(self.fd, view, self.end)
-            self.end += n
-            view = view[n:]
+        t0 = time.perf_counter_ns()
+        size = sum(map(len, chunks))
+        # Gathered by the kernel, not joined here (a block is 256 KiB: a copy saved).
+        n = os.pwritev(self.fd, chunks, self.end) if len(chunks) <= 1024 else 0
+        if n < size:
+            view = memoryview(b"".join(chunks))[n:]
+            while view:
+                done = os.pwrite(self.fd, view, self.end + n)
+                n += done
+                view = view[done:]
+        self.end += n
         self.frames += count
+        took = time.perf_counter_ns() - t0
+        self.slowest_ns = max(self.slowest_ns, took)
+        self.slow_writes += took > 10_000_000
 
     def progress(self, drained_ns: int) -> None:
         """A PROGRESS record, or none when the pipe is full: the next one says more."""
-        with contextlib.suppress(BlockingIOError):
+        try:  # noqa: SIM105 (no contextlib: see the imports)
             os.write(self.status_fd, STATUS.pack(PROGRESS, self.end, drained_ns, self.drops,
-                                                  self.frames))
+                                                 self.frames))
+        except BlockingIOError:
+            pass
 
     def send(self, record: bytes) -> None:
         """A record the parent must get (READY, DONE, ERROR): wait for room."""
@@ -167,13 +185,15 @@ class RingCapture:
         req = _REQ3.pack(BLOCK_BYTES, self.blocks, FRAME_BYTES, ring_bytes // FRAME_BYTES,
                          BLOCK_TIMEOUT_MS, 0, 0)
         sock.setsockopt(SOL_PACKET, PACKET_RX_RING, req)
-        self.ring = mmap.mmap(sock.fileno(), ring_bytes, mmap.MAP_SHARED,
-                              mmap.PROT_READ | mmap.PROT_WRITE)
+        self.ring_bytes = ring_bytes
         self.sock = sock
-        self.lo = {index for index, name in socket.if_nameindex() if name == "lo"}
+        self.peak_backlog = 0  # the most blocks seen waiting for us at once (stats())
 
     def run(self, spool: Spool) -> None:
-        ring, blocks = self.ring, self.blocks
+        # Mapped after READY: the kernel fills the ring from the setsockopt on.
+        ring = mmap.mmap(self.sock.fileno(), self.ring_bytes, mmap.MAP_SHARED,
+                         mmap.PROT_READ | mmap.PROT_WRITE)
+        blocks = self.blocks
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN | select.POLLERR)
         poller.register(0, select.POLLIN | select.POLLHUP)
@@ -190,6 +210,8 @@ class RingCapture:
             base = current * BLOCK_BYTES
             _version, _priv, status, count, _first, used = block_hdr(ring, base)
             if status & TP_STATUS_USER:
+                if not current % 16:
+                    self._measure_backlog(ring, current)
                 used = min(max(used, 0), BLOCK_BYTES)
                 block = ring[base : base + used] if count else b""
                 ring[base + 8 : base + 12] = kernel  # the block goes back to the kernel at once
@@ -214,6 +236,23 @@ class RingCapture:
                 time.sleep(2 * BLOCK_TIMEOUT_MS / 1000 + 0.004)
                 continue
             stopping = _stop_requested(poller, BLOCK_TIMEOUT_MS)
+
+
+    def _measure_backlog(self, ring: mmap.mmap, current: int) -> None:
+        """How many blocks, from ``current`` on, the kernel has filled and we not read yet:
+        the ring's margin (all of them filled, and the kernel drops)."""
+        waiting = 0
+        status_of = _STATUS_WORD.unpack_from
+        while waiting < self.blocks:
+            base = ((current + waiting) % self.blocks) * BLOCK_BYTES
+            if not status_of(ring, base + 8)[0] & TP_STATUS_USER:
+                break
+            waiting += 1
+        self.peak_backlog = max(self.peak_backlog, waiting)
+
+    def stats(self) -> str:
+        return (f"ring peak {self.peak_backlog} of {self.blocks} blocks "
+                f"({100 * self.peak_backlog / self.blocks:.0f} %)")
 
 
 class RecvCapture:
@@ -281,25 +320,48 @@ class RecvCapture:
 
 
 def _die_with_parent() -> None:
+    import ctypes  # here: the parent imports this module for its constants, not ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        libc.prctl(PR_SET_PDEATHSIG, _signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):
         pass  # stdin's end still tells us
 
 
+class Options:
+    """The command line Sniffer gives: ``--spool-fd N [--ring-mb N] [--no-ring]
+    [--user UID] [--group GID]`` (no argparse: it costs 15 ms of start-up here)."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.spool_fd: int | None = None
+        self.ring_mb = 128
+        self.no_ring = False
+        self.user: int | None = None
+        self.group: int | None = None
+        numbers = {"--spool-fd": "spool_fd", "--ring-mb": "ring_mb", "--user": "user",
+                   "--group": "group"}
+        words = iter(argv)
+        for word in words:
+            if word == "--no-ring":
+                self.no_ring = True
+            elif word in numbers:
+                setattr(self, numbers[word], int(next(words)))
+            else:
+                raise ValueError(f"unknown option {word!r}")
+        if self.spool_fd is None:
+            raise ValueError("--spool-fd is required")
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="sockviz-capture")
-    p.add_argument("--spool-fd", type=int, required=True)
-    p.add_argument("--ring-mb", type=int, default=128)
-    p.add_argument("--no-ring", action="store_true")
-    p.add_argument("--user", type=int, help="drop to this uid once the socket is open")
-    p.add_argument("--group", type=int, help="and to this gid")
-    args = p.parse_args(argv)
+    try:
+        args = Options(sys.argv[1:] if argv is None else argv)
+    except (ValueError, StopIteration) as exc:
+        sys.stderr.write(f"sockviz-capture: {exc or 'an option lacks its value'}\n")
+        return 2
     # Ctrl-C reaches the parent, which stops us in order (the last frames drained).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    _die_with_parent()
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    _signal.signal(_signal.SIGTERM, lambda *_: os._exit(0))
     status_fd = sys.stdout.fileno()
     spool = Spool(args.spool_fd, status_fd)
     try:
@@ -315,9 +377,12 @@ def main(argv: list[str] | None = None) -> int:
         if capture is None:
             capture = RecvCapture(sock)
         read_drops(sock)  # reading resets the counters: start from zero
-        with contextlib.suppress(OSError):
+        _die_with_parent()  # before the drop: ctypes may be readable by root alone
+        try:  # noqa: SIM105
             # Ahead of the interpreter that reads behind us (needs root: before the drop).
             os.setpriority(os.PRIO_PROCESS, 0, -10)
+        except OSError:
+            pass
         if args.user is not None:
             from sockviz.privileges import drop_to
 
@@ -336,8 +401,20 @@ def main(argv: list[str] | None = None) -> int:
         _error(spool, ERR_OTHER, f"the capture failed: {exc.strerror or exc}")
         return 1
     spool.drops += read_drops(sock)
-    with contextlib.suppress(OSError):
+    if os.environ.get("SOCKVIZ_CAPTURE_STATS"):
+        # For benchmarks/live_capture.py: how close the ring came to overflowing, and why.
+        ring = capture.stats() + ", " if isinstance(capture, RingCapture) else ""
+        try:
+            sys.stderr.write(f"sockviz-capture: {ring}slowest spool write "
+                             f"{spool.slowest_ns / 1e6:.1f} ms, {spool.slow_writes} over 10 ms, "
+                             f"{spool.drops} drops\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+    try:  # noqa: SIM105
         spool.send(STATUS.pack(DONE, spool.end, time.time_ns(), spool.drops, spool.frames))
+    except OSError:
+        pass
     return 0
 
 
@@ -350,8 +427,10 @@ def _ring_or_none(sock: socket.socket, ring_bytes: int) -> RingCapture | None:
 
 def _error(spool: Spool, code: int, sentence: str) -> None:
     text = sentence.encode("utf-8", "replace")[:1000]
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105
         spool.send(STATUS.pack(ERROR, code, 0, 0, 0) + struct.pack("=H", len(text)) + text)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

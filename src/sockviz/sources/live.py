@@ -35,6 +35,12 @@ MAX_QUEUED_BATCHES = 64
 READ_CHUNK = 4 << 20
 READY_TIMEOUT = 10.0
 _DIRECTIONS = {cp.DIR_NONE: None, cp.DIR_OUT: "out", cp.DIR_IN: "in"}
+# The capture process's start is the lesson's wait before its first call: no
+# site (-S: it needs only the standard library and sockviz, on PYTHONPATH), no
+# runpy (-c rather than -m), and not the working directory on sys.path (-P: it
+# runs as root).
+CHILD_START = ("-S", "-P", "-c",
+               "import sys; from sockviz.sources.capture_process import main; sys.exit(main())")
 
 
 class CaptureNotPermitted(PermissionError):
@@ -70,8 +76,8 @@ class Sniffer:
         # No name: the spool is gone with the last of us, however we end.
         self._spool = os.open(tempfile.gettempdir(), os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC,
                               0o600)
-        argv = [sys.executable, "-m", "sockviz.sources.capture_process",
-                "--spool-fd", str(self._spool), "--ring-mb", str(ring_mb)]
+        argv = [sys.executable, *CHILD_START, "--spool-fd", str(self._spool),
+                "--ring-mb", str(ring_mb)]
         if not use_ring:
             argv.append("--no-ring")
         if drop_to is not None:

@@ -16,6 +16,8 @@ Calls made inside a recorded call (``create_connection`` calls
 
 from __future__ import annotations
 
+import _socket
+import dataclasses
 import functools
 import ipaddress
 import linecache
@@ -29,9 +31,26 @@ from collections.abc import Callable
 from typing import Any
 
 from sockviz.core.events import Call
+from sockviz.core.fastnew import positional
 from sockviz.tracing import kernelstate
 
 BIG = 4096  # bytes: larger buffers are recorded as "<N bytes>"
+
+# Two Calls a call (its start, then its end): made by fastnew's constructor, not
+# the frozen dataclass's own (19 fields through object.__setattr__: 3 µs each).
+# Positional, in this order: said here once, checked at import.
+_CALL_FIELDS = ("id", "name", "text", "args", "start", "end", "result", "result_text", "error",
+                "note", "transport", "local", "peer", "source", "socket", "thread", "parent",
+                "cell", "tcp_state")
+if tuple(f.name for f in dataclasses.fields(Call)) != _CALL_FIELDS:  # pragma: no cover
+    raise ImportError("sockviz.core.events.Call changed: update recorder._CALL_FIELDS")
+_new_call = positional(Call)
+# The socket's family and type as the C socket has them (plain ints): socket.socket's
+# own properties make an IntEnum of each, 1 µs apiece.
+_raw_family = _socket.socket.family.__get__
+_raw_type = _socket.socket.type.__get__
+# Values whose text is their repr (exact types: an IntEnum goes the general way).
+_PLAIN = frozenset({int, str, float, bool, type(None)})
 
 # Module functions and socket methods recorded, and what each may learn.
 FUNCTIONS = ("getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex",
@@ -104,6 +123,11 @@ def _constant(value, enum) -> str:
 
 def show(value) -> str:
     """A value as the call's text shows it: sockets by fd, constants by name, big buffers by size."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return repr(value)
+    if kind is bytes:
+        return repr(value) if len(value) <= BIG else f"<{len(value)} bytes>"
     if isinstance(value, _socket_module.socket):
         return f"<socket fd={value.fileno()}>"
     if isinstance(value, (bytes, bytearray, memoryview)) and len(value) > BIG:
@@ -118,8 +142,8 @@ def show(value) -> str:
 
 def _transport(sock) -> str | None:
     try:
-        family, kind = sock.family, sock.type
-    except OSError:
+        family, kind = _raw_family(sock), _raw_type(sock)
+    except (OSError, TypeError):
         return None
     return _kind_transport(family, kind) if family != -1 else None
 
@@ -161,6 +185,10 @@ class Recorder:
         self._saved: list[tuple[Any, str, Any]] = []
         self._local = threading.local()
         self._prefixes = _skipped_prefixes()
+        # Per code object: is it the library's (stdlib, site-packages, sockviz)? And
+        # per (file, line): its text. A loop's call finds both here after its first.
+        self._library: dict[Any, bool] = {}
+        self._lines: dict[tuple[str, int], str] = {}
         self.calls = 0
         self.failures: list[BaseException] = []
 
@@ -200,19 +228,31 @@ class Recorder:
     def _source(self) -> tuple[str, int, str] | None:
         frame = sys._getframe(3)
         first = None
-        prefixes = self._prefixes
+        library, prefixes = self._library, self._prefixes
         while frame is not None:
-            filename = frame.f_code.co_filename
-            if not _is_library(filename, prefixes):
-                return (filename, frame.f_lineno,
-                        linecache.getline(filename, frame.f_lineno).strip())
-            if first is None and "sockviz" not in filename:
+            code = frame.f_code
+            known = library.get(code)
+            if known is None:
+                known = library[code] = _is_library(code.co_filename, prefixes)
+                if len(library) > 100_000:  # code made on the fly (exec in a loop)
+                    library.clear()
+            if not known:
+                return self._where(code.co_filename, frame.f_lineno)
+            if first is None and "sockviz" not in code.co_filename:
                 first = frame
             frame = frame.f_back
         if first is None:
             return None
-        filename = first.f_code.co_filename
-        return (filename, first.f_lineno, linecache.getline(filename, first.f_lineno).strip())
+        return self._where(first.f_code.co_filename, first.f_lineno)
+
+    def _where(self, filename: str, line: int) -> tuple[str, int, str]:
+        key = (filename, line)
+        text = self._lines.get(key)
+        if text is None:
+            if len(self._lines) > 100_000:
+                self._lines.clear()
+            text = self._lines[key] = linecache.getline(filename, line).strip()
+        return (filename, line, text)
 
     def _stack(self) -> list[int]:
         stack = getattr(self._local, "stack", None)
@@ -225,7 +265,8 @@ class Recorder:
                 text: str, transport: str | None, peer=None, hold: bool = False):
         """Perform ``fn(*args, **kwargs)`` as the recorded call ``name`` (``args`` without
         the socket, which ``sock`` names: a method is called as ``fn(sock, *args)``)."""
-        if threading.current_thread().name.startswith("sockviz-"):
+        thread = threading.current_thread().name
+        if thread.startswith("sockviz-"):
             # sockviz's own threads are not the program
             return fn(sock, *args, **kwargs) if sock is not None else fn(*args, **kwargs)
         stack = self._stack()
@@ -241,11 +282,10 @@ class Recorder:
             # After close() the fd is gone: the kernel's table is asked by endpoints.
             before = (_endpoint(sock.getsockname), _endpoint(sock.getpeername))
         start = time.time()
-        call = Call(id=call_id, name=name, text=text, args=tuple(recorded(a) for a in args),
-                    start=start, transport=transport, peer=peer, source=self._source(),
-                    socket=fd if fd is not None and fd >= 0 else None,
-                    thread=threading.current_thread().name, parent=stack[-1] if stack else None,
-                    cell=self.cell())
+        call = _new_call(call_id, name, text, tuple(map(recorded, args)) if args else (), start,
+                         None, None, None, None, None, transport, None, peer, self._source(),
+                         fd if fd is not None and fd >= 0 else None, thread,
+                         stack[-1] if stack else None, self.cell(), None)
         self.calls += 1
         self.sink.begin(call, hold=hold)
         stack.append(call_id)
@@ -293,13 +333,10 @@ class Recorder:
         else:
             result_text, kept = None, None
             text_error = describe_error(error)
-        finished = Call(id=call.id, name=call.name, text=call.text, args=call.args,
-                        start=call.start, end=end, result=kept,
-                        result_text=result_text, error=text_error, note=None,
-                        transport=call.transport, local=local or call.local,
-                        peer=peer or call.peer, source=call.source, socket=call.socket,
-                        thread=call.thread, parent=call.parent, cell=call.cell,
-                        tcp_state=tcp_state)
+        finished = _new_call(call.id, call.name, call.text, call.args, call.start, end, kept,
+                             result_text, text_error, None, call.transport,
+                             local or call.local, peer or call.peer, call.source, call.socket,
+                             call.thread, call.parent, call.cell, tcp_state)
         if self.notes is not None:
             note = self.notes(finished)
             if note:
@@ -384,11 +421,11 @@ def _kind_transport(family, kind) -> str | None:
 
 
 def _text(name: str, args: tuple, kwargs: dict) -> str:
+    if not kwargs:
+        return f"{name}({', '.join(map(show, args))})"
     parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
 
 
 def _with_note(call: Call, note: str) -> Call:
-    import dataclasses
-
     return dataclasses.replace(call, note=note)
