@@ -1211,3 +1211,526 @@ def then(words: str) -> str:
 
 def every_packet_kept() -> str:
     return _(" (every packet is in the capture file and in --json)")
+
+
+# -- commands and errors: refusals, the CLI, the lab, demo, run, replay, the notebook --
+#
+# One plain sentence each (commands/common.py ``say`` writes "sockviz: " before
+# it). {reason} is the system's own words (strerror), left as the system says them.
+
+
+def sentence_prefix() -> str:
+    # TRANSLATORS: before every sentence sockviz writes on stderr: "sockviz: there is no file".
+    return _("sockviz: {sentence}")
+
+
+def interrupted() -> str:
+    """What Ctrl-C leaves on stderr."""
+    return _("Interrupted.")
+
+
+def unexpected_error(kind: str, detail: str, where: str) -> str:
+    """A bug: {kind} the exception's class, {where} ' in sockviz/x.py line N' (or nothing)."""
+    return _("unexpected error ({kind}: {detail}{where}); this is a bug in sockviz; please report "
+             "it on the project's issue tracker with the command you ran (run it again with "
+             "--debug to see the traceback)").format(kind=kind, detail=detail, where=where)
+
+
+def where_in_code(path: str, line: int) -> str:
+    return _(" in {path} line {line}").format(path=path, line=line)
+
+
+def usage_error(prog: str, message: str) -> str:
+    """argparse's error line ({message} is argparse's own, or one of the sentences below)."""
+    return _("{prog}: error: {message}").format(prog=prog, message=message)
+
+
+def bad_language(text: str) -> str:
+    return _("{text!r} is not a language sockviz speaks: fr or en").format(text=text)
+
+
+def bad_port(text: str) -> str:
+    return _("{text!r} is not a port number (1-65535)").format(text=text)
+
+
+def port_out_of_range(port: int) -> str:
+    return _("{port} is not a port number: ports go from 1 to 65535").format(port=port)
+
+
+def bad_seconds(text: str) -> str:
+    return _("{text!r} is not a number of seconds").format(text=text)
+
+
+def timeout_out_of_range() -> str:
+    return _("the timeout must be between 0 and 3600 seconds")
+
+
+def bad_size(text: str) -> str:
+    return _("{text!r} is not a size (e.g. 1400, 64k, 50M)").format(text=text)
+
+
+def negative_size() -> str:
+    return _("a size cannot be negative")
+
+
+def bad_packet_number(text: str) -> str:
+    return _("{text!r} is not a packet number (1, 2, ...)").format(text=text)
+
+
+def packets_from_one() -> str:
+    return _("packets are numbered from 1, as Wireshark numbers them")
+
+
+def bad_percent(text: str) -> str:
+    return _("{text!r} is not a percentage (e.g. 10)").format(text=text)
+
+
+def loss_out_of_range() -> str:
+    return _("the loss is a percentage from 0 to less than 100")
+
+
+def bad_milliseconds(text: str) -> str:
+    return _("{text!r} is not a number of milliseconds").format(text=text)
+
+
+def delay_out_of_range() -> str:
+    return _("the delay must be between 0 and 10000 ms")
+
+
+def no_packet_socket() -> str:
+    return _("this process may not open a packet socket: it lacks the CAP_NET_RAW capability, "
+             "even as root; run sockviz where it has it")
+
+
+def capture_needs_root(command: str) -> str:
+    return _("capturing packets needs root (or the CAP_NET_RAW capability); run it as: {command}"
+             ).format(command=command)
+
+
+def cannot_create_capture_folder(folder: str, reason: str) -> str:
+    return _("cannot create the folder {folder} for the capture ({reason}); choose another with "
+             "--save PATH or use --no-save").format(folder=folder, reason=reason)
+
+
+def cannot_write_capture(folder: str) -> str:
+    return _("cannot write the capture into {folder}; choose another place with --save PATH or "
+             "use --no-save").format(folder=folder)
+
+
+# What --svg and --html write, as the sentences below name it (with its article).
+OUTPUTS: dict[str, tuple[str, str]] = {
+    "svg": NP_("output", "the SVG picture"),
+    "html": NP_("output", "the HTML page"),
+}
+
+
+def output_is_a_folder(path: str, kind: str, example: str) -> str:
+    return _("{path} is a folder; give {what} a file name, e.g. {example}").format(
+        path=path, what=pgettext(*OUTPUTS[kind]), example=example)
+
+
+def output_folder_missing(folder: str, kind: str) -> str:
+    return _("the folder {folder} does not exist; create it or write {what} elsewhere").format(
+        folder=folder, what=pgettext(*OUTPUTS[kind]))
+
+
+def cannot_write_output(folder: str, kind: str) -> str:
+    return _("cannot write {what} into {folder}; choose another place").format(
+        folder=folder, what=pgettext(*OUTPUTS[kind]))
+
+
+def diagram_written(path: str) -> str:
+    return _("the diagram is in {path}").format(path=path)
+
+
+def capture_could_not_start(reason: str) -> str:
+    return _("{reason}; the capture could not start").format(reason=reason)
+
+
+def capture_failed_midway(reason: str) -> str:
+    return _("{reason}; the capture file holds what came before").format(reason=reason)
+
+
+# The capture process and its reader (sources/live.py, sources/capture_process.py).
+
+
+def capture_process_not_started(reason: str) -> str:
+    return _("cannot start the capture process ({reason})").format(reason=reason)
+
+
+def capture_process_ended_early() -> str:
+    return _("the capture process ended before it listened")
+
+
+def capture_process_died(code: int) -> str:
+    return _("the capture process ended unexpectedly (status {code}); the packets after that were "
+             "not captured").format(code=code)
+
+
+def spool_failed(reason: str) -> str:
+    return _("reading the capture's spool failed ({reason})").format(reason=reason)
+
+
+def packet_socket_refused(reason: str) -> str:
+    return _("cannot open a packet socket: {reason}").format(reason=reason)
+
+
+def packet_socket_setup_failed(reason: str) -> str:
+    return _("cannot set up the packet socket: {reason}").format(reason=reason)
+
+
+def capture_failed(reason: str) -> str:
+    return _("the capture failed: {reason}").format(reason=reason)
+
+
+# The lab (commands/lab.py, lab/netns.py).
+
+
+def lab_needs_root(command: str) -> str:
+    return _("the lab builds network namespaces, which needs root; run it as: {command}").format(
+        command=command)
+
+
+def lab_impossible_here(why: str) -> str:
+    return _("cannot build the lab here: {why}").format(why=why)
+
+
+def lab_failed(detail: str) -> str:
+    return _("cannot build the lab: {detail}").format(detail=detail)
+
+
+def lab_needs_ip() -> str:
+    return _("needs the `ip` command (iproute2)")
+
+
+def lab_needs_netns() -> str:
+    return _("needs /proc/thread-self/ns/net (Linux network namespaces)")
+
+
+def lab_needs_root_short() -> str:
+    return _("needs root (network namespaces)")
+
+
+def lab_shell_takes_no_command() -> str:
+    return _("lab shell takes no command; to run one, use: sockviz lab run -- COMMAND")
+
+
+def lab_run_needs_a_command() -> str:
+    return _("say which command to run in the lab: sockviz lab run -- COMMAND [ARGS...] (for "
+             "example: sockviz lab run -- sockviz run client.py)")
+
+
+def no_such_command(name: str) -> str:
+    return _("there is no command {name!r} here (looked in the venv of this sockviz and on PATH); "
+             "check its name").format(name=name)
+
+
+def lab_run_options() -> str:
+    return _("before -- only --delay MS and --loss PERCENT may stand: sockviz lab run [--delay MS] "
+             "[--loss PERCENT] -- COMMAND")
+
+
+def lab_banner() -> str:
+    """What ``sockviz lab shell`` says before the shell's prompt (several lines)."""
+    examples = ("python3 -c \"import socket; print(socket.getaddrinfo('chat.sockviz.test', 3001))\"",
+                'sockviz tcp chat.sockviz.test 3001 --send "Test en classe"',
+                'sockviz udp chat.sockviz.test 3001 --send "Test en classe"',
+                "sockviz resolve 2001:db8::2 80")
+    # TRANSLATORS: three lines, as they are cut here; the example commands follow them.
+    head = _("You are on the lab's client host: 192.0.2.1 and 2001:db8::1.\n"
+             "The course server is chat.sockviz.test (192.0.2.2, 2001:db8::2): chat server on\n"
+             "port 3001 (TCP and UDP) and a DNS server that knows the sockviz.test names.\n"
+             "Try the seed's own code, or sockviz:")
+    tail = _("Type exit (or Ctrl-D) to leave: the lab is then removed.")
+    return head + "\n" + "".join(f"    {line}\n" for line in examples) + tail + "\n"
+
+
+# The demo's lesson cards (commands/demo.py): a title and what to watch for, by lesson.
+DEMO_CARDS: dict[str, tuple[str, str]] = {
+    "tcp": (N_("TCP client (IPv4)"),
+            N_("socket(), connect(), send(), recv(), close(): the handshake inside connect(), the data and its ACKs, the teardown after close().")),
+    "udp": (N_("UDP client (IPv4)"),
+            N_("socket(SOCK_DGRAM), sendto(), recvfrom(), close(): no connection, one datagram per call, and close() sends nothing.")),
+    "getaddrinfo": (N_("getaddrinfo(): from a name to addresses"),
+                    N_("The DNS queries behind getaddrinfo('www.sockviz.test', 'https', type=SOCK_STREAM): a CNAME, then the A and AAAA records; the service name comes from /etc/services.")),
+    "getnameinfo": (N_("getnameinfo(): from an address back to a name (IPv4)"),
+                    N_("The PTR query in in-addr.arpa behind getnameinfo(('192.0.2.2', 25), 0).")),
+    "getnameinfo6": (N_("getnameinfo(): IPv6"),
+                     N_("The PTR query in ip6.arpa behind getnameinfo(('2001:db8::2', 80), 0).")),
+    "tcp6": (N_("TCP client over IPv6"),
+             N_("The same TCP client over IPv6: NDP (neighbour solicitation) instead of ARP, then the same handshake.")),
+    "udp-unreachable": (N_("UDP to a port where nobody listens"),
+                        N_("The server's kernel answers with ICMP port unreachable, but an unconnected UDP socket is never told: recvfrom() waits until its timeout.")),
+    "tcp-refused": (N_("TCP to a closed port"),
+                    N_("The SYN is answered by RST, and connect() raises ConnectionRefusedError.")),
+}
+
+
+def demo_card(lesson: str) -> tuple[str, str]:
+    """A demo lesson's (title, what to watch for)."""
+    title, intro = DEMO_CARDS[lesson]
+    return _(title), _(intro)
+
+
+def demo_card_title(number: int, total: int, title: str) -> str:
+    return _("Lesson {number} of {total}: {title}").format(number=number, total=total, title=title)
+
+
+def demo_next() -> str:
+    return _("Enter: next lesson · Ctrl-C: stop")
+
+
+def demo_lesson_failed(title: str, status: int) -> str:
+    return _("{title} ended with status {status}").format(title=title, status=status)
+
+
+def demo_went_wrong(failures: list[str]) -> str:
+    return _("the demo did not go as expected: {failures}").format(failures=joined(failures))
+
+
+def demo_done(folder: str, first: str, command: str) -> tuple[str, str]:
+    """The demo's last paragraph: its first sentence (shown in bold), then the rest."""
+    return (_("That was every lesson."),
+            _("The captures are in {folder}/ (sockviz replay {first}, or open them in Wireshark). "
+              "The lab is gone; {command} opens it for you.").format(
+                  folder=folder, first=first, command=command))
+
+
+# sockviz run (commands/run.py).
+
+
+def no_such_module(name: str) -> str:
+    return _("there is no module named {name!r}; check its name, or give a script's path").format(
+        name=name)
+
+
+def say_what_to_run() -> str:
+    return _("say what to run: sockviz run SCRIPT.py [ARGS...], -m MODULE or -c CODE")
+
+
+def no_such_script(script: str, folder: str) -> str:
+    return _("there is no script {script!r}; check the path (it is read from {folder})").format(
+        script=script, folder=folder)
+
+
+def folder_not_script(script: str) -> str:
+    return _("{script!r} is a folder without a __main__.py; give a script").format(script=script)
+
+
+# sockviz replay (commands/replay.py, commands/replay_worker.py, render/layers.py).
+
+
+def no_such_file(path: str) -> str:
+    return _("there is no file {path!r}; check the path").format(path=path)
+
+
+def file_is_a_folder(path: str) -> str:
+    return _("{path} is a folder; give a .pcap or .pcapng file inside it").format(path=path)
+
+
+def file_not_readable(path: str) -> str:
+    return _("cannot read {path}: permission denied").format(path=path)
+
+
+def file_unreadable(path: str, reason: str) -> str:
+    return _("cannot read {path} ({reason})").format(path=path, reason=reason)
+
+
+def replay_progress(name: str, percent: int, packets: int) -> str:
+    """The progress line of a big replay: 'replaying big.pcap: 42% · 12,000 packets'."""
+    return _("replaying {name}: {percent}% · {packets}").format(
+        name=name, percent=percent, packets=packets_count_grouped(packets))
+
+
+def packets_count_grouped(n: int) -> str:
+    return ngettext("{count} packet", "{count} packets", n).format(count=number(n))
+
+
+def big_file_notice(path: str, megabytes: float) -> str:
+    return _("{path} holds {size} MB: every packet is shown below, which takes a while; for the "
+             "overview: sockviz replay {path} --summary").format(
+                 path=path, size=decimal(megabytes, 0, grouped=True))
+
+
+def replay_worker_stopped() -> str:
+    return _("the replay's worker process stopped before the end of the file; run the replay "
+             "again (SOCKVIZ_REPLAY_WORKER=0 does without it)")
+
+
+def no_packets_in_file() -> str:
+    return _("the file has no packets")
+
+
+def packet_numbers_start_at_one(n: int, count: int) -> str:
+    return ngettext("packet numbers start at 1, not {n}: the file has {count} packet",
+                    "packet numbers start at 1, not {n}: the file has {count} packets",
+                    count).format(n=n, count=number(count))
+
+
+def no_such_packet(n: int, count: int) -> str:
+    return ngettext("there is no packet {n}: the file has {count} packet",
+                    "there is no packet {n}: the file has {count} packets",
+                    count).format(n=n, count=number(count))
+
+
+def stopped_early(text: str, problem: str) -> str:
+    return _("{text} (reading stopped early: {problem})").format(text=text, problem=problem)
+
+
+# The notebook (notebook.py) and sockviz.trace() (tracing/api.py).
+
+
+def notebook_capture_failed(reason: str) -> str:
+    return _("sockviz: {reason}; the cells are not traced").format(reason=reason)
+
+
+def notebook_state(on: bool, capture: str | None) -> str:
+    if capture is None:
+        return (_("sockviz is on; no capture file") if on else _("sockviz is off; no capture file"))
+    return (_("sockviz is on; capture: {path}") if on else _("sockviz is off; capture: {path}")
+            ).format(path=capture)
+
+
+def notebook_unknown_word(word: str) -> str:
+    return _("sockviz: %sockviz does not know {word!r}; use on, off, --save PATH, --no-save or "
+             "--lang fr|en").format(word=word)
+
+
+def trace_needs_rights() -> str:
+    return _("capturing packets needs root or the CAP_NET_RAW capability: run Python with sudo, "
+             "or in the lab as yourself: sudo sockviz lab run -- python SCRIPT.py")
+
+
+# -- replay problems: what the capture reader says about a file (capfile/reader.py) ----
+#
+# One sentence each, where reading stopped and why; {at} is a byte offset in
+# the file, {packet} a packet's number (from 1, as Wireshark counts), {btype}
+# a pcapng block type in hex ("0x00000006"). The reader's own tests pin the
+# English; a replay shows them, and --json carries them as the summary's problem.
+
+
+def file_empty(path: str) -> str:
+    return _("{path} is empty (0 bytes), so it is not a pcap or pcapng capture file.").format(path=path)
+
+
+def file_too_short(path: str, n: int) -> str:
+    return ngettext("{path} is too short ({count} byte) to be a pcap or pcapng capture file.",
+                    "{path} is too short ({count} bytes) to be a pcap or pcapng capture file.",
+                    n).format(path=path, count=n)
+
+
+def not_a_capture(path: str, start: str) -> str:
+    """{start}: what the file starts with (``file_looks_like``, ``file_starts_with``...)."""
+    return _("{path} is not a pcap or pcapng capture file ({start}).").format(path=path, start=start)
+
+
+# What a file that is no capture looks like, from its first bytes.
+FILE_KINDS: dict[str, str] = {
+    "png": N_("a PNG image"),
+    "gzip": N_("gzip-compressed data (decompress it first)"),
+    "zip": N_("a zip archive"),
+    "jpeg": N_("a JPEG image"),
+    "pdf": N_("a PDF document"),
+    "elf": N_("an ELF executable"),
+}
+
+
+def file_looks_like(kind: str) -> str:
+    return _("it looks like {what}").format(what=_(FILE_KINDS[kind]))
+
+
+def file_starts_with(text: str) -> str:
+    return _("it starts with {text!r}").format(text=text)
+
+
+def file_starts_with_bytes(hexes: str) -> str:
+    return _("it starts with bytes {bytes}").format(bytes=hexes)
+
+
+def pcap_header_truncated(n: int) -> str:
+    return ngettext("The file is truncated: its 24-byte pcap file header has only {count} byte.",
+                    "The file is truncated: its 24-byte pcap file header has only {count} bytes.",
+                    n).format(count=n)
+
+
+def record_too_long(at: int, packet: int, caplen: int, most: int) -> str:
+    return _("Stopped at byte {at}: packet {packet} claims {caplen} captured bytes, more than the "
+             "{most} a record may hold, so the file is damaged from there on.").format(
+                 at=at, packet=packet, caplen=caplen, most=most)
+
+
+def record_header_truncated(packet: int, at: int, n: int, header: int) -> str:
+    return ngettext("The file is truncated: packet {packet} at byte {at} has only {count} byte of "
+                    "its {header}-byte record header.",
+                    "The file is truncated: packet {packet} at byte {at} has only {count} bytes of "
+                    "its {header}-byte record header.", n).format(
+                        packet=packet, at=at, count=n, header=header)
+
+
+def stray_bytes(at: int, n: int) -> str:
+    return ngettext("The file is truncated: it ends at byte {at} with {count} stray byte, too few "
+                    "for a block.",
+                    "The file is truncated: it ends at byte {at} with {count} stray bytes, too few "
+                    "for a block.", n).format(at=at, count=n)
+
+
+def bad_byte_order_mark(at: int, bom: str) -> str:
+    return _("Stopped at byte {at}: the section header has an invalid byte-order mark {bom}."
+             ).format(at=at, bom=bom)
+
+
+def impossible_block_length(at: int, btype: str, length: int) -> str:
+    return _("Stopped at byte {at}: block type {btype} has an impossible length {length}.").format(
+        at=at, btype=btype, length=length)
+
+
+def block_too_big(at: int, btype: str, length: int, most: int) -> str:
+    return _("Stopped at byte {at}: block type {btype} claims {length} bytes, more than the {most} "
+             "this reader accepts for one block.").format(at=at, btype=btype, length=length,
+                                                          most=most)
+
+
+def packet_block_truncated(packet: int, at: int, length: int, left: int) -> str:
+    return _("The file is truncated: packet {packet} at byte {at} claims {length} bytes but only "
+             "{left} remain.").format(packet=packet, at=at, length=length, left=left)
+
+
+def block_truncated(btype: str, at: int, length: int, left: int) -> str:
+    return _("The file is truncated: block type {btype} at byte {at} claims {length} bytes but "
+             "only {left} remain.").format(btype=btype, at=at, length=length, left=left)
+
+
+def block_lengths_differ(at: int, btype: str, length: int, trailer: int) -> str:
+    return _("Stopped at byte {at}: block type {btype} says {length} bytes at its start but "
+             "{trailer} at its end.").format(at=at, btype=btype, length=length, trailer=trailer)
+
+
+def unknown_pcapng_version(at: int, major: int, minor: int) -> str:
+    return _("Stopped at byte {at}: the section header declares pcapng version {major}.{minor}, "
+             "which this reader does not understand.").format(at=at, major=major, minor=minor)
+
+
+def unknown_interface(at: int, packet: int, iface: int, described: int) -> str:
+    if described == 0:
+        return _("Stopped at byte {at}: packet {packet} refers to interface {iface}, but no "
+                 "interface was described before it.").format(at=at, packet=packet, iface=iface)
+    return ngettext("Stopped at byte {at}: packet {packet} refers to interface {iface}, but only "
+                    "{count} interface was described before it.",
+                    "Stopped at byte {at}: packet {packet} refers to interface {iface}, but only "
+                    "{count} interfaces were described before it.", described).format(
+                        at=at, packet=packet, iface=iface, count=described)
+
+
+def impossible_timestamp(at: int, packet: int, late: bool) -> str:
+    if late:
+        return _("Stopped at byte {at}: packet {packet} has a timestamp after the year 2262, so its "
+                 "block or its interface's time resolution or offset is damaged.").format(
+                     at=at, packet=packet)
+    return _("Stopped at byte {at}: packet {packet} has a timestamp before the year 1677, so its "
+             "block or its interface's time resolution or offset is damaged.").format(
+                 at=at, packet=packet)
+
+
+def no_room_for_packet(at: int, packet: int, caplen: int, room: int) -> str:
+    return _("Stopped at byte {at}: packet {packet} claims {caplen} captured bytes but its block has "
+             "room for only {room}.").format(at=at, packet=packet, caplen=caplen, room=room)

@@ -640,24 +640,17 @@ class PacketNotFound(LookupError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        packets = NOT_FOUND_ONE if self.count == 1 else NOT_FOUND_MANY.format(count=self.count)
+        from sockviz.core import phrases
+
         if self.count == 0:
-            text = NOT_FOUND_EMPTY
+            text = phrases.no_packets_in_file()
         elif self.n < 1:
-            text = NOT_FOUND_START.format(n=self.n, packets=packets)
+            text = phrases.packet_numbers_start_at_one(self.n, self.count)
         else:
-            text = NOT_FOUND_PAST.format(n=self.n, packets=packets)
+            text = phrases.no_such_packet(self.n, self.count)
         if self.problem:
-            text += NOT_FOUND_PROBLEM.format(problem=self.problem)
+            text = phrases.stopped_early(text, self.problem)
         return text
-
-
-NOT_FOUND_ONE = "1 packet"
-NOT_FOUND_MANY = "{count:,} packets"
-NOT_FOUND_EMPTY = "the file has no packets"
-NOT_FOUND_START = "packet numbers start at 1, not {n}: the file has {packets}"
-NOT_FOUND_PAST = "there is no packet {n}: the file has {packets}"
-NOT_FOUND_PROBLEM = " (reading stopped early: {problem})"
 
 
 def read_frame(path: str | os.PathLike[str], n: int) -> Frame:
