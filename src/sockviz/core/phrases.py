@@ -1734,3 +1734,235 @@ def impossible_timestamp(at: int, packet: int, late: bool) -> str:
 def no_room_for_packet(at: int, packet: int, caplen: int, room: int) -> str:
     return _("Stopped at byte {at}: packet {packet} claims {caplen} captured bytes but its block has "
              "room for only {room}.").format(at=at, packet=packet, caplen=caplen, room=room)
+
+
+# -- the ladder, its SVG and HTML, and the stepper (render/ladder.py, ladder_svg.py, stepper.py) --
+#
+# Arrow labels are short: flags, relative numbers and field names (seq=, ack=,
+# win=, ttl, id, type, code) stay as the RFCs and Wireshark write them.
+
+# The two ends of a conversation, over their lifelines.
+LANE_TITLES: dict[str, tuple[str, str]] = {
+    "you": NP_("lane", "you"),
+    "your resolver": NP_("lane", "your resolver"),
+    "client": NP_("lane", "client"),
+    "server": NP_("lane", "server"),
+    "DNS server": NP_("lane", "DNS server"),
+    "resolver": NP_("lane", "resolver"),
+    "peer": NP_("lane", "peer"),
+}
+
+
+def lane_title(key: str) -> str:
+    """An end's title over its lifeline, by its English name: 'you', 'DNS server'..."""
+    return pgettext(*LANE_TITLES[key])
+
+
+def dns_over(tcp: bool) -> str:
+    return _("DNS over TCP") if tcp else _("DNS over UDP")
+
+
+def ladder_no_packets() -> str:
+    """A section's protocol when it holds calls and no packet."""
+    return _("no packets")
+
+
+def ladder_heading(number: int | None, proto: str, left: str, right: str) -> str:
+    """'conversation 1 · TCP · 192.0.2.1:40000 ⇄ 192.0.2.2:3001'."""
+    head = (_("conversation {number}").format(number=number) if number is not None
+            else _("no conversation"))
+    return f"{head} · {proto} · {left} ⇄ {right}"
+
+
+def arrow_bytes(n: int) -> str:
+    """A payload's size on an arrow: '14 B' (French '14 o')."""
+    return f"{n}{_unit_space()}{pgettext('unit', 'B')}"
+
+
+def arrow_again() -> str:
+    # TRANSLATORS: after an arrow's flags, for a retransmission: "PSH,ACK 1:15 (14 B) again".
+    return _(" again")
+
+
+def arrow_arp_is_at(mac: str) -> str:
+    return _("ARP is at {mac}").format(mac=mac)
+
+
+def arrow_arp_who_has(dst: str) -> str:
+    return _("ARP who has {dst}?").format(dst=dst)
+
+
+def arrow_ns_who_has(target: str) -> str:
+    return _("NS who has {target}?").format(target=target)
+
+
+def arrow_na_is_at(mac: str) -> str:
+    return _("NA is at {mac}").format(mac=mac)
+
+
+def arrow_fragment(offset: int, more: bool, n: int) -> str:
+    # TRANSLATORS: an IP fragment on an arrow; MF (more fragments) is the flag's name.
+    return _("IP fragment @{offset}{mf} ({size})").format(offset=offset, mf=" MF" if more else "",
+                                                         size=arrow_bytes(n))
+
+
+def arrow_dns_no_question() -> str:
+    return _("query, no question")
+
+
+def arrow_dns_no_record() -> str:
+    return _("no record (NODATA)")
+
+
+def arrow_via_cname(aliases: str) -> str:
+    return _("via CNAME {aliases}").format(aliases=aliases)
+
+
+# ICMP messages, as short as an arrow needs them (RFC 792, RFC 4443 §2.1).
+ARROW_ICMP: dict[int, tuple[str, str]] = {
+    0: NP_("arrow", "echo reply"), 3: NP_("arrow", "unreachable"), 4: NP_("arrow", "source quench"),
+    5: NP_("arrow", "redirect"), 8: NP_("arrow", "echo request"), 11: NP_("arrow", "time exceeded"),
+    12: NP_("arrow", "parameter problem"),
+}
+ARROW_ICMP6: dict[int, tuple[str, str]] = {
+    1: NP_("arrow", "unreachable"), 2: NP_("arrow", "packet too big"), 3: NP_("arrow", "time exceeded"),
+    4: NP_("arrow", "parameter problem"), 128: NP_("arrow", "echo request"),
+    129: NP_("arrow", "echo reply"), 133: NP_("arrow", "router solicitation"),
+    134: NP_("arrow", "router advertisement"), 137: NP_("arrow", "redirect"),
+}
+
+
+def arrow_icmp(icmp_type, icmp_code, *, v6: bool) -> str:
+    """An ICMP message on an arrow: 'port unreachable', 'echo request', 'type 42'."""
+    if icmp_type == (1 if v6 else 3):
+        msgid = (UNREACH6_CODES if v6 else UNREACH_CODES).get(icmp_code)
+        if msgid is not None:
+            return _(msgid)
+    words = (ARROW_ICMP6 if v6 else ARROW_ICMP).get(icmp_type)
+    return pgettext(*words) if words else f"type {icmp_type}"
+
+
+def ladder_elided(count: int, elsewhere: bool) -> str:
+    if elsewhere:
+        return ngettext("⋮ {count} more packet of other conversations not drawn (past the ladder's limit)",
+                        "⋮ {count} more packets of other conversations not drawn (past the ladder's limit)",
+                        count).format(count=number(count))
+    return ngettext("⋮ {count} more packet not drawn (past the ladder's limit)",
+                    "⋮ {count} more packets not drawn (past the ladder's limit)",
+                    count).format(count=number(count))
+
+
+def ladder_no_such_conversation(n: int) -> str:
+    return _("no conversation {number} in this trace").format(number=n)
+
+
+def ladder_nothing() -> str:
+    return _("nothing to draw: no call, no packet")
+
+
+def ladder_legend(*, yours: bool, calls: bool, right_calls: bool) -> str:
+    """How to read the terminal's ladder, in one paragraph."""
+    words = [_("▶ a packet you send · ◀ one you receive") if yours else
+             _("▶ a packet from the left end to the right one · ◀ the other way")]
+    if calls:
+        words.append(_("left edge: your calls, name() → result (how long it took); the bracket "
+                       "spans the packets sent or received while the call ran") if yours else
+                     _("left edge: the calls, name() → result (how long it took); the bracket "
+                       "spans the packets sent or received while the call ran"))
+    if right_calls:
+        words.append(_("right edge: the calls made at the other end"))
+    words.append(_("Δt: time since the conversation's previous packet"))
+    return " · ".join(words)
+
+
+def svg_call_raised(call: str, error: str) -> str:
+    return _("{call} raised {error}").format(call=call, error=error)
+
+
+def svg_call_unfinished(call: str) -> str:
+    return _("{call} (no end recorded)").format(call=call)
+
+
+SVG_KEYS: dict[str, str] = {
+    "out": N_("a packet this host sends (left to right)"),
+    "in": N_("a packet it receives (right to left)"),
+    "bad": N_("dashed: a refusal, an ICMP error or a loss (RST, unreachable, retransmission)"),
+}
+
+
+def svg_key(kind: str) -> str:
+    """What an arrow's colour says, in the SVG's and the page's legend: 'out', 'in', 'bad'."""
+    return _(SVG_KEYS[kind])
+
+
+def svg_legend(right_calls: bool) -> str:
+    text = _("Left edge: the calls, name() → result (how long it took); the bracket spans the "
+             "packets sent or received while the call ran.")
+    if right_calls:
+        text += " " + _("Right edge: the calls made at the other end.")
+    return text + " " + _("Δt: time since the conversation's previous packet. Seq and ack numbers "
+                          "are relative, as Wireshark shows them.")
+
+
+def svg_label() -> str:
+    """The SVG's own title (for screen readers) when none is given."""
+    return _("sequence diagram of the socket calls and their packets")
+
+
+def html_heading() -> str:
+    return _("The socket calls and their packets")
+
+
+def html_what(conversations: int, packets: int, calls: int) -> str:
+    return _("{conversations}, {packets}, {calls}: time goes down, each arrow is a packet between "
+             "the two hosts.").format(
+                 conversations=conversations_count(conversations),
+                 packets=packets_count_grouped(packets), calls=calls_count(calls))
+
+
+def html_how_to_read() -> str:
+    return _("How to read it")
+
+
+def html_hover() -> str:
+    return _("Hover over an arrow or a call to see the whole packet summary and its meaning.")
+
+
+# The stepper (replay --step).
+
+STEP_NEEDS_TERMINAL = N_("--step needs a terminal: run it in a terminal, or use --ladder to see the whole diagram")
+
+
+def step_question() -> str:
+    return _("what will this call send?")
+
+
+def step_question_hint() -> str:
+    return _("(press → to see)")
+
+
+def step_status(position: int, total: int, *, last: bool, first: bool) -> str:
+    """``step 5 of 14 · → next · ← back · q quit``."""
+    parts = [_("step {position} of {total}").format(position=position, total=total),
+             _("the end") if last else _("→ next")]
+    if not first:
+        parts.append(_("← back"))
+    parts.append(_("q quit"))
+    return " · ".join(parts)
+
+
+def step_ladder_above(lines: int) -> str:
+    return ngettext("⋮ {count} line of the ladder above", "⋮ {count} lines of the ladder above",
+                    lines).format(count=lines)
+
+
+def step_nothing() -> str:
+    return _("nothing to step through: no call, no packet")
+
+
+def step_stops_after(kept: int, left_out: int) -> str:
+    return ngettext("--step stops after the first {kept} packets: {count} more is not shown; "
+                    "sockviz replay without --step shows them all",
+                    "--step stops after the first {kept} packets: {count} more are not shown; "
+                    "sockviz replay without --step shows them all",
+                    left_out).format(kept=number(kept), count=number(left_out))
