@@ -977,8 +977,7 @@ def program_legend() -> str:
 
 def payload_length(n: int) -> str:
     """A segment's or datagram's payload in the view's fields: '14 bytes'."""
-    # TRANSLATORS: English says "bytes" whatever the count here.
-    return ngettext("{count} bytes", "{count} bytes", n).format(count=n)
+    return ngettext("{count} byte", "{count} bytes", n).format(count=n)
 
 
 def arp_who_has(dst, src) -> str:
@@ -1073,13 +1072,11 @@ def overview_title() -> str:
 
 
 def overview_packets(n: int) -> str:
-    # TRANSLATORS: English says "packets" whatever the count here.
-    return ngettext("{count} packets", "{count} packets", n).format(count=number(n))
+    return ngettext("{count} packet", "{count} packets", n).format(count=number(n))
 
 
 def overview_bytes(n: int) -> str:
-    # TRANSLATORS: English says "bytes" whatever the count here.
-    return ngettext("{count} bytes on the wire", "{count} bytes on the wire", n).format(count=number(n))
+    return ngettext("{count} byte on the wire", "{count} bytes on the wire", n).format(count=number(n))
 
 
 def conversations_count(n: int) -> str:
@@ -1125,7 +1122,7 @@ def no_answer() -> str:
 
 
 def more_names(n: int) -> str:
-    return ngettext("… and {count} more names", "… and {count} more names", n).format(count=number(n))
+    return ngettext("… and {count} more name", "… and {count} more names", n).format(count=number(n))
 
 
 def busiest_heading() -> str:
@@ -1141,7 +1138,7 @@ def call_packets(n: int) -> str:
 
 
 def more_calls(n: int) -> str:
-    return ngettext("… and {count} more calls", "… and {count} more calls", n).format(count=number(n))
+    return ngettext("… and {count} more call", "… and {count} more calls", n).format(count=number(n))
 
 
 # -- a long transfer, summed up (render/console.py) ------------------------------------
@@ -1171,8 +1168,8 @@ def transfer_in_progress() -> str:
 def transfer_so_far(payload: str, segments: int, acks: int) -> str:
     return _("{size} in {segments}, {acks}").format(
         size=payload,
-        segments=ngettext("{count} segments", "{count} segments", segments).format(count=number(segments)),
-        acks=ngettext("{count} ACKs", "{count} ACKs", acks).format(count=number(acks)))
+        segments=ngettext("{count} segment", "{count} segments", segments).format(count=number(segments)),
+        acks=ngettext("{count} ACK", "{count} ACKs", acks).format(count=number(acks)))
 
 
 def retransmitted(n: int) -> str:
@@ -1180,24 +1177,24 @@ def retransmitted(n: int) -> str:
 
 
 def summed_up(n: int) -> str:
-    return ngettext("{count} more packets summed up: ", "{count} more packets summed up: ",
+    return ngettext("{count} more packet summed up: ", "{count} more packets summed up: ",
                     n).format(count=number(n))
 
 
 def transfer_carried(segments: int, payload: int, acks: int) -> str:
     return _("{segments} carrying {bytes}, {acks}").format(
-        segments=ngettext("{count} data segments", "{count} data segments",
+        segments=ngettext("{count} data segment", "{count} data segments",
                           segments).format(count=number(segments)),
-        bytes=ngettext("{count} bytes", "{count} bytes", payload).format(count=number(payload)),
-        acks=ngettext("{count} ACKs", "{count} ACKs", acks).format(count=number(acks)))
+        bytes=ngettext("{count} byte", "{count} bytes", payload).format(count=number(payload)),
+        acks=ngettext("{count} ACK", "{count} ACKs", acks).format(count=number(acks)))
 
 
 def transfer_retransmissions(n: int) -> str:
-    return ngettext(", {count} retransmissions", ", {count} retransmissions", n).format(count=number(n))
+    return ngettext(", {count} retransmission", ", {count} retransmissions", n).format(count=number(n))
 
 
 def transfer_zero_windows(n: int) -> str:
-    return ngettext(", {count} zero windows", ", {count} zero windows", n).format(count=number(n))
+    return ngettext(", {count} zero window", ", {count} zero windows", n).format(count=number(n))
 
 
 def transfer_span(span: float, rate: str) -> str:
@@ -1806,6 +1803,11 @@ def arrow_fragment(offset: int, more: bool, n: int) -> str:
                                                          size=arrow_bytes(n))
 
 
+def dns_asked(question: str) -> str:
+    """One DNS question on an arrow: 'A chat.sockviz.test?' (dns_question's mark)."""
+    return _("{questions}?").format(questions=question)
+
+
 def arrow_dns_no_question() -> str:
     return _("query, no question")
 
@@ -1966,3 +1968,91 @@ def step_stops_after(kept: int, left_out: int) -> str:
                     "--step stops after the first {kept} packets: {count} more are not shown; "
                     "sockviz replay without --step shows them all",
                     left_out).format(kept=number(kept), count=number(left_out))
+
+
+# -- decoding problems: what a packet's headers lack (core/decode.py, ``Decoded.error``) --
+
+# The parts of a packet a decoder reads, by their English name.
+DECODED_PARTS: dict[str, str] = {
+    "Ethernet header": N_("Ethernet header"),
+    "Linux cooked header": N_("Linux cooked header"),
+    "Linux cooked v2 header": N_("Linux cooked v2 header"),
+    "loopback header": N_("loopback header"),
+    "802.1Q tag": N_("802.1Q tag"),
+    "ARP header": N_("ARP header"),
+    "ARP packet": N_("ARP packet"),
+    "IPv4 header": N_("IPv4 header"),
+    "IPv6 header": N_("IPv6 header"),
+    "IPv6 hop-by-hop options header": N_("IPv6 hop-by-hop options header"),
+    "IPv6 routing header": N_("IPv6 routing header"),
+    "IPv6 fragment header": N_("IPv6 fragment header"),
+    "IPv6 authentication header": N_("IPv6 authentication header"),
+    "IPv6 destination options header": N_("IPv6 destination options header"),
+    "TCP header": N_("TCP header"),
+    "UDP header": N_("UDP header"),
+    "ICMP header": N_("ICMP header"),
+    "ICMPv6 header": N_("ICMPv6 header"),
+    "neighbour discovery target": N_("neighbour discovery target"),
+    "quoted IPv4 header": N_("quoted IPv4 header"),
+    "quoted IPv6 header": N_("quoted IPv6 header"),
+}
+
+
+def truncated_part(what: str, have: int, need: int) -> str:
+    """'truncated TCP header (24 of 28 bytes)': ``what`` one of DECODED_PARTS' names."""
+    msgid = DECODED_PARTS.get(what)
+    return _("truncated {what} ({have} of {need} bytes)").format(
+        what=_(msgid) if msgid else what, have=max(have, 0), need=need)
+
+
+def empty_packet() -> str:
+    return _("empty packet")
+
+
+def unknown_ip_version(version: int) -> str:
+    return _("unknown IP version {version}").format(version=version)
+
+
+def unsupported_arp(htype: int, hlen: int, ptype: int, plen: int) -> str:
+    return _("unsupported ARP: hardware type {htype} length {hlen}, protocol type 0x{ptype:04x} "
+             "length {plen}").format(htype=htype, hlen=hlen, ptype=ptype, plen=plen)
+
+
+def wrong_ip_version(version: int, expected: str) -> str:
+    return _("IP version {version} where {expected} was expected").format(version=version,
+                                                                         expected=expected)
+
+
+def bad_ihl(length: int) -> str:
+    return _("bad IPv4 header length {length} (IHL below 5)").format(length=length)
+
+
+def bad_ip_total_length(total: int, header: int) -> str:
+    return _("bad IPv4 total length {total} (header is {header} bytes)").format(total=total,
+                                                                               header=header)
+
+
+def bad_tcp_header_length(length: int, offset: int) -> str:
+    return _("bad TCP header length {length} (data offset {offset})").format(length=length,
+                                                                            offset=offset)
+
+
+def truncated_tcp_option(name) -> str:
+    return _("truncated TCP option {name}").format(name=name)
+
+
+def bad_tcp_option_length(name, size: int) -> str:
+    return _("bad TCP option {name} length {size}").format(name=name, size=size)
+
+
+def bad_udp_length(length: int, payload: int) -> str:
+    return _("bad UDP length {length} (IP payload is {payload} bytes)").format(length=length,
+                                                                              payload=payload)
+
+
+def quoted_not_ip(version: str) -> str:
+    return _("quoted packet is not a valid {version} header").format(version=version)
+
+
+def decoder_error(kind: str, detail: str) -> str:
+    return _("decoder error: {kind}: {detail}").format(kind=kind, detail=detail)

@@ -38,7 +38,7 @@ from rich.text import Text
 from sockviz.core import phrases
 from sockviz.core.correlate import dns_answer
 from sockviz.core.events import Call
-from sockviz.core.text import duration, endpoint, flag_names, preview
+from sockviz.core.text import endpoint, flag_names, preview
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
 MAX_PACKETS = 2000  # packets kept for drawing; past it they are only counted
@@ -53,7 +53,9 @@ ERROR_STEPS = frozenset(("rst", "rst-refused", "port-unreachable", "unreachable"
 WILDCARDS = frozenset(("", "0.0.0.0", "::"))  # a socket bound to any address
 SETUP_CALLS = frozenset(("socket", "bind", "listen", "setsockopt"))  # they prepare what follows
 
-NBSP = "\u00a0"
+# A space no line breaks at, which the drawing shows as a plain one (a call's
+# duration); the language's own no-break spaces (French before ':') stay as they are.
+GLUE = "\ue002"
 Segments = list[tuple[str, str]]  # (text, style): a styled line, for any drawing
 
 
@@ -247,7 +249,8 @@ def _dns_label(info: dict) -> str:
     """``DNS A chat.sockviz.test?``, then ``DNS A 192.0.2.2`` (RFC 1035 §4.1)."""
     if info.get("qr") != "response":
         qs = info.get("questions") or []
-        return "DNS " + (", ".join(f"{q.get('type', '?')} {_name(q.get('name'))}?" for q in qs)
+        asked = phrases.dns_asked  # '{questions}?' in the language spoken
+        return "DNS " + (", ".join(asked(f"{q.get('type', '?')} {_name(q.get('name'))}") for q in qs)
                          or phrases.arrow_dns_no_question())
     rcode = info.get("rcode", "?")
     answers = info.get("answers") or []
@@ -286,8 +289,8 @@ def call_label(call: Call, ended: bool) -> Segments:
     else:
         segs.append((" → ", "plain"))
         segs.append((call.result_text if call.result_text is not None else "None", "result"))
-    if call.duration is not None:  # kept on one line: NBSP, made a space by wrap_segments
-        segs.append((f" ({duration(call.duration).replace(' ', NBSP)})", "dim"))
+    if call.duration is not None:  # kept on one line: GLUE, made a space by wrap_segments
+        segs.append((f" ({phrases.duration(call.duration).replace(' ', GLUE)})", "dim"))
     return segs
 
 
@@ -570,7 +573,7 @@ def wrap_segments(segs: Segments, width: int) -> list[Segments]:
         while line and line[-1][0] == " ":
             line.pop()
         if line:
-            out.append([(p.replace(NBSP, " "), st) for p, st in line])
+            out.append([(p.replace(GLUE, " "), st) for p, st in line])
     return out or [[]]
 
 
@@ -702,10 +705,10 @@ def delta_text(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds >= 100:
-        return f"+{seconds:.0f} s"
+        return "+" + phrases.seconds(seconds, 0)
     if seconds >= 10:
-        return f"+{seconds:.1f} s"
-    return "+" + duration(seconds)
+        return "+" + phrases.seconds(seconds, 1)
+    return "+" + phrases.duration(seconds)
 
 
 @dataclass(frozen=True, slots=True)

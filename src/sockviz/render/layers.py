@@ -392,7 +392,7 @@ VALUE_WORDS = N_("{value} (= {bytes} bytes)")
 VALUE_FRAG = N_("{value} (= byte {bytes})")
 VALUE_NO_ACK = N_("{value} (not used: no ACK flag)")
 VALUE_NONE_SET = N_("none")
-VALUE_FLAGS = "{bits}: {names}"
+VALUE_FLAGS = N_("{bits}: {names}")
 VALUE_TC = "0x{value:02x} (DSCP {dscp}, ECN {ecn})"
 VALUE_CHECKSUM_OK = N_("0x{value:04x} (correct)")
 VALUE_CHECKSUM_BAD = N_("0x{value:04x} (wrong: should be 0x{good:04x})")
@@ -1304,7 +1304,7 @@ class _Rows:
         val = _int(self.val(name))  # scapy: bit 0 MF, 1 DF, 2 evil
         names = [n for n, bit in (("evil", 4), ("DF", 2), ("MF", 1)) if val & bit]
         shown = ", ".join(FLAG_WORDS[("ipv4", n)][0] for n in names) or _(VALUE_NONE_SET)
-        text = VALUE_FLAGS.format(bits=format(val, "03b"), names=shown)
+        text = _(VALUE_FLAGS).format(bits=format(val, "03b"), names=shown)
         self.add(name, val, text, offset, bits)
         for n, pos in (("evil", 0), ("DF", 1), ("MF", 2)):
             if n in names:
@@ -1453,7 +1453,7 @@ class _Rows:
         val = _int(self.val(name)) & 0xFF
         letters = str(self.val(name) or "")
         names = flag_names(letters.replace("N", "")) if val else _(VALUE_NONE_SET)
-        self.add(name, val, VALUE_FLAGS.format(bits=format(val, "08b"), names=names), offset + 1, 8)
+        self.add(name, val, _(VALUE_FLAGS).format(bits=format(val, "08b"), names=names), offset + 1, 8)
         for i, flag in enumerate(TCP_FLAG_BITS):
             if val & (0x80 >> i):
                 label, meaning = FLAG_WORDS[("tcp", flag)]
@@ -2004,6 +2004,17 @@ def _format_time(t: float) -> str:
     return HEAD_TIME.format(time=dt.strftime("%Y-%m-%d %H:%M:%S.%f"))
 
 
+# Rich wraps lines at any Unicode space, the no-break ones too (French puts one before
+# ':' and ';'): while laid out they stand in as private-use characters of the same
+# width (as render/view.py does), and come back in the segments.
+_GLUE = str.maketrans("\u00a0\u202f", "\ue000\ue001")
+_UNGLUE = str.maketrans("\ue000\ue001", "\u00a0\u202f")
+
+
+def _g(text: str) -> str:
+    return text.translate(_GLUE)
+
+
 def _render(view: PacketLayers, console: Console, options: ConsoleOptions) -> Iterator:
     from rich.segment import Segment
 
@@ -2011,7 +2022,11 @@ def _render(view: PacketLayers, console: Console, options: ConsoleOptions) -> It
     for renderable in _renderables(view, width):
         lines = console.render_lines(renderable, options.update(width=width), pad=False, new_lines=False)
         for line in lines:
-            yield from _rstrip(line, Segment)
+            for segment in _rstrip(line, Segment):
+                text = segment.text
+                if "\ue000" in text or "\ue001" in text:
+                    segment = Segment(text.translate(_UNGLUE), segment.style, segment.control)
+                yield segment
             yield Segment.line()
 
 
@@ -2053,7 +2068,7 @@ def _renderables(view: PacketLayers, width: int) -> Iterator:
     for line in _sum_lines(view, width):
         yield Text(line, style="bold")
     if view.snap:
-        yield Text(PROBLEM_MARK + view.snap, style="bold red")
+        yield Text(_g(PROBLEM_MARK + view.snap), style="bold red")
     if width < 0:
         yield Text("")
     columns = _columns(view.layers, width)
@@ -2137,7 +2152,7 @@ def _layer_renderables(layer: Layer, columns: _Columns, told: set[tuple[str, str
         title.append("  " + layer.reference, style="italic bright_black")
     yield title
     for note in layer.notes:
-        yield Padding(Text(note, style="italic"), (0, 0, 0, 2))
+        yield Padding(Text(_g(note), style="italic"), (0, 0, 0, 2))
     if layer.fields:
         table = Table(box=None, show_header=False, padding=(0, _GAP, 0, 0), pad_edge=False, expand=False)
         table.add_column(width=columns.label, overflow="fold")
@@ -2148,9 +2163,9 @@ def _layer_renderables(layer: Layer, columns: _Columns, told: set[tuple[str, str
         for row in layer.fields:
             label = Text(_label(row), style="bold" if row.level == 0 else "", overflow="fold")
             size = Text(row.size_text, style="bright_black")
-            value = Text(row.text, style="" if row.captured else "red")
+            value = Text(_g(row.text), style="" if row.captured else "red")
             said = (row.label, row.meaning)
-            meaning = Text("" if said in told else row.meaning, style="bright_black")
+            meaning = Text("" if said in told else _g(row.meaning), style="bright_black")
             told.add(said)
             if columns.meaning:
                 table.add_row(label, size, value, meaning)
@@ -2160,7 +2175,7 @@ def _layer_renderables(layer: Layer, columns: _Columns, told: set[tuple[str, str
                     table.add_row("", "", meaning)
         yield table
     if layer.problem:
-        yield Padding(Text(PROBLEM_MARK + layer.problem, style="bold red"), (0, 0, 0, 2))
+        yield Padding(Text(_g(PROBLEM_MARK + layer.problem), style="bold red"), (0, 0, 0, 2))
 
 
 def _size_text(n: int) -> str:
