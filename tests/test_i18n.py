@@ -118,10 +118,11 @@ def test_french_typography(french):
 
 
 # Common English words, as sockviz's sentences write them (lower case: not TIME-WAIT's
-# WAIT), once the calls' names (send(), recv()) and the placeholders are taken out.
+# WAIT), once the calls' names (send(), recv()), the placeholders and the command
+# line's options (--no-save) are taken out.
 _ENGLISH = re.compile(r"\b(the|your|you|is|and|of|to|from|with|has|it|its|this|that|sends?|asks?|"
                       r"answers?|nothing|not|no|only|already|waits?|every|there)\b")
-_CALL_NAME = re.compile(r"\b\w+\(\)|\{\w*\}")
+_CALL_NAME = re.compile(r"\b\w+\(\)|\{[^{}]*\}|(?<!\w)--?[a-z][\w-]*")
 
 
 def english_word(text: str) -> str | None:

@@ -43,38 +43,52 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage; 2 is 'needs root' here, so use EX_USAGE."""
 
     def error(self, message: str):
+        from sockviz.core.phrases import usage_error
+
         self.print_usage(sys.stderr)
-        self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(ExitStatus.USAGE, usage_error(self.prog, message) + "\n")
+
+
+# The arguments' own sentences come from the phrasebook, in the language chosen
+# before parsing (_early_language); argparse's words around them stay its own.
 
 
 def _language(text: str) -> str:
+    from sockviz.core.phrases import bad_language
+
     lang = text.strip().lower()
     if lang not in ("fr", "en"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a language sockviz speaks: fr or en")
+        raise argparse.ArgumentTypeError(bad_language(text))
     return lang
 
 
 def _port(text: str) -> int:
+    from sockviz.core import phrases
+
     try:
         port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+        raise argparse.ArgumentTypeError(phrases.bad_port(text)) from None
     if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number: ports go from 1 to 65535")
+        raise argparse.ArgumentTypeError(phrases.port_out_of_range(port))
     return port
 
 
 def _seconds(text: str) -> float:
+    from sockviz.core import phrases
+
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(phrases.bad_seconds(text)) from None
     if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("the timeout must be between 0 and 3600 seconds")
+        raise argparse.ArgumentTypeError(phrases.timeout_out_of_range())
     return value
 
 
 def _size(text: str) -> int:
+    from sockviz.core import phrases
+
     units = {"k": 1024, "m": 1024**2, "g": 1024**3}
     t = text.strip().lower().removesuffix("b").removesuffix("i")
     mult = 1
@@ -83,19 +97,21 @@ def _size(text: str) -> int:
     try:
         value = int(float(t) * mult)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 1400, 64k, 50M)") from None
+        raise argparse.ArgumentTypeError(phrases.bad_size(text)) from None
     if value < 0:
-        raise argparse.ArgumentTypeError("a size cannot be negative")
+        raise argparse.ArgumentTypeError(phrases.negative_size())
     return value
 
 
 def _positive(text: str) -> int:
+    from sockviz.core import phrases
+
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a packet number (1, 2, ...)") from None
+        raise argparse.ArgumentTypeError(phrases.bad_packet_number(text)) from None
     if value < 1:
-        raise argparse.ArgumentTypeError("packets are numbered from 1, as Wireshark numbers them")
+        raise argparse.ArgumentTypeError(phrases.packets_from_one())
     return value
 
 
@@ -119,22 +135,26 @@ def _add_output(p: argparse.ArgumentParser, *, save: bool = True) -> None:
 
 
 def _percent(text: str) -> float:
+    from sockviz.core import phrases
+
     try:
         value = float(text.rstrip("%"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (e.g. 10)") from None
+        raise argparse.ArgumentTypeError(phrases.bad_percent(text)) from None
     if not 0 <= value < 100:
-        raise argparse.ArgumentTypeError("the loss is a percentage from 0 to less than 100")
+        raise argparse.ArgumentTypeError(phrases.loss_out_of_range())
     return value
 
 
 def _milliseconds(text: str) -> float:
+    from sockviz.core import phrases
+
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of milliseconds") from None
+        raise argparse.ArgumentTypeError(phrases.bad_milliseconds(text)) from None
     if not 0 <= value <= 10_000:
-        raise argparse.ArgumentTypeError("the delay must be between 0 and 10000 ms")
+        raise argparse.ArgumentTypeError(phrases.delay_out_of_range())
     return value
 
 
@@ -285,10 +305,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-BUG_REPORT = ("this is a bug in sockviz; please report it on the project's issue tracker with "
-              "the command you ran (run it again with --debug to see the traceback)")
-
-
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """Parse, dispatch, and turn whatever escapes into one sentence and a status.
 
@@ -300,13 +316,18 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     try:
         return _main(argv, env)
     except KeyboardInterrupt:  # also while the parser is being built
-        env.stderr.write("\nInterrupted.\n")
+        from sockviz.core.phrases import interrupted
+
+        env.stderr.write("\n" + interrupted() + "\n")
         return ExitStatus.INTERRUPTED
 
 
 def _main(argv: list[str] | None, env: Environment) -> int:
+    from sockviz.core import phrases
+
     args_list = sys.argv[1:] if argv is None else argv
     _terminate_as_exit()
+    _early_language(args_list, env)  # so that a bad argument is said in that language
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
@@ -318,12 +339,12 @@ def _main(argv: list[str] | None, env: Environment) -> int:
         return ExitStatus.OK
     try:
         from sockviz.commands import dispatch
-        from sockviz.core.phrases import language_from_environ, set_language
 
-        set_language(getattr(args, "lang", None) or language_from_environ(env.environ))
+        phrases.set_language(getattr(args, "lang", None)
+                             or phrases.language_from_environ(env.environ))
         return int(dispatch(args, env, args_list))
     except KeyboardInterrupt:
-        env.stderr.write("\nInterrupted.\n")
+        env.stderr.write("\n" + phrases.interrupted() + "\n")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
         _quiet_stdout()
@@ -331,10 +352,28 @@ def _main(argv: list[str] | None, env: Environment) -> int:
     except Exception as exc:
         if env.show_tracebacks:
             raise
-        where = _where(exc)
-        env.stderr.write(f"sockviz: unexpected error ({type(exc).__name__}: {exc}{where}); "
-                         f"{BUG_REPORT}\n")
+        sentence = phrases.unexpected_error(type(exc).__name__, str(exc), _where(exc))
+        env.stderr.write(phrases.sentence_prefix().format(sentence=sentence) + "\n")
         return ExitStatus.ERROR
+
+
+def _early_language(args_list: list[str], env: Environment) -> None:
+    """The language, before argparse reads the arguments: ``--lang X`` if it is there and
+    valid, else the locale's (parsing says what is wrong with a bad one, in that language)."""
+    from sockviz.core import phrases
+
+    chosen = None
+    for i, word in enumerate(args_list):
+        if word == "--":
+            break
+        if word == "--lang" and i + 1 < len(args_list):
+            chosen = args_list[i + 1]
+        elif word.startswith("--lang="):
+            chosen = word.partition("=")[2]
+    if chosen is not None and chosen.strip().lower() in phrases.LANGUAGES:
+        phrases.set_language(chosen.strip().lower())
+    else:
+        phrases.set_language(phrases.language_from_environ(env.environ))
 
 
 def _terminate_as_exit() -> None:
@@ -359,7 +398,9 @@ def _where(exc: BaseException) -> str:
     while tb is not None:
         name = tb.tb_frame.f_code.co_filename
         if "sockviz" in name:
-            found = f" in {name.rsplit('sockviz', 1)[-1].lstrip('/')} line {tb.tb_lineno}"
+            from sockviz.core.phrases import where_in_code
+
+            found = where_in_code(name.rsplit("sockviz", 1)[-1].lstrip("/"), tb.tb_lineno)
         tb = tb.tb_next
     return found
 

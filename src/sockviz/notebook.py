@@ -73,7 +73,7 @@ class NotebookTracer:
             self.problem = phrases.notebook_needs_rights()
             return
         except CaptureFailed as exc:
-            self.problem = f"sockviz: {exc}; the cells are not traced"
+            self.problem = phrases.notebook_capture_failed(str(exc))
             return
         self.problem = None
         self.cells = CellSink()
@@ -152,9 +152,7 @@ class NotebookTracer:
     def magic(self, line: str) -> None:
         words = shlex.split(line)
         if not words:
-            state = "on" if self.enabled else "off"
-            where = self.capture or "no capture file"
-            print(f"sockviz is {state}; capture: {where}")
+            print(phrases.notebook_state(self.enabled, self.capture))
             return
         restart = False
         i = 0
@@ -173,8 +171,7 @@ class NotebookTracer:
                 i += 1
                 _set_language(words[i])
             else:
-                print(f"sockviz: %sockviz does not know {word!r}; use on, off, --save PATH, "
-                      "--no-save or --lang fr|en")
+                print(phrases.notebook_unknown_word(word))
                 return
             i += 1
         if restart:

@@ -1,8 +1,9 @@
 """Stream the frames of a pcap or pcapng capture file.
 
-Pure stdlib and root-free.  The reader never loads a file whole: it reads big
-chunks and slices records out of them, so its memory stays bounded by the
-largest block it accepts (16 MiB), whatever the size of the file.
+Pure stdlib and root-free (its sentences come from the phrasebook, pure too).
+The reader never loads a file whole: it reads big chunks and slices records
+out of them, so its memory stays bounded by the largest block it accepts
+(16 MiB), whatever the size of the file.
 
 Robustness comes first: capture files found in the wild (and in tcpdump's test
 suite) are truncated, fuzzed or simply damaged.  Iterating a reader never
@@ -31,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import starmap
 from typing import IO
+
+from sockviz.core import phrases
 
 __all__ = [
     "RECORD",
@@ -223,29 +226,23 @@ _ENDIANS = {"<": _Endian("<"), ">": _Endian(">")}
 
 def _describe_start(head: bytes) -> str:
     """A short, readable picture of a file's first bytes for an error message."""
-    known = {
-        b"\x89PNG": "a PNG image",
-        b"\x1f\x8b": "gzip-compressed data (decompress it first)",
-        b"PK\x03\x04": "a zip archive",
-        b"\xff\xd8\xff": "a JPEG image",
-        b"%PDF": "a PDF document",
-        b"\x7fELF": "an ELF executable",
-    }
-    for magic, what in known.items():
+    known = {b"\x89PNG": "png", b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"\xff\xd8\xff": "jpeg",
+             b"%PDF": "pdf", b"\x7fELF": "elf"}
+    for magic, kind in known.items():
         if head.startswith(magic):
-            return f"it looks like {what}"
+            return phrases.file_looks_like(kind)
     sample = head[:16]
     try:
         text = sample.decode("utf-8")
     except UnicodeDecodeError:
         text = None
     if text is not None and text.isprintable():
-        return f"it starts with {text!r}"
-    return "it starts with bytes " + " ".join(f"{b:02x}" for b in sample[:8])
+        return phrases.file_starts_with(text)
+    return phrases.file_starts_with_bytes(" ".join(f"{b:02x}" for b in sample[:8]))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _hex(btype: int) -> str:
+    return f"0x{btype:08x}"
 
 
 class CaptureReader:
@@ -348,14 +345,9 @@ class CaptureReader:
     def _start(self) -> Iterator[Frame]:
         head = self._buf
         if not head:
-            raise NotACapture(
-                f"{self.path} is empty (0 bytes), so it is not a pcap or pcapng capture file."
-            )
+            raise NotACapture(phrases.file_empty(self.path))
         if len(head) < 4:
-            raise NotACapture(
-                f"{self.path} is too short ({_plural(len(head), 'byte')}) to be a pcap or "
-                "pcapng capture file."
-            )
+            raise NotACapture(phrases.file_too_short(self.path, len(head)))
         magic = struct.unpack_from("<I", head)[0]
         if magic == _SHB:
             self.format = "pcapng"
@@ -363,9 +355,7 @@ class CaptureReader:
         if magic in _PCAP_MAGICS:
             self.format = "pcap"
             return self._pcap_frames(*_PCAP_MAGICS[magic])
-        raise NotACapture(
-            f"{self.path} is not a pcap or pcapng capture file ({_describe_start(head)})."
-        )
+        raise NotACapture(phrases.not_a_capture(self.path, _describe_start(head)))
 
     # --- classic pcap ---------------------------------------------------------
 
@@ -377,10 +367,7 @@ class CaptureReader:
         self._buf = b""
         if len(buf) < 24:
             self.bytes_read = len(buf)
-            self._finish(
-                "The file is truncated: its 24-byte pcap file header has only "
-                f"{_plural(len(buf), 'byte')}."
-            )
+            self._finish(phrases.pcap_header_truncated(len(buf)))
             return iter(())
         _major, _minor, _zone, _sigfigs, snaplen, linktype = e.pcap_header(buf, 4)
         # The upper bits hold FCS information (pcap draft 2.8); the link type is
@@ -405,11 +392,8 @@ class CaptureReader:
             while pos + hlen <= n:
                 sec, frac, caplen, wirelen = unpack(buf, pos)
                 if caplen > max_caplen:
-                    self._finish(
-                        f"Stopped at byte {self._base + pos}: packet {index + 1} claims "
-                        f"{caplen} captured bytes, more than the {max_caplen} a record may "
-                        "hold, so the file is damaged from there on."
-                    )
+                    self._finish(phrases.record_too_long(self._base + pos, index + 1, caplen,
+                                                         max_caplen))
                     return
                 start = pos + hlen
                 end = start + caplen
@@ -440,15 +424,10 @@ class CaptureReader:
             if n == 0:
                 self._finish(None)
             elif n < hlen:
-                self._finish(
-                    f"The file is truncated: packet {index + 1} at byte {self._base} has only "
-                    f"{_plural(n, 'byte')} of its {hlen}-byte record header."
-                )
+                self._finish(phrases.record_header_truncated(index + 1, self._base, n, hlen))
             else:
-                self._finish(
-                    f"The file is truncated: packet {index + 1} at byte {self._base} claims "
-                    f"{caplen} bytes but only {n - hlen} remain."
-                )
+                self._finish(phrases.packet_block_truncated(index + 1, self._base, caplen,
+                                                            n - hlen))
             self.bytes_read = self._base + n
             return
 
@@ -475,10 +454,7 @@ class CaptureReader:
                     if n == 0:
                         self._finish(None)
                     else:
-                        self._finish(
-                            f"The file is truncated: it ends at byte {self._base} with "
-                            f"{_plural(n, 'stray byte')}, too few for a block."
-                        )
+                        self._finish(phrases.stray_bytes(self._base, n))
                     return
             at = self._base + pos
             btype, blen = e.block(buf, pos)
@@ -491,23 +467,14 @@ class CaptureReader:
                 elif bom == 0x4D3C2B1A:
                     e = _ENDIANS[">"]
                 else:
-                    self._finish(
-                        f"Stopped at byte {at}: the section header has an invalid "
-                        f"byte-order mark 0x{bom:08x}."
-                    )
+                    self._finish(phrases.bad_byte_order_mark(at, _hex(bom)))
                     return
                 blen = e.u32(buf, pos + 4)[0]
             if blen < _MIN_LEN.get(btype, 12) or blen % 4:
-                self._finish(
-                    f"Stopped at byte {at}: block type 0x{btype:08x} has an impossible "
-                    f"length {blen}."
-                )
+                self._finish(phrases.impossible_block_length(at, _hex(btype), blen))
                 return
             if blen > _MAX_BLOCK:
-                self._finish(
-                    f"Stopped at byte {at}: block type 0x{btype:08x} claims {blen} bytes, "
-                    f"more than the {_MAX_BLOCK} this reader accepts for one block."
-                )
+                self._finish(phrases.block_too_big(at, _hex(btype), blen, _MAX_BLOCK))
                 return
             if pos + blen > n:
                 buf = self._refill(buf, pos, blen)
@@ -515,22 +482,15 @@ class CaptureReader:
                 n = len(buf)
                 if n < blen:
                     self.bytes_read = self._base + n
-                    what = (
-                        f"packet {index + 1}"
-                        if btype in (_EPB, _SPB, _PB)
-                        else f"block type 0x{btype:08x}"
-                    )
-                    self._finish(
-                        f"The file is truncated: {what} at byte {at} claims {blen} bytes "
-                        f"but only {n} remain."
-                    )
+                    if btype in (_EPB, _SPB, _PB):
+                        self._finish(phrases.packet_block_truncated(index + 1, at, blen, n))
+                    else:
+                        self._finish(phrases.block_truncated(_hex(btype), at, blen, n))
                     return
             end = pos + blen
             if e.u32(buf, end - 4)[0] != blen:
-                self._finish(
-                    f"Stopped at byte {at}: block type 0x{btype:08x} says {blen} bytes at its "
-                    f"start but {e.u32(buf, end - 4)[0]} at its end."
-                )
+                self._finish(phrases.block_lengths_differ(at, _hex(btype), blen,
+                                                          e.u32(buf, end - 4)[0]))
                 return
 
             if btype in (_EPB, _PB):
@@ -608,10 +568,7 @@ class CaptureReader:
             elif btype == _SHB:
                 _bom, major, minor, _section_len = e.shb(buf, pos + 8)
                 if major != 1:
-                    self._finish(
-                        f"Stopped at byte {at}: the section header declares pcapng version "
-                        f"{major}.{minor}, which this reader does not understand."
-                    )
+                    self._finish(phrases.unknown_pcapng_version(at, major, minor))
                     return
                 ifaces = []
                 self.interfaces = []
@@ -649,33 +606,17 @@ class CaptureReader:
 
     @staticmethod
     def _bad_iface(at: int, packet: int, iface_id: int, count: int) -> str:
-        described = "no interface was" if count == 0 else f"only {_plural(count, 'interface')} "
-        if count:
-            described += "was" if count == 1 else "were"
-        return (
-            f"Stopped at byte {at}: packet {packet} refers to interface {iface_id}, but "
-            f"{described} described before it."
-        )
+        return phrases.unknown_interface(at, packet, iface_id, count)
 
     @staticmethod
     def _bad_time(at: int, packet: int, ns: int) -> str:
-        when = "after the year 2262" if ns > 0 else "before the year 1677"
-        return (
-            f"Stopped at byte {at}: packet {packet} has a timestamp {when}, so its block or "
-            "its interface's time resolution or offset is damaged."
-        )
+        return phrases.impossible_timestamp(at, packet, late=ns > 0)
 
     @staticmethod
     def _bad_caplen(at: int, packet: int, caplen: int, max_caplen: int, room: int) -> str:
         if caplen > max_caplen:
-            return (
-                f"Stopped at byte {at}: packet {packet} claims {caplen} captured bytes, more "
-                f"than the {max_caplen} a record may hold, so the file is damaged from there on."
-            )
-        return (
-            f"Stopped at byte {at}: packet {packet} claims {caplen} captured bytes but its "
-            f"block has room for only {room}."
-        )
+            return phrases.record_too_long(at, packet, caplen, max_caplen)
+        return phrases.no_room_for_packet(at, packet, caplen, room)
 
 
 def _text(value: bytes) -> str:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 from sockviz import __version__
+from sockviz.core import phrases
 from sockviz.environment import Environment
 from sockviz.status import ExitStatus
 
@@ -27,7 +28,7 @@ class Refusal(Exception):
 
 def say(env: Environment, sentence: str) -> None:
     """One plain sentence on stderr (never a traceback)."""
-    env.stderr.write(f"sockviz: {sentence}\n")
+    env.stderr.write(phrases.sentence_prefix().format(sentence=sentence) + "\n")
     env.stderr.flush()
 
 
@@ -40,15 +41,10 @@ def require_capture_rights(argv: list[str]) -> None:
             socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
         except PermissionError:
             # Root without CAP_NET_RAW: a restricted container.
-            raise Refusal("this process may not open a packet socket: it lacks the CAP_NET_RAW "
-                          "capability, even as root; run sockviz where it has it",
-                          ExitStatus.NEED_ROOT) from None
+            raise Refusal(phrases.no_packet_socket(), ExitStatus.NEED_ROOT) from None
     else:
         command = shlex.join(["sudo", sys.executable, "-m", "sockviz", *argv])
-        raise Refusal(
-            "capturing packets needs root (or the CAP_NET_RAW capability); run it as: " + command,
-            ExitStatus.NEED_ROOT,
-        )
+        raise Refusal(phrases.capture_needs_root(command), ExitStatus.NEED_ROOT)
 
 
 def literal_family(host: str) -> int | None:
@@ -124,28 +120,28 @@ def capture_path(args, command: str, target: str) -> str | None:
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
-        raise Refusal(f"cannot create the folder {folder} for the capture ({exc.strerror}); "
-                      "choose another with --save PATH or use --no-save", ExitStatus.ERROR) from None
+        raise Refusal(phrases.cannot_create_capture_folder(folder, exc.strerror),
+                      ExitStatus.ERROR) from None
     if not os.access(folder, os.W_OK):
-        raise Refusal(f"cannot write the capture into {folder}; choose another place with "
-                      "--save PATH or use --no-save", ExitStatus.ERROR)
+        raise Refusal(phrases.cannot_write_capture(folder), ExitStatus.ERROR)
     return path
 
 
-def output_file(path: str | None, what: str) -> str | None:
-    """``path`` if a file can be written there, else a Refusal that says why."""
+def output_file(path: str | None, kind: str) -> str | None:
+    """``path`` if a file can be written there, else a Refusal that says why.
+
+    ``kind``: 'svg' or 'html' (what the sentences call it: phrases.OUTPUTS).
+    """
     if path is None:
         return None
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise Refusal(f"{path} is a folder; give the {what} a file name, e.g. {path}/run.svg",
-                      ExitStatus.CANNOT_WRITE)
+        example = os.path.join(path, f"run.{kind}")
+        raise Refusal(phrases.output_is_a_folder(path, kind, example), ExitStatus.CANNOT_WRITE)
     if not os.path.isdir(folder):
-        raise Refusal(f"the folder {folder} does not exist; create it or write the {what} "
-                      "elsewhere", ExitStatus.CANNOT_WRITE)
+        raise Refusal(phrases.output_folder_missing(folder, kind), ExitStatus.CANNOT_WRITE)
     if not os.access(folder, os.W_OK):
-        raise Refusal(f"cannot write the {what} into {folder}; choose another place",
-                      ExitStatus.CANNOT_WRITE)
+        raise Refusal(phrases.cannot_write_output(folder, kind), ExitStatus.CANNOT_WRITE)
     return path
 
 
@@ -156,8 +152,8 @@ class DiagramSink:
         from sockviz.render.ladder import LadderSink
 
         self.env = env
-        self.svg = output_file(getattr(args, "svg", None), "SVG picture")
-        self.html = output_file(getattr(args, "html", None), "HTML page")
+        self.svg = output_file(getattr(args, "svg", None), "svg")
+        self.html = output_file(getattr(args, "html", None), "html")
         self.ladder = LadderSink(env.console if getattr(args, "ladder", False) else None,
                                  conversation=getattr(args, "conversation", None))
 
@@ -170,7 +166,7 @@ class DiagramSink:
             if path:
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(draw())
-                say(self.env, f"the diagram is in {path}")
+                say(self.env, phrases.diagram_written(path))
 
 
 def wants_diagram(args) -> bool:
@@ -222,7 +218,7 @@ def open_capture(env: Environment, argv: list[str]):
         require_capture_rights(argv)  # says why, with the command to run
         raise
     except CaptureFailed as exc:
-        raise Refusal(f"{exc}; the capture could not start", ExitStatus.ERROR) from None
+        raise Refusal(phrases.capture_could_not_start(str(exc)), ExitStatus.ERROR) from None
     # What every capturing command goes on to use, imported behind the capture
     # process's start (the two start-ups overlap) and before root is given up
     # (an interpreter installed for root alone cannot be read after).
@@ -248,7 +244,7 @@ def await_capture(sniffer, argv: list[str]) -> None:
         require_capture_rights(argv)  # says why, with the command to run
         raise
     except CaptureFailed as exc:
-        raise Refusal(f"{exc}; the capture could not start", ExitStatus.ERROR) from None
+        raise Refusal(phrases.capture_could_not_start(str(exc)), ExitStatus.ERROR) from None
 
 
 def run_live(env: Environment, args, argv: list[str], *, command: str, target: str,
@@ -278,8 +274,7 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         from rich.text import Text
 
         env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
-        env.console.print(Text("capturing on every interface before the first call · "
-                               "→ out: sent by this host · ← in: received", style="dim"))
+        env.console.print(Text(phrases.legend(), style="dim"))
     session = LiveSession(role=role, scope=scope, sinks=sinks, dns=dns_info, sniffer=sniffer,
                           frames=frames, capture_path=path)
     status = ExitStatus.OK
@@ -289,5 +284,5 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         finally:
             session.finish()
     except CaptureFailed as exc:
-        raise Refusal(f"{exc}; the capture file holds what came before", ExitStatus.ERROR) from None
+        raise Refusal(phrases.capture_failed_midway(str(exc)), ExitStatus.ERROR) from None
     return status

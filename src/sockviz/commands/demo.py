@@ -15,49 +15,35 @@ from dataclasses import dataclass
 
 from sockviz.commands.common import say
 from sockviz.commands.lab import open_lab
+from sockviz.core import phrases
 from sockviz.status import ExitStatus
 
 
 @dataclass(frozen=True)
 class Lesson:
-    name: str
-    title: str
-    intro: str
+    name: str  # its card in the phrasebook (phrases.DEMO_CARDS): title, what to watch for
     argv: tuple[str, ...]
     expect: int = 0  # the exit status this lesson ends with when all goes as taught
 
+    @property
+    def title(self) -> str:
+        return phrases.demo_card(self.name)[0]
+
+    @property
+    def intro(self) -> str:
+        return phrases.demo_card(self.name)[1]
+
 
 LESSONS = (
-    Lesson("tcp", "TCP client (IPv4)",
-           "socket(), connect(), send(), recv(), close(): the handshake inside connect(), "
-           "the data and its ACKs, the teardown after close().",
-           ("tcp", "chat.sockviz.test", "3001", "-4", "--send", "Test en classe")),
-    Lesson("udp", "UDP client (IPv4)",
-           "socket(SOCK_DGRAM), sendto(), recvfrom(), close(): no connection, one datagram "
-           "per call, and close() sends nothing.",
-           ("udp", "chat.sockviz.test", "3001", "-4", "--send", "Test en classe")),
-    Lesson("getaddrinfo", "getaddrinfo(): from a name to addresses",
-           "The DNS queries behind getaddrinfo('www.sockviz.test', 'https', "
-           "type=SOCK_STREAM): a CNAME, then the A and AAAA records; the service name comes "
-           "from /etc/services.",
-           ("resolve", "www.sockviz.test", "https", "--type", "stream")),
-    Lesson("getnameinfo", "getnameinfo(): from an address back to a name (IPv4)",
-           "The PTR query in in-addr.arpa behind getnameinfo(('192.0.2.2', 25), 0).",
-           ("resolve", "192.0.2.2", "25")),
-    Lesson("getnameinfo6", "getnameinfo(): IPv6",
-           "The PTR query in ip6.arpa behind getnameinfo(('2001:db8::2', 80), 0).",
-           ("resolve", "2001:db8::2", "80")),
-    Lesson("tcp6", "TCP client over IPv6",
-           "The same TCP client over IPv6: NDP (neighbour solicitation) instead of ARP, then "
-           "the same handshake.",
-           ("tcp", "chat.sockviz.test", "3001", "-6", "--send", "Test en classe")),
-    Lesson("udp-unreachable", "UDP to a port where nobody listens",
-           "The server's kernel answers with ICMP port unreachable, but an unconnected UDP "
-           "socket is never told: recvfrom() waits until its timeout.",
+    Lesson("tcp", ("tcp", "chat.sockviz.test", "3001", "-4", "--send", "Test en classe")),
+    Lesson("udp", ("udp", "chat.sockviz.test", "3001", "-4", "--send", "Test en classe")),
+    Lesson("getaddrinfo", ("resolve", "www.sockviz.test", "https", "--type", "stream")),
+    Lesson("getnameinfo", ("resolve", "192.0.2.2", "25")),
+    Lesson("getnameinfo6", ("resolve", "2001:db8::2", "80")),
+    Lesson("tcp6", ("tcp", "chat.sockviz.test", "3001", "-6", "--send", "Test en classe")),
+    Lesson("udp-unreachable",
            ("udp", "chat.sockviz.test", "3999", "-4", "--send", "allo?", "--timeout", "2"), 4),
-    Lesson("tcp-refused", "TCP to a closed port",
-           "The SYN is answered by RST, and connect() raises ConnectionRefusedError.",
-           ("tcp", "chat.sockviz.test", "3999", "-4"), 4),
+    Lesson("tcp-refused", ("tcp", "chat.sockviz.test", "3999", "-4"), 4),
 )
 
 
@@ -70,8 +56,10 @@ def run(args, env, argv) -> int:
         for number, lesson in enumerate(LESSONS, 1):
             if not args.json:
                 _heading(env, number, lesson)
+            # Each lesson speaks the demo's language, whatever the lab's environment says.
             command = [sys.executable, "-m", "sockviz", *lesson.argv,
-                       "--save", os.path.join(args.save_dir, f"demo-{lesson.name}-{stamp}.pcapng")]
+                       "--save", os.path.join(args.save_dir, f"demo-{lesson.name}-{stamp}.pcapng"),
+                       "--lang", phrases.current_language()]
             if args.json:
                 command.append("--json")
             env.stdout.flush()
@@ -79,22 +67,30 @@ def run(args, env, argv) -> int:
             if status == ExitStatus.INTERRUPTED:
                 raise KeyboardInterrupt
             if status != lesson.expect:
-                failures.append(f"{lesson.title} ended with status {status}")
+                failures.append(phrases.demo_lesson_failed(lesson.title, status))
             if pause and number < len(LESSONS):
                 try:
-                    env.console.input("[dim]Enter: next lesson · Ctrl-C: stop[/] ")
+                    from rich.text import Text
+
+                    env.console.input(Text(phrases.demo_next() + " ", style="dim"))
                 except EOFError:
                     pause = False
     finally:
         lab.down()
     if failures:
-        say(env, "the demo did not go as expected: " + "; ".join(failures))
+        say(env, phrases.demo_went_wrong(failures))
         return ExitStatus.ERROR
     if not args.json:
         first = os.path.join(args.save_dir, f"demo-{LESSONS[0].name}-{stamp}.pcapng")
-        env.console.print(f"\n[bold]That was every lesson.[/] The captures are in {args.save_dir}/ "
-                          f"(sockviz replay {first}, or open them in Wireshark). "
-                          "The lab is gone; [bold]sudo sockviz lab shell[/] opens it for you.")
+        from rich.text import Text
+
+        command = "sudo sockviz lab shell"
+        head, rest = phrases.demo_done(args.save_dir, first, command)
+        text = Text("\n")
+        text.append(head, style="bold")
+        text.append(" " + rest)
+        text.highlight_words([command], style="bold")
+        env.console.print(text)
     return ExitStatus.OK
 
 
@@ -138,7 +134,8 @@ def _heading(env, number: int, lesson: Lesson) -> None:
     body = Text(lesson.intro)
     body.append("\n$ sockviz " + " ".join(_quote(a) for a in lesson.argv), style="bold cyan")
     env.console.print()
-    env.console.print(Panel(body, title=f"Lesson {number} of {len(LESSONS)}: {lesson.title}",
+    title = phrases.demo_card_title(number, len(LESSONS), lesson.title)
+    env.console.print(Panel(body, title=Text(title),
                             title_align="left", border_style="blue"))
 
 

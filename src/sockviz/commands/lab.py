@@ -13,6 +13,7 @@ import os
 import shutil
 
 from sockviz.commands.common import Refusal
+from sockviz.core import phrases
 from sockviz.status import ExitStatus
 
 
@@ -30,49 +31,35 @@ def open_lab(*, dns: bool = True, chat: bool = True, delay_ms: float = 0.0,
         import shlex
         import sys
 
-        raise Refusal("the lab builds network namespaces, which needs root; run it as: "
-                      + shlex.join(["sudo", sys.executable, "-m", "sockviz", *sys.argv[1:]]),
-                      ExitStatus.NEED_ROOT)
+        command = shlex.join(["sudo", sys.executable, "-m", "sockviz", *sys.argv[1:]])
+        raise Refusal(phrases.lab_needs_root(command), ExitStatus.NEED_ROOT)
     ok, why = netns.available()
     if not ok:
-        raise Refusal(f"cannot build the lab here: {why}", ExitStatus.ERROR)
+        raise Refusal(phrases.lab_impossible_here(why), ExitStatus.ERROR)
     lab = netns.Lab(dns=dns, chat=chat, handle_signals=True, delay_ms=delay_ms,
                     loss_pct=loss_pct)
     try:
         lab.up()
     except netns.LabError as exc:
-        raise Refusal(f"cannot build the lab: {exc}", ExitStatus.ERROR) from None
+        raise Refusal(phrases.lab_failed(str(exc)), ExitStatus.ERROR) from None
     return lab
-
-
-BANNER = """\
-You are on the lab's client host: 192.0.2.1 and 2001:db8::1.
-The course server is chat.sockviz.test (192.0.2.2, 2001:db8::2): chat server on
-port 3001 (TCP and UDP) and a DNS server that knows the sockviz.test names.
-Try the seed's own code, or sockviz:
-    python3 -c "import socket; print(socket.getaddrinfo('chat.sockviz.test', 3001))"
-    sockviz tcp chat.sockviz.test 3001 --send "Test en classe"
-    sockviz udp chat.sockviz.test 3001 --send "Test en classe"
-    sockviz resolve 2001:db8::2 80
-Type exit (or Ctrl-D) to leave: the lab is then removed.
-"""
 
 
 def run(args, env, argv) -> int:
     if args.action == "run":
         return _run_command(args, env)
     if args.command_argv:
-        raise Refusal("lab shell takes no command; to run one, use: sockviz lab run -- COMMAND",
-                      ExitStatus.USAGE)
+        raise Refusal(phrases.lab_shell_takes_no_command(), ExitStatus.USAGE)
     lab = open_lab(delay_ms=args.delay, loss_pct=args.loss)
     try:
-        env.stdout.write(BANNER)
+        env.stdout.write(phrases.lab_banner())
         env.stdout.flush()
         shell = os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"
         argv_shell = [shell]
         if os.path.basename(shell) == "bash":
             argv_shell = [shell, "--norc", "-i"]
-        child_env = {**os.environ, "PS1": "(sockviz lab) \\w# ", "SOCKVIZ_LAB": lab.lab_id}
+        child_env = {**os.environ, "PS1": "(sockviz lab) \\w# ", "SOCKVIZ_LAB": lab.lab_id,
+                     **_language_environ(args)}
         return lab.client.interactive(argv_shell, env=child_env)
     finally:
         lab.down()
@@ -91,15 +78,13 @@ def _run_command(args, env) -> int:
 
     command = _link_options(args, list(args.command_argv or []))
     if not command:
-        raise Refusal("say which command to run in the lab: sockviz lab run -- COMMAND [ARGS...] "
-                      "(for example: sockviz lab run -- sockviz run client.py)", ExitStatus.USAGE)
+        raise Refusal(phrases.lab_run_needs_a_command(), ExitStatus.USAGE)
     found = shutil.which(command[0], path=_path(sys.executable))
     if found is None:
-        raise Refusal(f"there is no command {command[0]!r} here (looked in the venv of this "
-                      "sockviz and on PATH); check its name", ExitStatus.NO_PROGRAM)
+        raise Refusal(phrases.no_such_command(command[0]), ExitStatus.NO_PROGRAM)
     user = privileges.invoking_user(os.environ)
     argv = [found, *command[1:]]
-    child_env = {**os.environ, "PATH": _path(sys.executable)}
+    child_env = {**os.environ, "PATH": _path(sys.executable), **_language_environ(args)}
     if user is not None:
         uid, gid = user
         # Groups, then ids; CAP_NET_RAW kept across the exec as an ambient capability.
@@ -138,10 +123,15 @@ def _link_options(args, words: list[str]) -> list[str]:
         try:
             found = own.parse_args(words[:cut])
         except SystemExit:
-            raise Refusal("before -- only --delay MS and --loss PERCENT may stand: sockviz lab "
-                          "run [--delay MS] [--loss PERCENT] -- COMMAND", ExitStatus.USAGE) from None
+            raise Refusal(phrases.lab_run_options(), ExitStatus.USAGE) from None
         args.delay, args.loss = found.delay, found.loss
     return words[cut + 1:]
+
+
+def _language_environ(args) -> dict[str, str]:
+    """``lab --lang fr``: the commands run in the lab speak it too (gettext reads LANGUAGE first)."""
+    lang = getattr(args, "lang", None)
+    return {"LANGUAGE": lang} if lang else {}
 
 
 def _path(python: str) -> str:

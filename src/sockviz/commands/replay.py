@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sockviz.commands.common import Refusal, say, wants_diagram
+from sockviz.core import phrases
 from sockviz.status import ExitStatus
 
 
@@ -14,18 +15,18 @@ def run(args, env, argv) -> int:
     if wants_diagram(args):
         from sockviz.commands.common import output_file
 
-        output_file(getattr(args, "svg", None), "SVG picture")  # before reading a big file
-        output_file(getattr(args, "html", None), "HTML page")
+        output_file(getattr(args, "svg", None), "svg")  # before reading a big file
+        output_file(getattr(args, "html", None), "html")
     try:
         reader = open_capture(args.file)
     except FileNotFoundError:
-        say(env, f"there is no file {args.file!r}; check the path")
+        say(env, phrases.no_such_file(args.file))
         return ExitStatus.BAD_FILE
     except IsADirectoryError:
-        say(env, f"{args.file} is a folder; give a .pcap or .pcapng file inside it")
+        say(env, phrases.file_is_a_folder(args.file))
         return ExitStatus.BAD_FILE
     except PermissionError:
-        say(env, f"cannot read {args.file}: permission denied")
+        say(env, phrases.file_not_readable(args.file))
         return ExitStatus.BAD_FILE
     except NotACapture as exc:
         say(env, str(exc))
@@ -169,7 +170,7 @@ class _Progress:
     def update(self, packets: int) -> None:
         size = self.reader.size or 1
         pct = min(100, 100 * self.reader.bytes_read // size)
-        self.stream.write(f"\r\x1b[2Kreplaying {self.name}: {pct}% · {packets:,} packets")
+        self.stream.write("\r\x1b[2K" + phrases.replay_progress(self.name, pct, packets))
         self.stream.flush()
 
     def done(self) -> None:
@@ -196,10 +197,8 @@ def _sinks(env, args, reader, *, foreign: bool) -> list:
     if env.stdout_isatty and getattr(reader, "size", 0) >= PROGRESS_MIN:
         from rich.text import Text
 
-        env.console.print(Text(
-            f"{reader.path} holds {reader.size / 1e6:,.0f} MB: every packet is shown below, "
-            f"which takes a while; for the overview: sockviz replay {reader.path} --summary",
-            style="dim"))
+        env.console.print(Text(phrases.big_file_notice(reader.path, reader.size / 1e6),
+                               style="dim"))
     return [*diagram, ConsoleSink(env.console, foreign=foreign)]
 
 
@@ -211,9 +210,9 @@ def _one_packet(args, env) -> int:
     try:
         frame = read_frame(args.file, args.packet)
     except FileNotFoundError:
-        raise Refusal(f"there is no file {args.file!r}; check the path", ExitStatus.BAD_FILE) from None
+        raise Refusal(phrases.no_such_file(args.file), ExitStatus.BAD_FILE) from None
     except (IsADirectoryError, PermissionError) as exc:
-        raise Refusal(f"cannot read {args.file} ({exc.strerror})", ExitStatus.BAD_FILE) from None
+        raise Refusal(phrases.file_unreadable(args.file, exc.strerror), ExitStatus.BAD_FILE) from None
     except NotACapture as exc:
         raise Refusal(str(exc), ExitStatus.BAD_FILE) from None
     except PacketNotFound as exc:

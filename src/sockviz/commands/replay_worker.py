@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from itertools import islice
 
 from sockviz.commands.common import Refusal
+from sockviz.core import phrases
 from sockviz.core.fastjson import prepare
 from sockviz.status import ExitStatus
 
@@ -92,9 +93,7 @@ def batches_from_worker(reader) -> Iterator[list]:
             size = _LENGTH.unpack(head)[0] if len(head) == _LENGTH.size else 0
             blob = pipe.read(size) if size else b""
             if not size or len(blob) < size:  # the pipe ended before the end message
-                raise Refusal("the replay's worker process stopped before the end of the file; "
-                              "run the replay again (SOCKVIZ_REPLAY_WORKER=0 does without it)",
-                              ExitStatus.ERROR)
+                raise Refusal(phrases.replay_worker_stopped(), ExitStatus.ERROR)
             items, bytes_read, comments, problem = marshal.loads(blob)
             reader.bytes_read = bytes_read
             reader.shb_comments.extend(comments)

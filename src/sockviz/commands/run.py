@@ -28,6 +28,7 @@ from sockviz.commands.common import (
     make_sinks,
     open_capture,
 )
+from sockviz.core import phrases
 from sockviz.status import ExitStatus
 
 TEARDOWN_GRACE = 2.0  # s to wait, after the program, for the teardowns it started
@@ -99,7 +100,7 @@ class Program:
         except SystemExit as exc:
             return _exit_status(exc.code)
         except KeyboardInterrupt:
-            sys.stderr.write("\nInterrupted.\n")
+            sys.stderr.write("\n" + phrases.interrupted() + "\n")
             return ExitStatus.INTERRUPTED
         except BaseException as exc:
             _print_program_traceback(exc)
@@ -121,21 +122,17 @@ def _program(args) -> Program:
         except (ImportError, ValueError):
             found = None
         if found is None:
-            raise Refusal(f"there is no module named {args.module!r}; check its name, or give "
-                          "a script's path", ExitStatus.NO_PROGRAM)
+            raise Refusal(phrases.no_such_module(args.module), ExitStatus.NO_PROGRAM)
         return Program("module", args.module, rest)
     if args.code is not None:
         return Program("-c", args.code, rest)
     if not rest:
-        raise Refusal("say what to run: sockviz run SCRIPT.py [ARGS...], -m MODULE or -c CODE",
-                      ExitStatus.USAGE)
+        raise Refusal(phrases.say_what_to_run(), ExitStatus.USAGE)
     script, rest = rest[0], rest[1:]
     if not os.path.exists(script):
-        raise Refusal(f"there is no script {script!r}; check the path (it is read from "
-                      f"{os.getcwd()})", ExitStatus.NO_PROGRAM)
+        raise Refusal(phrases.no_such_script(script, os.getcwd()), ExitStatus.NO_PROGRAM)
     if os.path.isdir(script) and not os.path.exists(os.path.join(script, "__main__.py")):
-        raise Refusal(f"{script!r} is a folder without a __main__.py; give a script",
-                      ExitStatus.NO_PROGRAM)
+        raise Refusal(phrases.folder_not_script(script), ExitStatus.NO_PROGRAM)
     return Program("script", script, rest)
 
 
@@ -194,6 +191,4 @@ def _heading(env, argv) -> None:
     from rich.text import Text
 
     env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
-    from sockviz.core import phrases
-
     env.console.print(Text(phrases.program_legend(), style="dim"))

@@ -25,6 +25,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from sockviz.core import phrases
+
 __all__ = [
     "LINKTYPE_ETHERNET",
     "LINKTYPE_IPV4",
@@ -352,7 +354,7 @@ _ICMP6_QUOTING = frozenset((1, 2, 3, 4))
 
 
 def _truncated(what: str, have: int, need: int) -> str:
-    return f"truncated {what} ({max(have, 0)} of {need} bytes)"
+    return phrases.truncated_part(what, have, need)
 
 
 def _link_ethernet(r: _Builder, data: bytes) -> None:
@@ -426,7 +428,7 @@ def _link_null(r: _Builder, data: bytes) -> None:
 def _link_raw(r: _Builder, data: bytes) -> None:
     r.link = r.proto = "Raw IP"
     if not data:
-        r.error = "empty packet"
+        r.error = phrases.empty_packet()
         return
     version = data[0] >> 4
     if version == 4:
@@ -434,7 +436,7 @@ def _link_raw(r: _Builder, data: bytes) -> None:
     elif version == 6:
         _ipv6(r, data, 0)
     else:
-        r.error = f"unknown IP version {version}"
+        r.error = phrases.unknown_ip_version(version)
 
 
 def _link_ipv4(r: _Builder, data: bytes) -> None:
@@ -497,10 +499,7 @@ def _arp(r: _Builder, data: bytes, off: int) -> None:
     htype, ptype, hlen, plen, op = _ARP.unpack_from(data, off)
     r.arp_op = op
     if htype != 1 or ptype != _ETH_P_IPV4 or hlen != 6 or plen != 4:
-        r.error = (
-            f"unsupported ARP: hardware type {htype} length {hlen}, "
-            f"protocol type 0x{ptype:04x} length {plen}"
-        )
+        r.error = phrases.unsupported_arp(htype, hlen, ptype, plen)
         return
     if have < 28:
         r.error = _truncated("ARP packet", have, 28)
@@ -586,7 +585,7 @@ def _ipv4(r: _Builder, data: bytes, off: int) -> None:
         return
     vihl, tot, ipid, frag, ttl, p, src, dst = _IP4.unpack_from(data, off)
     if vihl >> 4 != 4:
-        r.error = f"IP version {vihl >> 4} where IPv4 was expected"
+        r.error = phrases.wrong_ip_version(vihl >> 4, "IPv4")
         return
     r.src = _ip4_get(src) or _ip4_new(src)
     r.dst = _ip4_get(dst) or _ip4_new(dst)
@@ -594,7 +593,7 @@ def _ipv4(r: _Builder, data: bytes, off: int) -> None:
     r.ip_id = ipid
     ihl = (vihl & 0x0F) << 2  # IHL counts 32-bit words, options included
     if ihl < 20:
-        r.error = f"bad IPv4 header length {ihl >> 2} (IHL below 5)"
+        r.error = phrases.bad_ihl(ihl >> 2)
         return
     if ihl > n:
         r.error = _truncated("IPv4 header", n, ihl)
@@ -604,7 +603,7 @@ def _ipv4(r: _Builder, data: bytes, off: int) -> None:
         # whose total length may be 0; trust the captured length, as tcpdump.
         tot = n
     elif tot < ihl:
-        r.error = f"bad IPv4 total length {tot} (header is {ihl} bytes)"
+        r.error = phrases.bad_ip_total_length(tot, ihl)
         return
     end = off + tot  # may pass the end of the data when the snaplen cut it
     cap = end if end < len(data) else len(data)  # Ethernet padding is not payload
@@ -669,7 +668,7 @@ def _ipv6(r: _Builder, data: bytes, off: int) -> None:
         return
     vtf, plen, nh, hlim, src, dst = _IP6.unpack_from(data, off)
     if vtf >> 28 != 6:
-        r.error = f"IP version {vtf >> 28} where IPv6 was expected"
+        r.error = phrases.wrong_ip_version(vtf >> 28, "IPv6")
         return
     r.src = _ip6_get(src) or _ip6_new(src)
     r.dst = _ip6_get(dst) or _ip6_new(dst)
@@ -725,7 +724,7 @@ def _tcp(r: _Builder, data: bytes, off: int, end: int, cap: int) -> None:
     r.tcp_flags = _FLAG_TEXT[offflags & 0x1FF]
     hlen = (offflags >> 12) << 2  # data offset, in 32-bit words
     if hlen < 20:
-        r.error = f"bad TCP header length {hlen} (data offset {hlen >> 2})"
+        r.error = phrases.bad_tcp_header_length(hlen, hlen >> 2)
         return
     if hlen > have or hlen > end - off:
         r.error = _truncated("TCP header", min(have, end - off), hlen)
@@ -753,16 +752,16 @@ def _tcp_options(r: _Builder, data: bytes, i: int, stop: int) -> None:
             opts.append(_EOL)
             break
         if i + 1 >= stop:
-            r.error = f"truncated TCP option {_TCP_OPT_NAMES.get(kind) or kind}"
+            r.error = phrases.truncated_tcp_option(_TCP_OPT_NAMES.get(kind) or kind)
             break
         size = data[i + 1]
         name = _TCP_OPT_NAMES.get(kind) or f"option {kind}"
         if size < 2 or i + size > stop:
-            r.error = f"bad TCP option {name} length {size}"
+            r.error = phrases.bad_tcp_option_length(name, size)
             break
         want = _TCP_OPT_LEN.get(kind)
         if (want is not None and size != want) or (kind == 5 and (size - 2) % 8):
-            r.error = f"bad TCP option {name} length {size}"
+            r.error = phrases.bad_tcp_option_length(name, size)
             break
         if kind == 2:
             opts.append(("MSS", _H.unpack_from(data, i + 2)[0]))
@@ -797,7 +796,7 @@ def _udp(r: _Builder, data: bytes, off: int, end: int, cap: int) -> None:
             if cap > end:
                 cap = end
         elif not (ulen > end - off and r.more_fragments):  # a first fragment is shorter
-            r.error = f"bad UDP length {ulen} (IP payload is {end - off} bytes)"
+            r.error = phrases.bad_udp_length(ulen, end - off)
     r.payload_len = end - start
     r.payload = data[start:cap]
     if end > start and r.error is None and (sport in _DNS_PORTS or dport in _DNS_PORTS):
@@ -862,7 +861,7 @@ def _quote4(r: _Builder, data: bytes, off: int, cap: int) -> None:
     vihl, _tot, _ipid, frag, _ttl, p, src, dst = _IP4.unpack_from(data, off)
     ihl = (vihl & 0x0F) << 2
     if vihl >> 4 != 4 or ihl < 20:
-        r.error = "quoted packet is not a valid IPv4 header"
+        r.error = phrases.quoted_not_ip("IPv4")
         return
     sport = dport = None
     if p in _PORT_PROTOS and not frag & 0x1FFF and have >= ihl + 4:
@@ -883,7 +882,7 @@ def _quote6(r: _Builder, data: bytes, off: int, cap: int) -> None:
         return
     vtf, _plen, nh, _hlim, src, dst = _IP6.unpack_from(data, off)
     if vtf >> 28 != 6:
-        r.error = "quoted packet is not a valid IPv6 header"
+        r.error = phrases.quoted_not_ip("IPv6")
         return
     # The quote is cut where the MTU ran out, so a failed walk only loses the ports.
     nh, start, frag, err = _walk6(data, off + 40, nh, cap)
@@ -926,6 +925,6 @@ def decode(data: bytes, linktype: int) -> Decoded:
     except Exception as exc:  # a bug here, never the packet's fault: keep the fields so far
         r.link = r.link or f"linktype {linktype}"
         r.proto = r.proto or r.link
-        r.error = f"decoder error: {type(exc).__name__}: {exc}"
+        r.error = phrases.decoder_error(type(exc).__name__, str(exc))
     r.__class__ = Decoded
     return r  # type: ignore[return-value]

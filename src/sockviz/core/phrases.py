@@ -1132,8 +1132,7 @@ def program_legend() -> str:
 
 def payload_length(n: int) -> str:
     """A segment's or datagram's payload in the view's fields: '14 bytes'."""
-    # TRANSLATORS: English says "bytes" whatever the count here.
-    return ngettext("{count} bytes", "{count} bytes", n).format(count=n)
+    return ngettext("{count} byte", "{count} bytes", n).format(count=n)
 
 
 def relative_to_isn(isn: int) -> str:
@@ -1240,13 +1239,11 @@ def overview_title() -> str:
 
 
 def overview_packets(n: int) -> str:
-    # TRANSLATORS: English says "packets" whatever the count here.
-    return ngettext("{count} packets", "{count} packets", n).format(count=number(n))
+    return ngettext("{count} packet", "{count} packets", n).format(count=number(n))
 
 
 def overview_bytes(n: int) -> str:
-    # TRANSLATORS: English says "bytes" whatever the count here.
-    return ngettext("{count} bytes on the wire", "{count} bytes on the wire", n).format(count=number(n))
+    return ngettext("{count} byte on the wire", "{count} bytes on the wire", n).format(count=number(n))
 
 
 def conversations_count(n: int) -> str:
@@ -1292,7 +1289,7 @@ def no_answer() -> str:
 
 
 def more_names(n: int) -> str:
-    return ngettext("… and {count} more names", "… and {count} more names", n).format(count=number(n))
+    return ngettext("… and {count} more name", "… and {count} more names", n).format(count=number(n))
 
 
 def busiest_heading() -> str:
@@ -1308,7 +1305,7 @@ def call_packets(n: int) -> str:
 
 
 def more_calls(n: int) -> str:
-    return ngettext("… and {count} more calls", "… and {count} more calls", n).format(count=number(n))
+    return ngettext("… and {count} more call", "… and {count} more calls", n).format(count=number(n))
 
 
 # -- a long transfer, summed up (render/console.py) ------------------------------------
@@ -1338,8 +1335,8 @@ def transfer_in_progress() -> str:
 def transfer_so_far(payload: str, segments: int, acks: int) -> str:
     return _("{size} in {segments}, {acks}").format(
         size=payload,
-        segments=ngettext("{count} segments", "{count} segments", segments).format(count=number(segments)),
-        acks=ngettext("{count} ACKs", "{count} ACKs", acks).format(count=number(acks)))
+        segments=ngettext("{count} segment", "{count} segments", segments).format(count=number(segments)),
+        acks=ngettext("{count} ACK", "{count} ACKs", acks).format(count=number(acks)))
 
 
 def retransmitted(n: int) -> str:
@@ -1347,24 +1344,24 @@ def retransmitted(n: int) -> str:
 
 
 def summed_up(n: int) -> str:
-    return ngettext("{count} more packets summed up: ", "{count} more packets summed up: ",
+    return ngettext("{count} more packet summed up: ", "{count} more packets summed up: ",
                     n).format(count=number(n))
 
 
 def transfer_carried(segments: int, payload: int, acks: int) -> str:
     return _("{segments} carrying {bytes}, {acks}").format(
-        segments=ngettext("{count} data segments", "{count} data segments",
+        segments=ngettext("{count} data segment", "{count} data segments",
                           segments).format(count=number(segments)),
-        bytes=ngettext("{count} bytes", "{count} bytes", payload).format(count=number(payload)),
-        acks=ngettext("{count} ACKs", "{count} ACKs", acks).format(count=number(acks)))
+        bytes=ngettext("{count} byte", "{count} bytes", payload).format(count=number(payload)),
+        acks=ngettext("{count} ACK", "{count} ACKs", acks).format(count=number(acks)))
 
 
 def transfer_retransmissions(n: int) -> str:
-    return ngettext(", {count} retransmissions", ", {count} retransmissions", n).format(count=number(n))
+    return ngettext(", {count} retransmission", ", {count} retransmissions", n).format(count=number(n))
 
 
 def transfer_zero_windows(n: int) -> str:
-    return ngettext(", {count} zero windows", ", {count} zero windows", n).format(count=number(n))
+    return ngettext(", {count} zero window", ", {count} zero windows", n).format(count=number(n))
 
 
 def transfer_span(span: float, rate: str) -> str:
@@ -1401,3 +1398,851 @@ def kernel_disagrees(call: str, kernel: str, inferred: str) -> str:
              "show {inferred}. One of them is missing a step: a packet the capture did not see, "
              "or a state the packets cannot show.").format(call=call, kernel=kernel,
                                                           inferred=inferred)
+
+
+# -- commands and errors: refusals, the CLI, the lab, demo, run, replay, the notebook --
+#
+# One plain sentence each (commands/common.py ``say`` writes "sockviz: " before
+# it). {reason} is the system's own words (strerror), left as the system says them.
+
+
+def sentence_prefix() -> str:
+    # TRANSLATORS: before every sentence sockviz writes on stderr: "sockviz: there is no file".
+    return _("sockviz: {sentence}")
+
+
+def interrupted() -> str:
+    """What Ctrl-C leaves on stderr."""
+    return _("Interrupted.")
+
+
+def unexpected_error(kind: str, detail: str, where: str) -> str:
+    """A bug: {kind} the exception's class, {where} ' in sockviz/x.py line N' (or nothing)."""
+    return _("unexpected error ({kind}: {detail}{where}); this is a bug in sockviz; please report "
+             "it on the project's issue tracker with the command you ran (run it again with "
+             "--debug to see the traceback)").format(kind=kind, detail=detail, where=where)
+
+
+def where_in_code(path: str, line: int) -> str:
+    return _(" in {path} line {line}").format(path=path, line=line)
+
+
+def usage_error(prog: str, message: str) -> str:
+    """argparse's error line ({message} is argparse's own, or one of the sentences below)."""
+    return _("{prog}: error: {message}").format(prog=prog, message=message)
+
+
+def bad_language(text: str) -> str:
+    return _("{text!r} is not a language sockviz speaks: fr or en").format(text=text)
+
+
+def bad_port(text: str) -> str:
+    return _("{text!r} is not a port number (1-65535)").format(text=text)
+
+
+def port_out_of_range(port: int) -> str:
+    return _("{port} is not a port number: ports go from 1 to 65535").format(port=port)
+
+
+def bad_seconds(text: str) -> str:
+    return _("{text!r} is not a number of seconds").format(text=text)
+
+
+def timeout_out_of_range() -> str:
+    return _("the timeout must be between 0 and 3600 seconds")
+
+
+def bad_size(text: str) -> str:
+    return _("{text!r} is not a size (e.g. 1400, 64k, 50M)").format(text=text)
+
+
+def negative_size() -> str:
+    return _("a size cannot be negative")
+
+
+def bad_packet_number(text: str) -> str:
+    return _("{text!r} is not a packet number (1, 2, ...)").format(text=text)
+
+
+def packets_from_one() -> str:
+    return _("packets are numbered from 1, as Wireshark numbers them")
+
+
+def bad_percent(text: str) -> str:
+    return _("{text!r} is not a percentage (e.g. 10)").format(text=text)
+
+
+def loss_out_of_range() -> str:
+    return _("the loss is a percentage from 0 to less than 100")
+
+
+def bad_milliseconds(text: str) -> str:
+    return _("{text!r} is not a number of milliseconds").format(text=text)
+
+
+def delay_out_of_range() -> str:
+    return _("the delay must be between 0 and 10000 ms")
+
+
+def no_packet_socket() -> str:
+    return _("this process may not open a packet socket: it lacks the CAP_NET_RAW capability, "
+             "even as root; run sockviz where it has it")
+
+
+def capture_needs_root(command: str) -> str:
+    return _("capturing packets needs root (or the CAP_NET_RAW capability); run it as: {command}"
+             ).format(command=command)
+
+
+def cannot_create_capture_folder(folder: str, reason: str) -> str:
+    return _("cannot create the folder {folder} for the capture ({reason}); choose another with "
+             "--save PATH or use --no-save").format(folder=folder, reason=reason)
+
+
+def cannot_write_capture(folder: str) -> str:
+    return _("cannot write the capture into {folder}; choose another place with --save PATH or "
+             "use --no-save").format(folder=folder)
+
+
+# What --svg and --html write, as the sentences below name it (with its article).
+OUTPUTS: dict[str, tuple[str, str]] = {
+    "svg": NP_("output", "the SVG picture"),
+    "html": NP_("output", "the HTML page"),
+}
+
+
+def output_is_a_folder(path: str, kind: str, example: str) -> str:
+    return _("{path} is a folder; give {what} a file name, e.g. {example}").format(
+        path=path, what=pgettext(*OUTPUTS[kind]), example=example)
+
+
+def output_folder_missing(folder: str, kind: str) -> str:
+    return _("the folder {folder} does not exist; create it or write {what} elsewhere").format(
+        folder=folder, what=pgettext(*OUTPUTS[kind]))
+
+
+def cannot_write_output(folder: str, kind: str) -> str:
+    return _("cannot write {what} into {folder}; choose another place").format(
+        folder=folder, what=pgettext(*OUTPUTS[kind]))
+
+
+def diagram_written(path: str) -> str:
+    return _("the diagram is in {path}").format(path=path)
+
+
+def capture_could_not_start(reason: str) -> str:
+    return _("{reason}; the capture could not start").format(reason=reason)
+
+
+def capture_failed_midway(reason: str) -> str:
+    return _("{reason}; the capture file holds what came before").format(reason=reason)
+
+
+# The capture process and its reader (sources/live.py, sources/capture_process.py).
+
+
+def capture_process_not_started(reason: str) -> str:
+    return _("cannot start the capture process ({reason})").format(reason=reason)
+
+
+def capture_process_ended_early() -> str:
+    return _("the capture process ended before it listened")
+
+
+def capture_process_died(code: int) -> str:
+    return _("the capture process ended unexpectedly (status {code}); the packets after that were "
+             "not captured").format(code=code)
+
+
+def spool_failed(reason: str) -> str:
+    return _("reading the capture's spool failed ({reason})").format(reason=reason)
+
+
+def packet_socket_refused(reason: str) -> str:
+    return _("cannot open a packet socket: {reason}").format(reason=reason)
+
+
+def packet_socket_setup_failed(reason: str) -> str:
+    return _("cannot set up the packet socket: {reason}").format(reason=reason)
+
+
+def capture_failed(reason: str) -> str:
+    return _("the capture failed: {reason}").format(reason=reason)
+
+
+# The lab (commands/lab.py, lab/netns.py).
+
+
+def lab_needs_root(command: str) -> str:
+    return _("the lab builds network namespaces, which needs root; run it as: {command}").format(
+        command=command)
+
+
+def lab_impossible_here(why: str) -> str:
+    return _("cannot build the lab here: {why}").format(why=why)
+
+
+def lab_failed(detail: str) -> str:
+    return _("cannot build the lab: {detail}").format(detail=detail)
+
+
+def lab_needs_ip() -> str:
+    return _("needs the `ip` command (iproute2)")
+
+
+def lab_needs_netns() -> str:
+    return _("needs /proc/thread-self/ns/net (Linux network namespaces)")
+
+
+def lab_needs_root_short() -> str:
+    return _("needs root (network namespaces)")
+
+
+def lab_shell_takes_no_command() -> str:
+    return _("lab shell takes no command; to run one, use: sockviz lab run -- COMMAND")
+
+
+def lab_run_needs_a_command() -> str:
+    return _("say which command to run in the lab: sockviz lab run -- COMMAND [ARGS...] (for "
+             "example: sockviz lab run -- sockviz run client.py)")
+
+
+def no_such_command(name: str) -> str:
+    return _("there is no command {name!r} here (looked in the venv of this sockviz and on PATH); "
+             "check its name").format(name=name)
+
+
+def lab_run_options() -> str:
+    return _("before -- only --delay MS and --loss PERCENT may stand: sockviz lab run [--delay MS] "
+             "[--loss PERCENT] -- COMMAND")
+
+
+def lab_banner() -> str:
+    """What ``sockviz lab shell`` says before the shell's prompt (several lines)."""
+    examples = ("python3 -c \"import socket; print(socket.getaddrinfo('chat.sockviz.test', 3001))\"",
+                'sockviz tcp chat.sockviz.test 3001 --send "Test en classe"',
+                'sockviz udp chat.sockviz.test 3001 --send "Test en classe"',
+                "sockviz resolve 2001:db8::2 80")
+    # TRANSLATORS: three lines, as they are cut here; the example commands follow them.
+    head = _("You are on the lab's client host: 192.0.2.1 and 2001:db8::1.\n"
+             "The course server is chat.sockviz.test (192.0.2.2, 2001:db8::2): chat server on\n"
+             "port 3001 (TCP and UDP) and a DNS server that knows the sockviz.test names.\n"
+             "Try the seed's own code, or sockviz:")
+    tail = _("Type exit (or Ctrl-D) to leave: the lab is then removed.")
+    return head + "\n" + "".join(f"    {line}\n" for line in examples) + tail + "\n"
+
+
+# The demo's lesson cards (commands/demo.py): a title and what to watch for, by lesson.
+DEMO_CARDS: dict[str, tuple[str, str]] = {
+    "tcp": (N_("TCP client (IPv4)"),
+            N_("socket(), connect(), send(), recv(), close(): the handshake inside connect(), the data and its ACKs, the teardown after close().")),
+    "udp": (N_("UDP client (IPv4)"),
+            N_("socket(SOCK_DGRAM), sendto(), recvfrom(), close(): no connection, one datagram per call, and close() sends nothing.")),
+    "getaddrinfo": (N_("getaddrinfo(): from a name to addresses"),
+                    N_("The DNS queries behind getaddrinfo('www.sockviz.test', 'https', type=SOCK_STREAM): a CNAME, then the A and AAAA records; the service name comes from /etc/services.")),
+    "getnameinfo": (N_("getnameinfo(): from an address back to a name (IPv4)"),
+                    N_("The PTR query in in-addr.arpa behind getnameinfo(('192.0.2.2', 25), 0).")),
+    "getnameinfo6": (N_("getnameinfo(): IPv6"),
+                     N_("The PTR query in ip6.arpa behind getnameinfo(('2001:db8::2', 80), 0).")),
+    "tcp6": (N_("TCP client over IPv6"),
+             N_("The same TCP client over IPv6: NDP (neighbour solicitation) instead of ARP, then the same handshake.")),
+    "udp-unreachable": (N_("UDP to a port where nobody listens"),
+                        N_("The server's kernel answers with ICMP port unreachable, but an unconnected UDP socket is never told: recvfrom() waits until its timeout.")),
+    "tcp-refused": (N_("TCP to a closed port"),
+                    N_("The SYN is answered by RST, and connect() raises ConnectionRefusedError.")),
+}
+
+
+def demo_card(lesson: str) -> tuple[str, str]:
+    """A demo lesson's (title, what to watch for)."""
+    title, intro = DEMO_CARDS[lesson]
+    return _(title), _(intro)
+
+
+def demo_card_title(number: int, total: int, title: str) -> str:
+    return _("Lesson {number} of {total}: {title}").format(number=number, total=total, title=title)
+
+
+def demo_next() -> str:
+    return _("Enter: next lesson · Ctrl-C: stop")
+
+
+def demo_lesson_failed(title: str, status: int) -> str:
+    return _("{title} ended with status {status}").format(title=title, status=status)
+
+
+def demo_went_wrong(failures: list[str]) -> str:
+    return _("the demo did not go as expected: {failures}").format(failures=joined(failures))
+
+
+def demo_done(folder: str, first: str, command: str) -> tuple[str, str]:
+    """The demo's last paragraph: its first sentence (shown in bold), then the rest."""
+    return (_("That was every lesson."),
+            _("The captures are in {folder}/ (sockviz replay {first}, or open them in Wireshark). "
+              "The lab is gone; {command} opens it for you.").format(
+                  folder=folder, first=first, command=command))
+
+
+# sockviz run (commands/run.py).
+
+
+def no_such_module(name: str) -> str:
+    return _("there is no module named {name!r}; check its name, or give a script's path").format(
+        name=name)
+
+
+def say_what_to_run() -> str:
+    return _("say what to run: sockviz run SCRIPT.py [ARGS...], -m MODULE or -c CODE")
+
+
+def no_such_script(script: str, folder: str) -> str:
+    return _("there is no script {script!r}; check the path (it is read from {folder})").format(
+        script=script, folder=folder)
+
+
+def folder_not_script(script: str) -> str:
+    return _("{script!r} is a folder without a __main__.py; give a script").format(script=script)
+
+
+# sockviz replay (commands/replay.py, commands/replay_worker.py, render/layers.py).
+
+
+def no_such_file(path: str) -> str:
+    return _("there is no file {path!r}; check the path").format(path=path)
+
+
+def file_is_a_folder(path: str) -> str:
+    return _("{path} is a folder; give a .pcap or .pcapng file inside it").format(path=path)
+
+
+def file_not_readable(path: str) -> str:
+    return _("cannot read {path}: permission denied").format(path=path)
+
+
+def file_unreadable(path: str, reason: str) -> str:
+    return _("cannot read {path} ({reason})").format(path=path, reason=reason)
+
+
+def replay_progress(name: str, percent: int, packets: int) -> str:
+    """The progress line of a big replay: 'replaying big.pcap: 42% · 12,000 packets'."""
+    return _("replaying {name}: {percent}% · {packets}").format(
+        name=name, percent=percent, packets=packets_count_grouped(packets))
+
+
+def packets_count_grouped(n: int) -> str:
+    return ngettext("{count} packet", "{count} packets", n).format(count=number(n))
+
+
+def big_file_notice(path: str, megabytes: float) -> str:
+    return _("{path} holds {size} MB: every packet is shown below, which takes a while; for the "
+             "overview: sockviz replay {path} --summary").format(
+                 path=path, size=decimal(megabytes, 0, grouped=True))
+
+
+def replay_worker_stopped() -> str:
+    return _("the replay's worker process stopped before the end of the file; run the replay "
+             "again (SOCKVIZ_REPLAY_WORKER=0 does without it)")
+
+
+def no_packets_in_file() -> str:
+    return _("the file has no packets")
+
+
+def packet_numbers_start_at_one(n: int, count: int) -> str:
+    return ngettext("packet numbers start at 1, not {n}: the file has {count} packet",
+                    "packet numbers start at 1, not {n}: the file has {count} packets",
+                    count).format(n=n, count=number(count))
+
+
+def no_such_packet(n: int, count: int) -> str:
+    return ngettext("there is no packet {n}: the file has {count} packet",
+                    "there is no packet {n}: the file has {count} packets",
+                    count).format(n=n, count=number(count))
+
+
+def stopped_early(text: str, problem: str) -> str:
+    return _("{text} (reading stopped early: {problem})").format(text=text, problem=problem)
+
+
+# The notebook (notebook.py) and sockviz.trace() (tracing/api.py).
+
+
+def notebook_capture_failed(reason: str) -> str:
+    return _("sockviz: {reason}; the cells are not traced").format(reason=reason)
+
+
+def notebook_state(on: bool, capture: str | None) -> str:
+    if capture is None:
+        return (_("sockviz is on; no capture file") if on else _("sockviz is off; no capture file"))
+    return (_("sockviz is on; capture: {path}") if on else _("sockviz is off; capture: {path}")
+            ).format(path=capture)
+
+
+def notebook_unknown_word(word: str) -> str:
+    return _("sockviz: %sockviz does not know {word!r}; use on, off, --save PATH, --no-save or "
+             "--lang fr|en").format(word=word)
+
+
+def trace_needs_rights() -> str:
+    return _("capturing packets needs root or the CAP_NET_RAW capability: run Python with sudo, "
+             "or in the lab as yourself: sudo sockviz lab run -- python SCRIPT.py")
+
+
+# -- replay problems: what the capture reader says about a file (capfile/reader.py) ----
+#
+# One sentence each, where reading stopped and why; {at} is a byte offset in
+# the file, {packet} a packet's number (from 1, as Wireshark counts), {btype}
+# a pcapng block type in hex ("0x00000006"). The reader's own tests pin the
+# English; a replay shows them, and --json carries them as the summary's problem.
+
+
+def file_empty(path: str) -> str:
+    return _("{path} is empty (0 bytes), so it is not a pcap or pcapng capture file.").format(path=path)
+
+
+def file_too_short(path: str, n: int) -> str:
+    return ngettext("{path} is too short ({count} byte) to be a pcap or pcapng capture file.",
+                    "{path} is too short ({count} bytes) to be a pcap or pcapng capture file.",
+                    n).format(path=path, count=n)
+
+
+def not_a_capture(path: str, start: str) -> str:
+    """{start}: what the file starts with (``file_looks_like``, ``file_starts_with``...)."""
+    return _("{path} is not a pcap or pcapng capture file ({start}).").format(path=path, start=start)
+
+
+# What a file that is no capture looks like, from its first bytes.
+FILE_KINDS: dict[str, str] = {
+    "png": N_("a PNG image"),
+    "gzip": N_("gzip-compressed data (decompress it first)"),
+    "zip": N_("a zip archive"),
+    "jpeg": N_("a JPEG image"),
+    "pdf": N_("a PDF document"),
+    "elf": N_("an ELF executable"),
+}
+
+
+def file_looks_like(kind: str) -> str:
+    return _("it looks like {what}").format(what=_(FILE_KINDS[kind]))
+
+
+def file_starts_with(text: str) -> str:
+    return _("it starts with {text!r}").format(text=text)
+
+
+def file_starts_with_bytes(hexes: str) -> str:
+    return _("it starts with bytes {bytes}").format(bytes=hexes)
+
+
+def pcap_header_truncated(n: int) -> str:
+    return ngettext("The file is truncated: its 24-byte pcap file header has only {count} byte.",
+                    "The file is truncated: its 24-byte pcap file header has only {count} bytes.",
+                    n).format(count=n)
+
+
+def record_too_long(at: int, packet: int, caplen: int, most: int) -> str:
+    return _("Stopped at byte {at}: packet {packet} claims {caplen} captured bytes, more than the "
+             "{most} a record may hold, so the file is damaged from there on.").format(
+                 at=at, packet=packet, caplen=caplen, most=most)
+
+
+def record_header_truncated(packet: int, at: int, n: int, header: int) -> str:
+    return ngettext("The file is truncated: packet {packet} at byte {at} has only {count} byte of "
+                    "its {header}-byte record header.",
+                    "The file is truncated: packet {packet} at byte {at} has only {count} bytes of "
+                    "its {header}-byte record header.", n).format(
+                        packet=packet, at=at, count=n, header=header)
+
+
+def stray_bytes(at: int, n: int) -> str:
+    return ngettext("The file is truncated: it ends at byte {at} with {count} stray byte, too few "
+                    "for a block.",
+                    "The file is truncated: it ends at byte {at} with {count} stray bytes, too few "
+                    "for a block.", n).format(at=at, count=n)
+
+
+def bad_byte_order_mark(at: int, bom: str) -> str:
+    return _("Stopped at byte {at}: the section header has an invalid byte-order mark {bom}."
+             ).format(at=at, bom=bom)
+
+
+def impossible_block_length(at: int, btype: str, length: int) -> str:
+    return _("Stopped at byte {at}: block type {btype} has an impossible length {length}.").format(
+        at=at, btype=btype, length=length)
+
+
+def block_too_big(at: int, btype: str, length: int, most: int) -> str:
+    return _("Stopped at byte {at}: block type {btype} claims {length} bytes, more than the {most} "
+             "this reader accepts for one block.").format(at=at, btype=btype, length=length,
+                                                          most=most)
+
+
+def packet_block_truncated(packet: int, at: int, length: int, left: int) -> str:
+    return _("The file is truncated: packet {packet} at byte {at} claims {length} bytes but only "
+             "{left} remain.").format(packet=packet, at=at, length=length, left=left)
+
+
+def block_truncated(btype: str, at: int, length: int, left: int) -> str:
+    return _("The file is truncated: block type {btype} at byte {at} claims {length} bytes but "
+             "only {left} remain.").format(btype=btype, at=at, length=length, left=left)
+
+
+def block_lengths_differ(at: int, btype: str, length: int, trailer: int) -> str:
+    return _("Stopped at byte {at}: block type {btype} says {length} bytes at its start but "
+             "{trailer} at its end.").format(at=at, btype=btype, length=length, trailer=trailer)
+
+
+def unknown_pcapng_version(at: int, major: int, minor: int) -> str:
+    return _("Stopped at byte {at}: the section header declares pcapng version {major}.{minor}, "
+             "which this reader does not understand.").format(at=at, major=major, minor=minor)
+
+
+def unknown_interface(at: int, packet: int, iface: int, described: int) -> str:
+    if described == 0:
+        return _("Stopped at byte {at}: packet {packet} refers to interface {iface}, but no "
+                 "interface was described before it.").format(at=at, packet=packet, iface=iface)
+    return ngettext("Stopped at byte {at}: packet {packet} refers to interface {iface}, but only "
+                    "{count} interface was described before it.",
+                    "Stopped at byte {at}: packet {packet} refers to interface {iface}, but only "
+                    "{count} interfaces were described before it.", described).format(
+                        at=at, packet=packet, iface=iface, count=described)
+
+
+def impossible_timestamp(at: int, packet: int, late: bool) -> str:
+    if late:
+        return _("Stopped at byte {at}: packet {packet} has a timestamp after the year 2262, so its "
+                 "block or its interface's time resolution or offset is damaged.").format(
+                     at=at, packet=packet)
+    return _("Stopped at byte {at}: packet {packet} has a timestamp before the year 1677, so its "
+             "block or its interface's time resolution or offset is damaged.").format(
+                 at=at, packet=packet)
+
+
+def no_room_for_packet(at: int, packet: int, caplen: int, room: int) -> str:
+    return _("Stopped at byte {at}: packet {packet} claims {caplen} captured bytes but its block has "
+             "room for only {room}.").format(at=at, packet=packet, caplen=caplen, room=room)
+
+
+# -- the ladder, its SVG and HTML, and the stepper (render/ladder.py, ladder_svg.py, stepper.py) --
+#
+# Arrow labels are short: flags, relative numbers and field names (seq=, ack=,
+# win=, ttl, id, type, code) stay as the RFCs and Wireshark write them.
+
+# The two ends of a conversation, over their lifelines.
+LANE_TITLES: dict[str, tuple[str, str]] = {
+    "you": NP_("lane", "you"),
+    "your resolver": NP_("lane", "your resolver"),
+    "client": NP_("lane", "client"),
+    "server": NP_("lane", "server"),
+    "DNS server": NP_("lane", "DNS server"),
+    "resolver": NP_("lane", "resolver"),
+    "peer": NP_("lane", "peer"),
+}
+
+
+def lane_title(key: str) -> str:
+    """An end's title over its lifeline, by its English name: 'you', 'DNS server'..."""
+    return pgettext(*LANE_TITLES[key])
+
+
+def dns_over(tcp: bool) -> str:
+    return _("DNS over TCP") if tcp else _("DNS over UDP")
+
+
+def ladder_no_packets() -> str:
+    """A section's protocol when it holds calls and no packet."""
+    return _("no packets")
+
+
+def ladder_heading(number: int | None, proto: str, left: str, right: str) -> str:
+    """'conversation 1 · TCP · 192.0.2.1:40000 ⇄ 192.0.2.2:3001'."""
+    head = (_("conversation {number}").format(number=number) if number is not None
+            else _("no conversation"))
+    return f"{head} · {proto} · {left} ⇄ {right}"
+
+
+def arrow_bytes(n: int) -> str:
+    """A payload's size on an arrow: '14 B' (French '14 o')."""
+    return f"{n}{_unit_space()}{pgettext('unit', 'B')}"
+
+
+def arrow_again() -> str:
+    # TRANSLATORS: after an arrow's flags, for a retransmission: "PSH,ACK 1:15 (14 B) again".
+    return _(" again")
+
+
+def arrow_arp_is_at(mac: str) -> str:
+    return _("ARP is at {mac}").format(mac=mac)
+
+
+def arrow_arp_who_has(dst: str) -> str:
+    return _("ARP who has {dst}?").format(dst=dst)
+
+
+def arrow_ns_who_has(target: str) -> str:
+    return _("NS who has {target}?").format(target=target)
+
+
+def arrow_na_is_at(mac: str) -> str:
+    return _("NA is at {mac}").format(mac=mac)
+
+
+def arrow_fragment(offset: int, more: bool, n: int) -> str:
+    # TRANSLATORS: an IP fragment on an arrow; MF (more fragments) is the flag's name.
+    return _("IP fragment @{offset}{mf} ({size})").format(offset=offset, mf=" MF" if more else "",
+                                                         size=arrow_bytes(n))
+
+
+def dns_asked(question: str) -> str:
+    """One DNS question on an arrow: 'A chat.sockviz.test?' (dns_question's mark)."""
+    return _("{questions}?").format(questions=question)
+
+
+def arrow_dns_no_question() -> str:
+    return _("query, no question")
+
+
+def arrow_dns_no_record() -> str:
+    return _("no record (NODATA)")
+
+
+def arrow_via_cname(aliases: str) -> str:
+    return _("via CNAME {aliases}").format(aliases=aliases)
+
+
+# ICMP messages, as short as an arrow needs them (RFC 792, RFC 4443 §2.1).
+ARROW_ICMP: dict[int, tuple[str, str]] = {
+    0: NP_("arrow", "echo reply"), 3: NP_("arrow", "unreachable"), 4: NP_("arrow", "source quench"),
+    5: NP_("arrow", "redirect"), 8: NP_("arrow", "echo request"), 11: NP_("arrow", "time exceeded"),
+    12: NP_("arrow", "parameter problem"),
+}
+ARROW_ICMP6: dict[int, tuple[str, str]] = {
+    1: NP_("arrow", "unreachable"), 2: NP_("arrow", "packet too big"), 3: NP_("arrow", "time exceeded"),
+    4: NP_("arrow", "parameter problem"), 128: NP_("arrow", "echo request"),
+    129: NP_("arrow", "echo reply"), 133: NP_("arrow", "router solicitation"),
+    134: NP_("arrow", "router advertisement"), 137: NP_("arrow", "redirect"),
+}
+
+
+def arrow_icmp(icmp_type, icmp_code, *, v6: bool) -> str:
+    """An ICMP message on an arrow: 'port unreachable', 'echo request', 'type 42'."""
+    if icmp_type == (1 if v6 else 3):
+        msgid = (UNREACH6_CODES if v6 else UNREACH_CODES).get(icmp_code)
+        if msgid is not None:
+            return _(msgid)
+    words = (ARROW_ICMP6 if v6 else ARROW_ICMP).get(icmp_type)
+    return pgettext(*words) if words else f"type {icmp_type}"
+
+
+def ladder_elided(count: int, elsewhere: bool) -> str:
+    if elsewhere:
+        return ngettext("⋮ {count} more packet of other conversations not drawn (past the ladder's limit)",
+                        "⋮ {count} more packets of other conversations not drawn (past the ladder's limit)",
+                        count).format(count=number(count))
+    return ngettext("⋮ {count} more packet not drawn (past the ladder's limit)",
+                    "⋮ {count} more packets not drawn (past the ladder's limit)",
+                    count).format(count=number(count))
+
+
+def ladder_no_such_conversation(n: int) -> str:
+    return _("no conversation {number} in this trace").format(number=n)
+
+
+def ladder_nothing() -> str:
+    return _("nothing to draw: no call, no packet")
+
+
+def ladder_legend(*, yours: bool, calls: bool, right_calls: bool) -> str:
+    """How to read the terminal's ladder, in one paragraph."""
+    words = [_("▶ a packet you send · ◀ one you receive") if yours else
+             _("▶ a packet from the left end to the right one · ◀ the other way")]
+    if calls:
+        words.append(_("left edge: your calls, name() → result (how long it took); the bracket "
+                       "spans the packets sent or received while the call ran") if yours else
+                     _("left edge: the calls, name() → result (how long it took); the bracket "
+                       "spans the packets sent or received while the call ran"))
+    if right_calls:
+        words.append(_("right edge: the calls made at the other end"))
+    words.append(_("Δt: time since the conversation's previous packet"))
+    return " · ".join(words)
+
+
+def svg_call_raised(call: str, error: str) -> str:
+    return _("{call} raised {error}").format(call=call, error=error)
+
+
+def svg_call_unfinished(call: str) -> str:
+    return _("{call} (no end recorded)").format(call=call)
+
+
+SVG_KEYS: dict[str, str] = {
+    "out": N_("a packet this host sends (left to right)"),
+    "in": N_("a packet it receives (right to left)"),
+    "bad": N_("dashed: a refusal, an ICMP error or a loss (RST, unreachable, retransmission)"),
+}
+
+
+def svg_key(kind: str) -> str:
+    """What an arrow's colour says, in the SVG's and the page's legend: 'out', 'in', 'bad'."""
+    return _(SVG_KEYS[kind])
+
+
+def svg_legend(right_calls: bool) -> str:
+    text = _("Left edge: the calls, name() → result (how long it took); the bracket spans the "
+             "packets sent or received while the call ran.")
+    if right_calls:
+        text += " " + _("Right edge: the calls made at the other end.")
+    return text + " " + _("Δt: time since the conversation's previous packet. Seq and ack numbers "
+                          "are relative, as Wireshark shows them.")
+
+
+def svg_label() -> str:
+    """The SVG's own title (for screen readers) when none is given."""
+    return _("sequence diagram of the socket calls and their packets")
+
+
+def html_heading() -> str:
+    return _("The socket calls and their packets")
+
+
+def html_what(conversations: int, packets: int, calls: int) -> str:
+    return _("{conversations}, {packets}, {calls}: time goes down, each arrow is a packet between "
+             "the two hosts.").format(
+                 conversations=conversations_count(conversations),
+                 packets=packets_count_grouped(packets), calls=calls_count(calls))
+
+
+def html_how_to_read() -> str:
+    return _("How to read it")
+
+
+def html_hover() -> str:
+    return _("Hover over an arrow or a call to see the whole packet summary and its meaning.")
+
+
+# The stepper (replay --step).
+
+STEP_NEEDS_TERMINAL = N_("--step needs a terminal: run it in a terminal, or use --ladder to see the whole diagram")
+
+
+def step_question() -> str:
+    return _("what will this call send?")
+
+
+def step_question_hint() -> str:
+    return _("(press → to see)")
+
+
+def step_status(position: int, total: int, *, last: bool, first: bool) -> str:
+    """``step 5 of 14 · → next · ← back · q quit``."""
+    parts = [_("step {position} of {total}").format(position=position, total=total),
+             _("the end") if last else _("→ next")]
+    if not first:
+        parts.append(_("← back"))
+    parts.append(_("q quit"))
+    return " · ".join(parts)
+
+
+def step_ladder_above(lines: int) -> str:
+    return ngettext("⋮ {count} line of the ladder above", "⋮ {count} lines of the ladder above",
+                    lines).format(count=lines)
+
+
+def step_nothing() -> str:
+    return _("nothing to step through: no call, no packet")
+
+
+def step_stops_after(kept: int, left_out: int) -> str:
+    return ngettext("--step stops after the first {kept} packets: {count} more is not shown; "
+                    "sockviz replay without --step shows them all",
+                    "--step stops after the first {kept} packets: {count} more are not shown; "
+                    "sockviz replay without --step shows them all",
+                    left_out).format(kept=number(kept), count=number(left_out))
+
+
+# -- decoding problems: what a packet's headers lack (core/decode.py, ``Decoded.error``) --
+
+# The parts of a packet a decoder reads, by their English name.
+DECODED_PARTS: dict[str, str] = {
+    "Ethernet header": N_("Ethernet header"),
+    "Linux cooked header": N_("Linux cooked header"),
+    "Linux cooked v2 header": N_("Linux cooked v2 header"),
+    "loopback header": N_("loopback header"),
+    "802.1Q tag": N_("802.1Q tag"),
+    "ARP header": N_("ARP header"),
+    "ARP packet": N_("ARP packet"),
+    "IPv4 header": N_("IPv4 header"),
+    "IPv6 header": N_("IPv6 header"),
+    "IPv6 hop-by-hop options header": N_("IPv6 hop-by-hop options header"),
+    "IPv6 routing header": N_("IPv6 routing header"),
+    "IPv6 fragment header": N_("IPv6 fragment header"),
+    "IPv6 authentication header": N_("IPv6 authentication header"),
+    "IPv6 destination options header": N_("IPv6 destination options header"),
+    "TCP header": N_("TCP header"),
+    "UDP header": N_("UDP header"),
+    "ICMP header": N_("ICMP header"),
+    "ICMPv6 header": N_("ICMPv6 header"),
+    "neighbour discovery target": N_("neighbour discovery target"),
+    "quoted IPv4 header": N_("quoted IPv4 header"),
+    "quoted IPv6 header": N_("quoted IPv6 header"),
+}
+
+
+def truncated_part(what: str, have: int, need: int) -> str:
+    """'truncated TCP header (24 of 28 bytes)': ``what`` one of DECODED_PARTS' names."""
+    msgid = DECODED_PARTS.get(what)
+    return _("truncated {what} ({have} of {need} bytes)").format(
+        what=_(msgid) if msgid else what, have=max(have, 0), need=need)
+
+
+def empty_packet() -> str:
+    return _("empty packet")
+
+
+def unknown_ip_version(version: int) -> str:
+    return _("unknown IP version {version}").format(version=version)
+
+
+def unsupported_arp(htype: int, hlen: int, ptype: int, plen: int) -> str:
+    return _("unsupported ARP: hardware type {htype} length {hlen}, protocol type 0x{ptype:04x} "
+             "length {plen}").format(htype=htype, hlen=hlen, ptype=ptype, plen=plen)
+
+
+def wrong_ip_version(version: int, expected: str) -> str:
+    return _("IP version {version} where {expected} was expected").format(version=version,
+                                                                         expected=expected)
+
+
+def bad_ihl(length: int) -> str:
+    return _("bad IPv4 header length {length} (IHL below 5)").format(length=length)
+
+
+def bad_ip_total_length(total: int, header: int) -> str:
+    return _("bad IPv4 total length {total} (header is {header} bytes)").format(total=total,
+                                                                               header=header)
+
+
+def bad_tcp_header_length(length: int, offset: int) -> str:
+    return _("bad TCP header length {length} (data offset {offset})").format(length=length,
+                                                                            offset=offset)
+
+
+def truncated_tcp_option(name) -> str:
+    return _("truncated TCP option {name}").format(name=name)
+
+
+def bad_tcp_option_length(name, size: int) -> str:
+    return _("bad TCP option {name} length {size}").format(name=name, size=size)
+
+
+def bad_udp_length(length: int, payload: int) -> str:
+    return _("bad UDP length {length} (IP payload is {payload} bytes)").format(length=length,
+                                                                              payload=payload)
+
+
+def quoted_not_ip(version: str) -> str:
+    return _("quoted packet is not a valid {version} header").format(version=version)
+
+
+def decoder_error(kind: str, detail: str) -> str:
+    return _("decoder error: {kind}: {detail}").format(kind=kind, detail=detail)

@@ -115,12 +115,14 @@ class LabError(RuntimeError):
 
 def available() -> tuple[bool, str]:
     """Can this process build a lab? Returns ``(ok, reason if not)``."""
+    from sockviz.core import phrases
+
     if os.geteuid() != 0:
-        return False, "needs root (network namespaces)"
+        return False, phrases.lab_needs_root_short()
     if shutil.which("ip") is None:
-        return False, "needs the `ip` command (iproute2)"
+        return False, phrases.lab_needs_ip()
     if not Path("/proc/thread-self/ns/net").exists():
-        return False, "needs /proc/thread-self/ns/net (Linux network namespaces)"
+        return False, phrases.lab_needs_netns()
     return True, ""
 
 

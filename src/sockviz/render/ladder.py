@@ -35,9 +35,10 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from sockviz.core.correlate import UNREACH6_CODES, UNREACH_CODES, dns_answer
+from sockviz.core import phrases
+from sockviz.core.correlate import dns_answer
 from sockviz.core.events import Call
-from sockviz.core.text import duration, endpoint, flag_names, preview
+from sockviz.core.text import endpoint, flag_names, preview
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
 MAX_PACKETS = 2000  # packets kept for drawing; past it they are only counted
@@ -45,11 +46,6 @@ LABEL_LINES = 3  # lines a call's label may take before its result is cut
 PREVIEW = 24  # payload characters shown on an arrow, when there is room
 
 # Message names (RFC 792, RFC 4443 §2.1, RFC 4861 §4), for ICMP arrows.
-ICMP_NAMES = {0: "echo reply", 3: "unreachable", 4: "source quench", 5: "redirect",
-              8: "echo request", 11: "time exceeded", 12: "parameter problem"}
-ICMP6_NAMES = {1: "unreachable", 2: "packet too big", 3: "time exceeded",
-               4: "parameter problem", 128: "echo request", 129: "echo reply",
-               133: "router solicitation", 134: "router advertisement", 137: "redirect"}
 # Steps that are a failure or a loss, drawn in the error colour.
 ERROR_STEPS = frozenset(("rst", "rst-refused", "port-unreachable", "unreachable", "frag-needed",
                          "time-exceeded", "syn-retransmit", "synack-retransmit",
@@ -57,7 +53,9 @@ ERROR_STEPS = frozenset(("rst", "rst-refused", "port-unreachable", "unreachable"
 WILDCARDS = frozenset(("", "0.0.0.0", "::"))  # a socket bound to any address
 SETUP_CALLS = frozenset(("socket", "bind", "listen", "setsockopt"))  # they prepare what follows
 
-NBSP = "\u00a0"
+# A space no line breaks at, which the drawing shows as a plain one (a call's
+# duration); the language's own no-break spaces (French before ':') stay as they are.
+GLUE = "\ue002"
 Segments = list[tuple[str, str]]  # (text, style): a styled line, for any drawing
 
 
@@ -69,7 +67,8 @@ class Lane:
 
     addr: str | None
     port: int | None
-    title: str  # 'you', 'server', 'DNS server', ...
+    title: str  # 'you', 'server', 'DNS server', ... as said (phrases.lane_title)
+    yours: bool = False  # this host's end, where the lesson's calls were made
 
     @property
     def label(self) -> str:
@@ -116,8 +115,7 @@ class Elided:
 
     @property
     def text(self) -> str:
-        where = " of other conversations" if self.elsewhere else ""
-        return f"⋮ {self.count:,} more packets{where} not drawn (past the ladder's limit)"
+        return phrases.ladder_elided(self.count, self.elsewhere)
 
 
 @dataclass
@@ -133,8 +131,7 @@ class Section:
 
     @property
     def heading(self) -> str:
-        head = f"conversation {self.number}" if self.number is not None else "no conversation"
-        return f"{head} · {self.proto} · {self.left.label} ⇄ {self.right.label}"
+        return phrases.ladder_heading(self.number, self.proto, self.left.label, self.right.label)
 
     @property
     def has_right_calls(self) -> bool:
@@ -181,13 +178,15 @@ def _lanes(c: _Conv) -> tuple[Lane, Lane, str]:
     else:
         peer = "server" if initiator_left else "client"
         titles = ("you" if known else ("client" if initiator_left else "server"), peer)
+    yours = titles[0] in ("you", "your resolver")
+    titles = (phrases.lane_title(titles[0]), phrases.lane_title(titles[1]))
     proto = f.proto
     if proto == "DNS":
-        proto = "DNS over TCP" if f.tcp_flags is not None else "DNS over UDP"
+        proto = phrases.dns_over(f.tcp_flags is not None)
     elif proto in ("ICMP", "ICMPv6"):
         q = f.quoted
         proto = q.proto if q is not None and q.proto else proto
-    return Lane(src[0], src[1], titles[0]), Lane(dst[0], dst[1], titles[1]), proto
+    return Lane(src[0], src[1], titles[0], yours), Lane(dst[0], dst[1], titles[1]), proto
 
 
 def packet_label(e: PacketShown) -> tuple[str, str]:
@@ -208,7 +207,7 @@ def _packet_label(e: PacketShown) -> tuple[str, str]:
         if e.dns is not None:
             return f"{flags} {_dns_label(e.dns)}", _dns_extra(e.dns)
         if n and e.rel_seq is not None:
-            label = f"{flags} {e.rel_seq}:{e.rel_seq + n} ({n} B)"
+            label = f"{flags} {e.rel_seq}:{e.rel_seq + n} ({phrases.arrow_bytes(n)})"
             extra = f'"{preview(d.payload, PREVIEW)}"' if d.payload else ""
         else:
             label = flags
@@ -217,10 +216,10 @@ def _packet_label(e: PacketShown) -> tuple[str, str]:
             if e.rel_ack is not None:
                 label += f" ack={e.rel_ack}"
             if n:
-                label += f" ({n} B)"
+                label += f" ({phrases.arrow_bytes(n)})"
             extra = f"win={e.window}" if e.window is not None else ""
         if "retransmit" in e.step:
-            label += " again"
+            label += phrases.arrow_again()
         elif e.step == "zero-window":
             label += " win=0"
         return label, extra
@@ -228,22 +227,20 @@ def _packet_label(e: PacketShown) -> tuple[str, str]:
         return _dns_label(e.dns), _dns_extra(e.dns)
     if d.proto == "ARP":
         if d.arp_op == 2:  # the answer to the request just above it
-            return f"ARP is at {d.arp_sha}", f"({d.src})"
-        return f"ARP who has {d.dst}?", ""
+            return phrases.arrow_arp_is_at(d.arp_sha), f"({d.src})"
+        return phrases.arrow_arp_who_has(d.dst), ""
     if d.frag_offset is not None:
-        more = " MF" if d.more_fragments else ""
-        return f"IP fragment @{d.frag_offset}{more} ({n} B)", f"id {d.ip_id}"
+        return phrases.arrow_fragment(d.frag_offset, d.more_fragments, n), f"id {d.ip_id}"
     if d.sport is not None:
-        return f"{d.proto} {n} B", f'"{preview(d.payload, PREVIEW)}"' if d.payload else ""
+        return (f"{d.proto} {phrases.arrow_bytes(n)}",
+                f'"{preview(d.payload, PREVIEW)}"' if d.payload else "")
     if d.icmp_type is not None:
         v6 = d.proto == "ICMPv6"
         if d.nd_target and d.icmp_type == 135:
-            return f"NS who has {d.nd_target}?", ""
+            return phrases.arrow_ns_who_has(d.nd_target), ""
         if d.nd_target and d.icmp_type == 136:
-            return f"NA is at {d.eth_src or '?'}", f"({d.nd_target})"
-        name = (ICMP6_NAMES if v6 else ICMP_NAMES).get(d.icmp_type, f"type {d.icmp_type}")
-        if d.icmp_type == (1 if v6 else 3):
-            name = (UNREACH6_CODES if v6 else UNREACH_CODES).get(d.icmp_code, name)
+            return phrases.arrow_na_is_at(d.eth_src or "?"), f"({d.nd_target})"
+        name = phrases.arrow_icmp(d.icmp_type, d.icmp_code, v6=v6)
         return f"{d.proto} {name}", f"type {d.icmp_type} code {d.icmp_code}"
     return e.summary, ""
 
@@ -252,14 +249,15 @@ def _dns_label(info: dict) -> str:
     """``DNS A chat.sockviz.test?``, then ``DNS A 192.0.2.2`` (RFC 1035 §4.1)."""
     if info.get("qr") != "response":
         qs = info.get("questions") or []
-        return "DNS " + (", ".join(f"{q.get('type', '?')} {_name(q.get('name'))}?" for q in qs)
-                         or "query, no question")
+        asked = phrases.dns_asked  # '{questions}?' in the language spoken
+        return "DNS " + (", ".join(asked(f"{q.get('type', '?')} {_name(q.get('name'))}") for q in qs)
+                         or phrases.arrow_dns_no_question())
     rcode = info.get("rcode", "?")
     answers = info.get("answers") or []
     if rcode != "NOERROR":
         return f"DNS {dns_answer(info)}"
     if not answers:
-        return "DNS no record (NODATA)"
+        return "DNS " + phrases.arrow_dns_no_record()
     # The records asked for first; the aliases that led to them go to the extra.
     final = [a for a in answers if a.get("type") != "CNAME"] or answers
     return "DNS " + ", ".join(f"{a.get('type')} {_name(a.get('data'))}" for a in final)
@@ -271,7 +269,7 @@ def _dns_extra(info: dict) -> str:
         return ""
     aliases = [_name(a.get("data")) for a in answers if a.get("type") == "CNAME"]
     if aliases and len(aliases) < len(answers):
-        return "via CNAME " + ", ".join(aliases)
+        return phrases.arrow_via_cname(", ".join(aliases))
     ttl = answers[0].get("ttl")
     return f"ttl {ttl}" if ttl is not None else ""
 
@@ -291,8 +289,8 @@ def call_label(call: Call, ended: bool) -> Segments:
     else:
         segs.append((" → ", "plain"))
         segs.append((call.result_text if call.result_text is not None else "None", "result"))
-    if call.duration is not None:  # kept on one line: NBSP, made a space by wrap_segments
-        segs.append((f" ({duration(call.duration).replace(' ', NBSP)})", "dim"))
+    if call.duration is not None:  # kept on one line: GLUE, made a space by wrap_segments
+        segs.append((f" ({phrases.duration(call.duration).replace(' ', GLUE)})", "dim"))
     return segs
 
 
@@ -393,8 +391,9 @@ def build_sections(entries: Iterable[Entry], *, conversation: int | None = None,
     def section(n: int | None) -> Section:
         s = sections.get(n)
         if s is None:
-            s = sections[n] = Section(n, "no packets", Lane(None, None, "you"),
-                                      Lane(None, None, "peer"))
+            s = sections[n] = Section(n, phrases.ladder_no_packets(),
+                                      Lane(None, None, phrases.lane_title("you"), True),
+                                      Lane(None, None, phrases.lane_title("peer")))
         return s
 
     # Packets of no conversation: with their call's conversation, else the next packet's.
@@ -574,7 +573,7 @@ def wrap_segments(segs: Segments, width: int) -> list[Segments]:
         while line and line[-1][0] == " ":
             line.pop()
         if line:
-            out.append([(p.replace(NBSP, " "), st) for p, st in line])
+            out.append([(p.replace(GLUE, " "), st) for p, st in line])
     return out or [[]]
 
 
@@ -706,10 +705,10 @@ def delta_text(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds >= 100:
-        return f"+{seconds:.0f} s"
+        return "+" + phrases.seconds(seconds, 0)
     if seconds >= 10:
-        return f"+{seconds:.1f} s"
-    return "+" + duration(seconds)
+        return "+" + phrases.seconds(seconds, 1)
+    return "+" + phrases.duration(seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -879,17 +878,10 @@ def _wrapped(segs: Segments, width: int) -> Iterator[Text]:
 
 def legend_text(sections: list[Section]) -> str:
     """How to read the terminal's ladder, in one paragraph."""
-    yours = any(s.left.title in ("you", "your resolver") for s in sections)
-    words = ["▶ a packet you send · ◀ one you receive" if yours else
-             "▶ a packet from the left end to the right one · ◀ the other way"]
-    if any(type(i) is CallMark for s in sections for i in s.items):
-        words.append("left edge: " + ("your calls" if yours else "the calls") +
-                     ", name() → result (how long it took); the bracket spans the packets "
-                     "sent or received while the call ran")
-    if any(s.has_right_calls for s in sections):
-        words.append("right edge: the calls made at the other end")
-    words.append("Δt: time since the conversation's previous packet")
-    return " · ".join(words)
+    return phrases.ladder_legend(
+        yours=any(s.left.yours for s in sections),
+        calls=any(type(i) is CallMark for s in sections for i in s.items),
+        right_calls=any(s.has_right_calls for s in sections))
 
 
 class Ladder:
@@ -913,8 +905,8 @@ class Ladder:
     def __rich_console__(self, console, options) -> Iterator[Text]:
         width = options.max_width
         if not self.sections:
-            what = (f"no conversation {self.conversation} in this trace"
-                    if self.conversation is not None else "nothing to draw: no call, no packet")
+            what = (phrases.ladder_no_such_conversation(self.conversation)
+                    if self.conversation is not None else phrases.ladder_nothing())
             yield Text(what, style="dim")
             return
         for k, s in enumerate(self.sections):

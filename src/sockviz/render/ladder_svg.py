@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from rich.cells import cell_len, set_cell_size
 
+from sockviz.core import phrases
 from sockviz.render.ladder import (
     Arrow,
     CallMark,
@@ -160,9 +161,9 @@ def _call_title(call) -> str:
     if call is None:
         return ""
     if call.error:
-        out = f"{call.text} raised {call.error}"
+        out = phrases.svg_call_raised(call.text, call.error)
     elif call.end is None:
-        out = f"{call.text} (no end recorded)"
+        out = phrases.svg_call_unfinished(call.text)
     else:
         out = f"{call.text} → {call.result_text if call.result_text is not None else 'None'}"
     return out
@@ -302,18 +303,11 @@ def _states(c: _Canvas, states, cols: _Cols, mid: float) -> None:
         c.add(_text(rx + 7, mid + 5, state, size=SMALL, fill=STATE_INK, weight="bold") + "</g>")
 
 
-LEGEND_ITEMS = (
-    ("out", "a packet this host sends (left to right)"),
-    ("in", "a packet it receives (right to left)"),
-    ("bad", "dashed: a refusal, an ICMP error or a loss (RST, unreachable, retransmission)"),
-)
+LEGEND_ITEMS = ("out", "in", "bad")  # the arrows' kinds, said by phrases.svg_key
+
+
 def legend_text(sections: list[Section]) -> str:
-    right = (" Right edge: the calls made at the other end."
-             if any(s.has_right_calls for s in sections) else "")
-    return ("Left edge: the calls, name() → result (how long it took); the bracket spans the "
-            f"packets sent or received while the call ran.{right} Δt: time since the "
-            "conversation's previous packet. Seq and ack numbers are relative, as Wireshark "
-            "shows them.")
+    return phrases.svg_legend(any(s.has_right_calls for s in sections))
 
 
 def _defs() -> str:
@@ -336,7 +330,7 @@ def svg_element(ladder: Ladder, *, title: str | None = None, legend: bool = True
         c.add(_text(MARGIN, y + 24, title, size=24, family=SANS, weight="bold", cls="title"))
         y += 44
     if not sections:
-        c.add(_text(MARGIN, y + 24, "nothing to draw: no call, no packet", family=SANS, fill=GREY))
+        c.add(_text(MARGIN, y + 24, phrases.ladder_nothing(), family=SANS, fill=GREY))
         y += 40
     for k, s in enumerate(sections):
         if k:
@@ -348,7 +342,7 @@ def svg_element(ladder: Ladder, *, title: str | None = None, legend: bool = True
         y += 24
         y = _legend(c, y, width, legend_text(sections))
     height = y + MARGIN
-    label = title or "sequence diagram of the socket calls and their packets"
+    label = title or phrases.svg_label()
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width:.0f}" '
             f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
             f'aria-label={_a(label)}>'
@@ -360,7 +354,8 @@ def svg_element(ladder: Ladder, *, title: str | None = None, legend: bool = True
 def _legend(c: _Canvas, y: float, width: float, text: str) -> float:
     c.add('<g class="legend">')
     x = MARGIN
-    for kind, words in LEGEND_ITEMS:
+    for kind in LEGEND_ITEMS:
+        words = phrases.svg_key(kind)
         dash = ' stroke-dasharray="10 6"' if kind == "bad" else ""
         x1, x2 = (x + 60, x) if kind == "in" else (x, x + 60)
         c.add(f'<line x1="{x1:.1f}" y1="{y:.1f}" x2="{x2:.1f}" y2="{y:.1f}" '
@@ -415,25 +410,24 @@ def _key(kind: str) -> str:
 
 def html_document(ladder: Ladder, *, title: str | None = None) -> str:
     """One standalone page: the title, the SVG, and a legend (valid XHTML, so valid XML)."""
-    heading = title or "The socket calls and their packets"
+    heading = title or phrases.html_heading()
     sections = ladder.sections
     packets = sum(s.packets for s in sections)
     calls = sum(1 for s in sections for i in s.items if type(i) is CallMark and i.edge == "start")
-    what = (f"{len(sections)} conversation{'s' if len(sections) != 1 else ''}, "
-            f"{packets} packet{'s' if packets != 1 else ''}, {calls} call{'s' if calls != 1 else ''}"
-            ": time goes down, each arrow is a packet between the two hosts.")
-    keys = "".join(f"<li>{_key(kind)}{_x(words)}</li>" for kind, words in LEGEND_ITEMS)
+    what = phrases.html_what(len(sections), packets, calls)
+    keys = "".join(f"<li>{_key(kind)}{_x(phrases.svg_key(kind))}</li>" for kind in LEGEND_ITEMS)
+    lang = phrases.current_language()
     return (
         '<!DOCTYPE html>\n'
-        '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">\n<head>\n'
+        f'<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}">\n<head>\n'
         '<meta charset="utf-8"/>\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>\n'
         f"<title>{_x(heading)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"<h1>{_x(heading)}</h1>\n<p class=\"what\">{_x(what)}</p>\n"
         f"<figure>{svg_element(ladder, legend=False)}</figure>\n"
-        '<section class="legend"><h2>How to read it</h2><ul>'
+        f'<section class="legend"><h2>{_x(phrases.html_how_to_read())}</h2><ul>'
         f"{keys}<li>{_x(legend_text(sections))}</li>"
-        "<li>Hover over an arrow or a call to see the whole packet summary and its meaning.</li>"
+        f"<li>{_x(phrases.html_hover())}</li>"
         "</ul></section>\n</body>\n</html>\n"
     )
 

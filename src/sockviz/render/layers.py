@@ -57,334 +57,372 @@ __all__ = [
     "read_frame",
 ]
 
+from sockviz.core.phrases import N_, _
+
+
+class _Said(dict):
+    """A table of the words below, its values said in the language spoken when read.
+
+    The sentences are marked ``N_()`` for the catalogue; ``say`` names the
+    places of a tuple value that are said (the others, field names as the RFCs
+    spell them and references, stay as they are).
+    """
+
+    __slots__ = ("say",)
+
+    def __init__(self, table: dict, say: tuple[int, ...] | None = None) -> None:
+        super().__init__(table)
+        self.say = say
+
+    def _said(self, value: Any) -> Any:
+        if isinstance(value, tuple):
+            return tuple(_(v) if v and (self.say is None or i in self.say) else v
+                         for i, v in enumerate(value))
+        return _(value) if value else value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._said(dict.__getitem__(self, key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._said(dict.__getitem__(self, key)) if key in self else default
+
+
 # =============================================================================
 # Words.  Every sentence a reader sees is in this section.
 # =============================================================================
 
 # Layers: kind -> (short name for the size sum, title, reference).
-LAYER_WORDS: dict[str, tuple[str, str, str]] = {
-    "ethernet": ("Ethernet", "Ethernet II header", "IEEE 802.3 §3.1.1, RFC 894"),
-    "sll": ("Linux cooked", "Linux cooked capture header (SLL)",
+LAYER_WORDS: dict[str, tuple[str, str, str]] = _Said({
+    "ethernet": ("Ethernet", N_("Ethernet II header"), "IEEE 802.3 §3.1.1, RFC 894"),
+    "sll": ("Linux cooked", N_("Linux cooked capture header (SLL)"),
             "tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html"),
-    "sll2": ("Linux cooked v2", "Linux cooked capture header v2 (SLL2)",
+    "sll2": ("Linux cooked v2", N_("Linux cooked capture header v2 (SLL2)"),
              "tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html"),
-    "loopback": ("loopback", "BSD loopback header", "tcpdump.org/linktypes/LINKTYPE_NULL.html"),
-    "vlan": ("VLAN", "802.1Q VLAN tag", "IEEE 802.1Q §9.6"),
-    "arp": ("ARP", "ARP message", "RFC 826"),
-    "ipv4": ("IPv4", "IPv4 header", "RFC 791 §3.1"),
-    "ipv6": ("IPv6", "IPv6 header", "RFC 8200 §3"),
-    "ipv6-hop-by-hop": ("IPv6 hop-by-hop", "IPv6 hop-by-hop options header", "RFC 8200 §4.3"),
-    "ipv6-routing": ("IPv6 routing", "IPv6 routing header", "RFC 8200 §4.4"),
-    "ipv6-fragment": ("IPv6 fragment", "IPv6 fragment header", "RFC 8200 §4.5"),
-    "ipv6-destination": ("IPv6 destination options", "IPv6 destination options header", "RFC 8200 §4.6"),
-    "tcp": ("TCP", "TCP header", "RFC 9293 §3.1"),
-    "udp": ("UDP", "UDP header", "RFC 768"),
-    "icmp": ("ICMP", "ICMP message", "RFC 792"),
-    "icmpv6": ("ICMPv6", "ICMPv6 message", "RFC 4443 §2.1"),
-    "ndp-option": ("NDP option", "Neighbor Discovery option", "RFC 4861 §4.6"),
-    "dns": ("DNS", "DNS message", "RFC 1035 §4.1"),
-    "payload": ("payload", "payload", ""),
-    "fragment": ("fragment data", "fragment data", "RFC 791 §3.2"),
-    "padding": ("Ethernet padding", "Ethernet padding", "IEEE 802.3 §3.2.7"),
-    "unread": ("unread", "bytes not read", ""),
-    "other": ("other", "{name}", ""),
-}
-QUOTED_SHORT = "quoted {name}"
-QUOTED_TITLE = "quoted {title}"
+    "loopback": (N_("loopback"), N_("BSD loopback header"), "tcpdump.org/linktypes/LINKTYPE_NULL.html"),
+    "vlan": ("VLAN", N_("802.1Q VLAN tag"), "IEEE 802.1Q §9.6"),
+    "arp": ("ARP", N_("ARP message"), "RFC 826"),
+    "ipv4": ("IPv4", N_("IPv4 header"), "RFC 791 §3.1"),
+    "ipv6": ("IPv6", N_("IPv6 header"), "RFC 8200 §3"),
+    "ipv6-hop-by-hop": (N_("IPv6 hop-by-hop"), N_("IPv6 hop-by-hop options header"), "RFC 8200 §4.3"),
+    "ipv6-routing": (N_("IPv6 routing"), N_("IPv6 routing header"), "RFC 8200 §4.4"),
+    "ipv6-fragment": (N_("IPv6 fragment"), N_("IPv6 fragment header"), "RFC 8200 §4.5"),
+    "ipv6-destination": (N_("IPv6 destination options"), N_("IPv6 destination options header"),
+                         "RFC 8200 §4.6"),
+    "tcp": ("TCP", N_("TCP header"), "RFC 9293 §3.1"),
+    "udp": ("UDP", N_("UDP header"), "RFC 768"),
+    "icmp": ("ICMP", N_("ICMP message"), "RFC 792"),
+    "icmpv6": ("ICMPv6", N_("ICMPv6 message"), "RFC 4443 §2.1"),
+    "ndp-option": (N_("NDP option"), N_("Neighbor Discovery option"), "RFC 4861 §4.6"),
+    "dns": ("DNS", N_("DNS message"), "RFC 1035 §4.1"),
+    "payload": (N_("payload"), N_("payload"), ""),
+    "fragment": (N_("fragment data"), N_("fragment data"), "RFC 791 §3.2"),
+    "padding": (N_("Ethernet padding"), N_("Ethernet padding"), "IEEE 802.3 §3.2.7"),
+    "unread": (N_("unread"), N_("bytes not read"), ""),
+    "other": (N_("other"), "{name}", ""),
+}, say=(0, 1))
+QUOTED_SHORT = N_("quoted {name}")
+QUOTED_TITLE = N_("quoted {title}")
 
 # What a layer is, in one sentence, shown under its title (optional).
-LAYER_NOTES: dict[str, str] = {
-    "payload": "the application's bytes: what the sending program passed to send() or sendto()",
-    "fragment": "a piece of a datagram too big for the link: the receiver puts the pieces back together",
-    "padding": "zeros that bring a short frame up to Ethernet's 60-byte minimum; not part of the packet",
-    "unread": "bytes after the last header that sockviz could not read as anything",
-    "icmp-error": "the rest is the start of the packet that caused this error, quoted so that the sender "
-                  "can tell which socket it concerns",
-    "quoted": "part of the packet that caused the error, as the host reporting it received it",
-}
+LAYER_NOTES: dict[str, str] = _Said({
+    "payload": N_("the application's bytes: what the sending program passed to send() or sendto()"),
+    "fragment": N_("a piece of a datagram too big for the link: the receiver puts the pieces back together"),
+    "padding": N_("zeros that bring a short frame up to Ethernet's 60-byte minimum; not part of the packet"),
+    "unread": N_("bytes after the last header that sockviz could not read as anything"),
+    "icmp-error": N_("the rest is the start of the packet that caused this error, quoted so that the sender "
+                  "can tell which socket it concerns"),
+    "quoted": N_("part of the packet that caused the error, as the host reporting it received it"),
+})
 
 # Fields: (layer kind, field) -> (label, meaning).
-FIELD_WORDS: dict[tuple[str, str], tuple[str, str]] = {
+FIELD_WORDS: dict[tuple[str, str], tuple[str, str]] = _Said({
     # Ethernet II (IEEE 802.3 §3.1.1)
-    ("ethernet", "dst"): ("destination MAC", "the hardware address of the network card this frame is for, "
-                          "on this link only"),
-    ("ethernet", "src"): ("source MAC", "the hardware address of the network card that sent the frame"),
-    ("ethernet", "type"): ("EtherType", "which protocol reads the bytes after this header (RFC 894)"),
+    ("ethernet", "dst"): ("destination MAC", N_("the hardware address of the network card this frame is for, "
+                          "on this link only")),
+    ("ethernet", "src"): ("source MAC", N_("the hardware address of the network card that sent the frame")),
+    ("ethernet", "type"): ("EtherType", N_("which protocol reads the bytes after this header (RFC 894)")),
     # Linux cooked captures: the kernel's description, not bytes from the wire
-    ("sll", "pkttype"): ("packet type", "who the packet was for: 0 this host, 1 broadcast, 2 multicast, "
-                         "3 another host, 4 sent by this host"),
-    ("sll", "lladdrtype"): ("address type", "the link's hardware type (ARPHRD_*: 1 Ethernet, 772 loopback)"),
-    ("sll", "lladdrlen"): ("address length", "how many bytes of the address field are used"),
-    ("sll", "src"): ("source address", "the sender's link-layer address, padded to 8 bytes"),
-    ("sll", "proto"): ("protocol", "which protocol reads the bytes after this header, as an EtherType"),
-    ("sll", "reserved"): ("reserved", "zero"),
-    ("sll", "ifindex"): ("interface index", "the number of the interface the packet was captured on"),
-    ("loopback", "type"): ("address family", "the packet's address family (2 = IPv4; 24, 28 or 30 = IPv6)"),
-    ("vlan", "prio"): ("priority", "the frame's priority class (IEEE 802.1p)"),
-    ("vlan", "dei"): ("drop eligible", "1: may be dropped first under congestion"),
-    ("vlan", "id"): ("VLAN ID", "which virtual LAN the frame belongs to"),
-    ("vlan", "type"): ("EtherType", "which protocol reads the bytes after this tag"),
+    ("sll", "pkttype"): ("packet type", N_("who the packet was for: 0 this host, 1 broadcast, 2 multicast, "
+                         "3 another host, 4 sent by this host")),
+    ("sll", "lladdrtype"): ("address type",
+                            N_("the link's hardware type (ARPHRD_*: 1 Ethernet, 772 loopback)")),
+    ("sll", "lladdrlen"): ("address length", N_("how many bytes of the address field are used")),
+    ("sll", "src"): ("source address", N_("the sender's link-layer address, padded to 8 bytes")),
+    ("sll", "proto"): ("protocol", N_("which protocol reads the bytes after this header, as an EtherType")),
+    ("sll", "reserved"): ("reserved", N_("zero")),
+    ("sll", "ifindex"): ("interface index", N_("the number of the interface the packet was captured on")),
+    ("loopback", "type"): ("address family",
+                           N_("the packet's address family (2 = IPv4; 24, 28 or 30 = IPv6)")),
+    ("vlan", "prio"): ("priority", N_("the frame's priority class (IEEE 802.1p)")),
+    ("vlan", "dei"): ("drop eligible", N_("1: may be dropped first under congestion")),
+    ("vlan", "id"): ("VLAN ID", N_("which virtual LAN the frame belongs to")),
+    ("vlan", "type"): ("EtherType", N_("which protocol reads the bytes after this tag")),
     # ARP (RFC 826)
-    ("arp", "hwtype"): ("hardware type", "the kind of link: 1 = Ethernet"),
-    ("arp", "ptype"): ("protocol type", "the kind of address asked about: 0x0800 = IPv4"),
-    ("arp", "hwlen"): ("hardware address length", "6 bytes for a MAC address"),
-    ("arp", "plen"): ("protocol address length", "4 bytes for an IPv4 address"),
-    ("arp", "op"): ("operation", "1 = request (who has this IP address?), 2 = reply (it is at this MAC)"),
-    ("arp", "hwsrc"): ("sender MAC", "the MAC address of the host sending this message"),
-    ("arp", "psrc"): ("sender IP", "the IP address of the host sending this message"),
-    ("arp", "hwdst"): ("target MAC", "the MAC address looked for: zeros in a request, as it is unknown"),
-    ("arp", "pdst"): ("target IP", "the IP address whose MAC address is asked for (or was asked for)"),
+    ("arp", "hwtype"): ("hardware type", N_("the kind of link: 1 = Ethernet")),
+    ("arp", "ptype"): ("protocol type", N_("the kind of address asked about: 0x0800 = IPv4")),
+    ("arp", "hwlen"): ("hardware address length", N_("6 bytes for a MAC address")),
+    ("arp", "plen"): ("protocol address length", N_("4 bytes for an IPv4 address")),
+    ("arp", "op"): ("operation", N_("1 = request (who has this IP address?), 2 = reply (it is at this MAC)")),
+    ("arp", "hwsrc"): ("sender MAC", N_("the MAC address of the host sending this message")),
+    ("arp", "psrc"): ("sender IP", N_("the IP address of the host sending this message")),
+    ("arp", "hwdst"): ("target MAC", N_("the MAC address looked for: zeros in a request, as it is unknown")),
+    ("arp", "pdst"): ("target IP", N_("the IP address whose MAC address is asked for (or was asked for)")),
     # IPv4 (RFC 791 §3.1)
-    ("ipv4", "version"): ("version", "4 for IPv4"),
-    ("ipv4", "ihl"): ("IHL", "Internet Header Length, in 32-bit words: 5 = 20 bytes, more with options"),
-    ("ipv4", "dscp"): ("DSCP", "Differentiated Services: a priority class for routers, 0 = best effort "
-                       "(RFC 2474 §3)"),
-    ("ipv4", "ecn"): ("ECN", "Explicit Congestion Notification: a router can mark congestion here "
-                      "instead of dropping the packet (RFC 3168 §5)"),
-    ("ipv4", "len"): ("total length", "the whole IP packet in bytes: this header and its data"),
-    ("ipv4", "id"): ("identification", "a number shared by all the fragments of one datagram, so that the "
-                     "receiver can put them back together"),
-    ("ipv4", "flags"): ("flags", "3 bits: reserved (0), DF = don't fragment, MF = more fragments"),
-    ("ipv4", "frag"): ("fragment offset", "where this fragment's data goes in the original datagram, "
-                       "in units of 8 bytes"),
-    ("ipv4", "ttl"): ("TTL", "time to live: each router subtracts 1 and drops the packet at 0, so a "
-                      "routing loop cannot keep it forever (Linux starts at 64)"),
-    ("ipv4", "proto"): ("protocol", "which protocol reads the data after this header"),
-    ("ipv4", "chksum"): ("header checksum", "a check of this header only (not the data); each router "
-                         "recomputes it as the TTL changes"),
-    ("ipv4", "src"): ("source address", "the IP address of the sender"),
-    ("ipv4", "dst"): ("destination address", "the IP address of the final receiver"),
-    ("ipv4", "options"): ("options", "rare extras (record route, timestamps, router alert...); there "
-                          "are options when IHL > 5"),
+    ("ipv4", "version"): ("version", N_("4 for IPv4")),
+    ("ipv4", "ihl"): ("IHL", N_("Internet Header Length, in 32-bit words: 5 = 20 bytes, more with options")),
+    ("ipv4", "dscp"): ("DSCP", N_("Differentiated Services: a priority class for routers, 0 = best effort "
+                       "(RFC 2474 §3)")),
+    ("ipv4", "ecn"): ("ECN", N_("Explicit Congestion Notification: a router can mark congestion here "
+                      "instead of dropping the packet (RFC 3168 §5)")),
+    ("ipv4", "len"): ("total length", N_("the whole IP packet in bytes: this header and its data")),
+    ("ipv4", "id"): ("identification", N_("a number shared by all the fragments of one datagram, so that the "
+                     "receiver can put them back together")),
+    ("ipv4", "flags"): ("flags", N_("3 bits: reserved (0), DF = don't fragment, MF = more fragments")),
+    ("ipv4", "frag"): ("fragment offset", N_("where this fragment's data goes in the original datagram, "
+                       "in units of 8 bytes")),
+    ("ipv4", "ttl"): ("TTL", N_("time to live: each router subtracts 1 and drops the packet at 0, so a "
+                      "routing loop cannot keep it forever (Linux starts at 64)")),
+    ("ipv4", "proto"): ("protocol", N_("which protocol reads the data after this header")),
+    ("ipv4", "chksum"): ("header checksum", N_("a check of this header only (not the data); each router "
+                         "recomputes it as the TTL changes")),
+    ("ipv4", "src"): ("source address", N_("the IP address of the sender")),
+    ("ipv4", "dst"): ("destination address", N_("the IP address of the final receiver")),
+    ("ipv4", "options"): ("options", N_("rare extras (record route, timestamps, router alert...); there "
+                          "are options when IHL > 5")),
     # IPv6 (RFC 8200 §3)
-    ("ipv6", "version"): ("version", "6 for IPv6"),
-    ("ipv6", "tc"): ("traffic class", "DSCP (a priority class) and ECN (congestion marks), as in IPv4 "
-                     "(RFC 8200 §7)"),
-    ("ipv6", "fl"): ("flow label", "a number the sender gives the packets of one flow, so that routers "
-                     "keep them on one path (RFC 6437)"),
-    ("ipv6", "plen"): ("payload length", "the bytes after this 40-byte header, extension headers included"),
-    ("ipv6", "nh"): ("next header", "which header follows: an extension header or the transport protocol"),
-    ("ipv6", "hlim"): ("hop limit", "each router subtracts 1 and drops the packet at 0, like IPv4's TTL "
-                       "(Linux starts at 64)"),
-    ("ipv6", "src"): ("source address", "the IPv6 address of the sender"),
-    ("ipv6", "dst"): ("destination address", "the IPv6 address of the receiver"),
+    ("ipv6", "version"): ("version", N_("6 for IPv6")),
+    ("ipv6", "tc"): ("traffic class", N_("DSCP (a priority class) and ECN (congestion marks), as in IPv4 "
+                     "(RFC 8200 §7)")),
+    ("ipv6", "fl"): ("flow label", N_("a number the sender gives the packets of one flow, so that routers "
+                     "keep them on one path (RFC 6437)")),
+    ("ipv6", "plen"): ("payload length",
+                       N_("the bytes after this 40-byte header, extension headers included")),
+    ("ipv6", "nh"): ("next header",
+                     N_("which header follows: an extension header or the transport protocol")),
+    ("ipv6", "hlim"): ("hop limit", N_("each router subtracts 1 and drops the packet at 0, like IPv4's TTL "
+                       "(Linux starts at 64)")),
+    ("ipv6", "src"): ("source address", N_("the IPv6 address of the sender")),
+    ("ipv6", "dst"): ("destination address", N_("the IPv6 address of the receiver")),
     # IPv6 extension headers (RFC 8200 §4)
-    ("ipv6-ext", "nh"): ("next header", "which header follows this one"),
-    ("ipv6-ext", "len"): ("header length", "this header's length in units of 8 bytes, not counting the "
-                          "first 8"),
-    ("ipv6-ext", "options"): ("options", "type-length-value options, padded to a multiple of 8 bytes"),
-    ("ipv6-ext", "type"): ("routing type", "which kind of routing header this is"),
-    ("ipv6-ext", "segleft"): ("segments left", "how many listed routers are still to be visited"),
-    ("ipv6-ext", "addresses"): ("addresses", "the routers to pass through"),
-    ("ipv6-ext", "res1"): ("reserved", "zero"),
-    ("ipv6-ext", "res2"): ("reserved", "zero"),
-    ("ipv6-ext", "reserved"): ("reserved", "zero"),
-    ("ipv6-ext", "offset"): ("fragment offset", "where this fragment's data goes in the original packet, "
-                             "in units of 8 bytes"),
-    ("ipv6-ext", "m"): ("M", "more fragments: 1 unless this is the last piece"),
-    ("ipv6-ext", "id"): ("identification", "a number shared by all the fragments of one packet"),
+    ("ipv6-ext", "nh"): ("next header", N_("which header follows this one")),
+    ("ipv6-ext", "len"): ("header length", N_("this header's length in units of 8 bytes, not counting the "
+                          "first 8")),
+    ("ipv6-ext", "options"): ("options", N_("type-length-value options, padded to a multiple of 8 bytes")),
+    ("ipv6-ext", "type"): ("routing type", N_("which kind of routing header this is")),
+    ("ipv6-ext", "segleft"): ("segments left", N_("how many listed routers are still to be visited")),
+    ("ipv6-ext", "addresses"): ("addresses", N_("the routers to pass through")),
+    ("ipv6-ext", "res1"): ("reserved", N_("zero")),
+    ("ipv6-ext", "res2"): ("reserved", N_("zero")),
+    ("ipv6-ext", "reserved"): ("reserved", N_("zero")),
+    ("ipv6-ext", "offset"): ("fragment offset", N_("where this fragment's data goes in the original packet, "
+                             "in units of 8 bytes")),
+    ("ipv6-ext", "m"): ("M", N_("more fragments: 1 unless this is the last piece")),
+    ("ipv6-ext", "id"): ("identification", N_("a number shared by all the fragments of one packet")),
     # TCP (RFC 9293 §3.1)
-    ("tcp", "sport"): ("source port", "the sending socket's port (a client's is an ephemeral port its "
-                       "kernel picked at connect())"),
-    ("tcp", "dport"): ("destination port", "the receiving socket's port (a server's is the one it bound)"),
-    ("tcp", "seq"): ("sequence number", "raw: the number of this segment's first byte (a SYN counts as "
-                     "one). Relative numbers (Wireshark's) subtract the first one, unknown from one packet"),
-    ("tcp", "ack"): ("acknowledgment number", "raw: the next byte the sender expects from the other "
-                     "side; meaningful only when ACK is set"),
-    ("tcp", "dataofs"): ("data offset", "the TCP header's length in 32-bit words: 5 = 20 bytes, more with "
-                         "options"),
-    ("tcp", "reserved"): ("reserved", "control bits kept for future use, zero"),
-    ("tcp", "flags"): ("flags", "the control bits, in this order: CWR ECE URG ACK PSH RST SYN FIN"),
-    ("tcp", "window"): ("window", "raw, unscaled: how many more bytes the sender can receive. After the "
-                        "handshake it is multiplied by the window scale (never in a SYN, RFC 7323 §2.2)"),
-    ("tcp", "chksum"): ("checksum", "a check of the header, the data and the IP addresses "
-                        "(a pseudo-header)"),
-    ("tcp", "urgptr"): ("urgent pointer", "where urgent data ends when URG is set; otherwise 0"),
-    ("tcp", "options"): ("options", "extras, most of them agreed on in the SYN and SYN/ACK"),
+    ("tcp", "sport"): ("source port", N_("the sending socket's port (a client's is an ephemeral port its "
+                       "kernel picked at connect())")),
+    ("tcp", "dport"): ("destination port",
+                       N_("the receiving socket's port (a server's is the one it bound)")),
+    ("tcp", "seq"): ("sequence number", N_("raw: the number of this segment's first byte (a SYN counts as "
+                     "one). Relative numbers (Wireshark's) subtract the first one, unknown from one packet")),
+    ("tcp", "ack"): ("acknowledgment number", N_("raw: the next byte the sender expects from the other "
+                     "side; meaningful only when ACK is set")),
+    ("tcp", "dataofs"): ("data offset", N_("the TCP header's length in 32-bit words: 5 = 20 bytes, more with "
+                         "options")),
+    ("tcp", "reserved"): ("reserved", N_("control bits kept for future use, zero")),
+    ("tcp", "flags"): ("flags", N_("the control bits, in this order: CWR ECE URG ACK PSH RST SYN FIN")),
+    ("tcp", "window"): ("window", N_("raw, unscaled: how many more bytes the sender can receive. After the "
+                        "handshake it is multiplied by the window scale (never in a SYN, RFC 7323 §2.2)")),
+    ("tcp", "chksum"): ("checksum", N_("a check of the header, the data and the IP addresses "
+                        "(a pseudo-header)")),
+    ("tcp", "urgptr"): ("urgent pointer", N_("where urgent data ends when URG is set; otherwise 0")),
+    ("tcp", "options"): ("options", N_("extras, most of them agreed on in the SYN and SYN/ACK")),
     # UDP (RFC 768)
-    ("udp", "sport"): ("source port", "the sending socket's port (the kernel picks one at the first "
-                       "sendto() of an unbound socket)"),
-    ("udp", "dport"): ("destination port", "the receiving socket's port"),
-    ("udp", "len"): ("length", "this 8-byte header plus the data, in bytes"),
-    ("udp", "chksum"): ("checksum", "a check of the header, the data and the IP addresses; 0 means none "
-                        "(allowed over IPv4 only)"),
+    ("udp", "sport"): ("source port", N_("the sending socket's port (the kernel picks one at the first "
+                       "sendto() of an unbound socket)")),
+    ("udp", "dport"): ("destination port", N_("the receiving socket's port")),
+    ("udp", "len"): ("length", N_("this 8-byte header plus the data, in bytes")),
+    ("udp", "chksum"): ("checksum", N_("a check of the header, the data and the IP addresses; 0 means none "
+                        "(allowed over IPv4 only)")),
     # ICMP (RFC 792)
-    ("icmp", "type"): ("type", "what kind of ICMP message this is"),
-    ("icmp", "code"): ("code", "the detail within the type"),
-    ("icmp", "chksum"): ("checksum", "a check of the whole ICMP message"),
-    ("icmp", "id"): ("identifier", "matches a reply to its request (ping uses one per run)"),
-    ("icmp", "seq"): ("sequence number", "counts the requests, so each reply finds its request"),
-    ("icmp", "gw"): ("gateway address", "the better router to use for this destination"),
-    ("icmp", "ptr"): ("pointer", "the byte of the quoted header that has the problem"),
-    ("icmp", "reserved"): ("unused", "zero"),
-    ("icmp", "length"): ("length", "the length of the quoted packet in 32-bit words, 0 when not given "
-                         "(RFC 4884)"),
-    ("icmp", "nexthopmtu"): ("next-hop MTU", "with code 4, the largest packet the next link takes "
-                             "(RFC 1191); otherwise 0"),
-    ("icmp", "unused"): ("unused", "zero"),
-    ("icmp", "ts_ori"): ("originate timestamp", "when the request left, in ms since midnight UTC"),
-    ("icmp", "ts_rx"): ("receive timestamp", "when the request arrived"),
-    ("icmp", "ts_tx"): ("transmit timestamp", "when the reply left"),
-    ("icmp", "addr_mask"): ("address mask", "the subnet mask"),
-    ("icmp", "extpad"): ("padding", "zeros before the extensions (RFC 4884)"),
-    ("icmp", "ext"): ("extensions", "extra objects after the quoted packet (RFC 4884)"),
+    ("icmp", "type"): ("type", N_("what kind of ICMP message this is")),
+    ("icmp", "code"): ("code", N_("the detail within the type")),
+    ("icmp", "chksum"): ("checksum", N_("a check of the whole ICMP message")),
+    ("icmp", "id"): ("identifier", N_("matches a reply to its request (ping uses one per run)")),
+    ("icmp", "seq"): ("sequence number", N_("counts the requests, so each reply finds its request")),
+    ("icmp", "gw"): ("gateway address", N_("the better router to use for this destination")),
+    ("icmp", "ptr"): ("pointer", N_("the byte of the quoted header that has the problem")),
+    ("icmp", "reserved"): ("unused", N_("zero")),
+    ("icmp", "length"): ("length", N_("the length of the quoted packet in 32-bit words, 0 when not given "
+                         "(RFC 4884)")),
+    ("icmp", "nexthopmtu"): ("next-hop MTU", N_("with code 4, the largest packet the next link takes "
+                             "(RFC 1191); otherwise 0")),
+    ("icmp", "unused"): ("unused", N_("zero")),
+    ("icmp", "ts_ori"): ("originate timestamp", N_("when the request left, in ms since midnight UTC")),
+    ("icmp", "ts_rx"): ("receive timestamp", N_("when the request arrived")),
+    ("icmp", "ts_tx"): ("transmit timestamp", N_("when the reply left")),
+    ("icmp", "addr_mask"): ("address mask", N_("the subnet mask")),
+    ("icmp", "extpad"): ("padding", N_("zeros before the extensions (RFC 4884)")),
+    ("icmp", "ext"): ("extensions", N_("extra objects after the quoted packet (RFC 4884)")),
     # ICMPv6 (RFC 4443 §2.1) and Neighbor Discovery (RFC 4861 §4)
-    ("icmpv6", "type"): ("type", "what kind of ICMPv6 message this is"),
-    ("icmpv6", "code"): ("code", "the detail within the type"),
-    ("icmpv6", "cksum"): ("checksum", "a check of the whole message and the IPv6 addresses "
-                          "(a pseudo-header)"),
-    ("icmpv6", "id"): ("identifier", "matches a reply to its request"),
-    ("icmpv6", "seq"): ("sequence number", "counts the requests"),
-    ("icmpv6", "data"): ("data", "echoed back as it is"),
-    ("icmpv6", "mtu"): ("MTU", "the largest packet the next link takes (path MTU discovery, RFC 8201)"),
-    ("icmpv6", "ptr"): ("pointer", "the byte of the quoted packet that has the problem"),
-    ("icmpv6", "length"): ("length", "the length of the quoted packet in 64-bit words, 0 when not given "
-                           "(RFC 4884)"),
-    ("icmpv6", "unused"): ("unused", "zero"),
-    ("icmpv6", "res"): ("reserved", "zero"),
-    ("icmpv6", "tgt"): ("target address", "the address whose MAC address is asked for or given "
-                        "(RFC 4861 §4.3)"),
-    ("icmpv6", "R"): ("R (router)", "1: the sender is a router"),
-    ("icmpv6", "S"): ("S (solicited)", "1: this answers a solicitation"),
-    ("icmpv6", "O"): ("O (override)", "1: replace the MAC address in the neighbour cache"),
-    ("ndp-option", "type"): ("option type", "which option this is"),
-    ("ndp-option", "len"): ("option length", "in units of 8 bytes"),
-    ("ndp-option", "lladdr"): ("link-layer address", "a MAC address: the sender's (type 1) or the "
-                               "target's (type 2)"),
+    ("icmpv6", "type"): ("type", N_("what kind of ICMPv6 message this is")),
+    ("icmpv6", "code"): ("code", N_("the detail within the type")),
+    ("icmpv6", "cksum"): ("checksum", N_("a check of the whole message and the IPv6 addresses "
+                          "(a pseudo-header)")),
+    ("icmpv6", "id"): ("identifier", N_("matches a reply to its request")),
+    ("icmpv6", "seq"): ("sequence number", N_("counts the requests")),
+    ("icmpv6", "data"): ("data", N_("echoed back as it is")),
+    ("icmpv6", "mtu"): ("MTU", N_("the largest packet the next link takes (path MTU discovery, RFC 8201)")),
+    ("icmpv6", "ptr"): ("pointer", N_("the byte of the quoted packet that has the problem")),
+    ("icmpv6", "length"): ("length", N_("the length of the quoted packet in 64-bit words, 0 when not given "
+                           "(RFC 4884)")),
+    ("icmpv6", "unused"): ("unused", N_("zero")),
+    ("icmpv6", "res"): ("reserved", N_("zero")),
+    ("icmpv6", "tgt"): ("target address", N_("the address whose MAC address is asked for or given "
+                        "(RFC 4861 §4.3)")),
+    ("icmpv6", "R"): ("R (router)", N_("1: the sender is a router")),
+    ("icmpv6", "S"): ("S (solicited)", N_("1: this answers a solicitation")),
+    ("icmpv6", "O"): ("O (override)", N_("1: replace the MAC address in the neighbour cache")),
+    ("ndp-option", "type"): ("option type", N_("which option this is")),
+    ("ndp-option", "len"): ("option length", N_("in units of 8 bytes")),
+    ("ndp-option", "lladdr"): ("link-layer address", N_("a MAC address: the sender's (type 1) or the "
+                               "target's (type 2)")),
     # DNS header (RFC 1035 §4.1.1)
-    ("dns", "length"): ("length", "over TCP, each DNS message starts with its length (RFC 1035 §4.2.2)"),
-    ("dns", "id"): ("ID", "chosen by the client; the response carries the same ID so it finds its query"),
-    ("dns", "qr"): ("QR", "0 = query, 1 = response"),
-    ("dns", "opcode"): ("opcode", "the kind of query: 0 = a standard query"),
-    ("dns", "aa"): ("AA", "authoritative answer: the server is in charge of the name's zone"),
-    ("dns", "tc"): ("TC", "truncated: the message did not fit in a UDP datagram; ask again over TCP"),
-    ("dns", "rd"): ("RD", "recursion desired: please find the final answer for me"),
-    ("dns", "ra"): ("RA", "recursion available: this server finds answers for its clients"),
-    ("dns", "z"): ("Z", "reserved, zero"),
-    ("dns", "ad"): ("AD", "authentic data: checked with DNSSEC (RFC 4035 §3.2.3)"),
-    ("dns", "cd"): ("CD", "checking disabled: do not check with DNSSEC (RFC 4035 §3.2.2)"),
-    ("dns", "rcode"): ("RCODE", "the result: 0 = no error, 3 = no such name (NXDOMAIN)"),
-    ("dns", "qdcount"): ("question count", "how many questions follow"),
-    ("dns", "ancount"): ("answer count", "how many answer records follow"),
-    ("dns", "nscount"): ("authority count", "how many authority records follow"),
-    ("dns", "arcount"): ("additional count", "how many additional records follow"),
-    ("dns", "qd"): ("questions", "what the client asks: a name and a record type (RFC 1035 §4.1.2)"),
-    ("dns", "an"): ("answers", "the records that answer the question (RFC 1035 §4.1.3)"),
-    ("dns", "ns"): ("authority", "records naming the servers in charge of the zone"),
-    ("dns", "ar"): ("additional", "more records the server thinks useful, and EDNS's OPT record "
-                    "(RFC 6891)"),
+    ("dns", "length"): ("length", N_("over TCP, each DNS message starts with its length (RFC 1035 §4.2.2)")),
+    ("dns", "id"): ("ID", N_("chosen by the client; the response carries the same ID so it finds its query")),
+    ("dns", "qr"): ("QR", N_("0 = query, 1 = response")),
+    ("dns", "opcode"): ("opcode", N_("the kind of query: 0 = a standard query")),
+    ("dns", "aa"): ("AA", N_("authoritative answer: the server is in charge of the name's zone")),
+    ("dns", "tc"): ("TC", N_("truncated: the message did not fit in a UDP datagram; ask again over TCP")),
+    ("dns", "rd"): ("RD", N_("recursion desired: please find the final answer for me")),
+    ("dns", "ra"): ("RA", N_("recursion available: this server finds answers for its clients")),
+    ("dns", "z"): ("Z", N_("reserved, zero")),
+    ("dns", "ad"): ("AD", N_("authentic data: checked with DNSSEC (RFC 4035 §3.2.3)")),
+    ("dns", "cd"): ("CD", N_("checking disabled: do not check with DNSSEC (RFC 4035 §3.2.2)")),
+    ("dns", "rcode"): ("RCODE", N_("the result: 0 = no error, 3 = no such name (NXDOMAIN)")),
+    ("dns", "qdcount"): ("question count", N_("how many questions follow")),
+    ("dns", "ancount"): ("answer count", N_("how many answer records follow")),
+    ("dns", "nscount"): ("authority count", N_("how many authority records follow")),
+    ("dns", "arcount"): ("additional count", N_("how many additional records follow")),
+    ("dns", "qd"): ("questions", N_("what the client asks: a name and a record type (RFC 1035 §4.1.2)")),
+    ("dns", "an"): ("answers", N_("the records that answer the question (RFC 1035 §4.1.3)")),
+    ("dns", "ns"): ("authority", N_("records naming the servers in charge of the zone")),
+    ("dns", "ar"): ("additional", N_("more records the server thinks useful, and EDNS's OPT record "
+                    "(RFC 6891)")),
     # Payload
-    ("payload", "data"): ("data", "the bytes themselves (printable ASCII shown as is)"),
-}
+    ("payload", "data"): ("data", N_("the bytes themselves (printable ASCII shown as is)")),
+}, say=(1,))
 
 # The rows a DNS question or record is made of (RFC 1035 §4.1.2 and §4.1.3).
-DNS_ITEM_WORDS: dict[str, tuple[str, str]] = {
-    "question": ("question {n}", "a name and the type of record wanted"),
-    "record": ("{section} {n}", "one resource record: a name, a type, a TTL and data"),
-    "name": ("name", "the domain name; 2 bytes starting 0xc0 point back to a name earlier in the "
-             "message instead of repeating it (RFC 1035 §4.1.4)"),
-    "type": ("type", "A = IPv4 address, AAAA = IPv6 address, CNAME = alias, PTR = name of an address"),
-    "class": ("class", "IN = the Internet"),
-    "ttl": ("TTL", "how many seconds a resolver may keep this record in its cache"),
-    "rdlength": ("data length", "the length of the data field"),
-    "rdata": ("data", "the record's value"),
-    "opt-class": ("UDP payload size", "EDNS: the largest UDP response the sender can take (RFC 6891 §6.1)"),
-    "opt-ttl": ("EDNS flags", "EDNS: more RCODE bits, the EDNS version and flags such as DO, 'send "
-                "DNSSEC records' (RFC 6891 §6.1.3)"),
-    "opt-rdata": ("options", "EDNS options (cookies, padding...)"),
-}
+DNS_ITEM_WORDS: dict[str, tuple[str, str]] = _Said({
+    "question": ("question {n}", N_("a name and the type of record wanted")),
+    "record": ("{section} {n}", N_("one resource record: a name, a type, a TTL and data")),
+    "name": ("name", N_("the domain name; 2 bytes starting 0xc0 point back to a name earlier in the "
+             "message instead of repeating it (RFC 1035 §4.1.4)")),
+    "type": ("type", N_("A = IPv4 address, AAAA = IPv6 address, CNAME = alias, PTR = name of an address")),
+    "class": ("class", N_("IN = the Internet")),
+    "ttl": ("TTL", N_("how many seconds a resolver may keep this record in its cache")),
+    "rdlength": ("data length", N_("the length of the data field")),
+    "rdata": ("data", N_("the record's value")),
+    "opt-class": ("UDP payload size",
+                  N_("EDNS: the largest UDP response the sender can take (RFC 6891 §6.1)")),
+    "opt-ttl": ("EDNS flags", N_("EDNS: more RCODE bits, the EDNS version and flags such as DO, 'send "
+                "DNSSEC records' (RFC 6891 §6.1.3)")),
+    "opt-rdata": ("options", N_("EDNS options (cookies, padding...)")),
+}, say=(1,))
 DNS_SECTION_SINGULAR = {"qd": "question", "an": "answer", "ns": "authority", "ar": "additional"}
 
 # Sub-rows of flag fields: (layer kind, flag) -> (label, meaning).
-FLAG_WORDS: dict[tuple[str, str], tuple[str, str]] = {
-    ("ipv4", "evil"): ("reserved bit", "must be zero (RFC 3514's 'evil bit' is a joke)"),
-    ("ipv4", "DF"): ("DF", "don't fragment: a router must drop the packet (and say so with ICMP) rather "
-                     "than split it; Linux sets it to find the path MTU"),
-    ("ipv4", "MF"): ("MF", "more fragments: this is not the last piece of the datagram"),
-    ("tcp", "CWR"): ("CWR", "congestion window reduced: the sender slowed down after an ECN mark "
-                     "(RFC 3168 §6.1)"),
-    ("tcp", "ECE"): ("ECE", "ECN echo: the receiver saw a congestion mark (in a SYN: ECN is supported)"),
-    ("tcp", "URG"): ("URG", "the urgent pointer is valid"),
-    ("tcp", "ACK"): ("ACK", "the acknowledgment number is valid: set on every segment after the first SYN"),
-    ("tcp", "PSH"): ("PSH", "push: deliver the data to the application now"),
-    ("tcp", "RST"): ("RST", "reset: abort the connection, or refuse it"),
-    ("tcp", "SYN"): ("SYN", "synchronize sequence numbers: opens a connection (connect(), accept())"),
-    ("tcp", "FIN"): ("FIN", "finish: the sender has no more data to send (close() or shutdown())"),
-}
+FLAG_WORDS: dict[tuple[str, str], tuple[str, str]] = _Said({
+    ("ipv4", "evil"): ("reserved bit", N_("must be zero (RFC 3514's 'evil bit' is a joke)")),
+    ("ipv4", "DF"): ("DF", N_("don't fragment: a router must drop the packet (and say so with ICMP) rather "
+                     "than split it; Linux sets it to find the path MTU")),
+    ("ipv4", "MF"): ("MF", N_("more fragments: this is not the last piece of the datagram")),
+    ("tcp", "CWR"): ("CWR", N_("congestion window reduced: the sender slowed down after an ECN mark "
+                     "(RFC 3168 §6.1)")),
+    ("tcp", "ECE"): ("ECE", N_("ECN echo: the receiver saw a congestion mark (in a SYN: ECN is supported)")),
+    ("tcp", "URG"): ("URG", N_("the urgent pointer is valid")),
+    ("tcp", "ACK"): ("ACK",
+                     N_("the acknowledgment number is valid: set on every segment after the first SYN")),
+    ("tcp", "PSH"): ("PSH", N_("push: deliver the data to the application now")),
+    ("tcp", "RST"): ("RST", N_("reset: abort the connection, or refuse it")),
+    ("tcp", "SYN"): ("SYN", N_("synchronize sequence numbers: opens a connection (connect(), accept())")),
+    ("tcp", "FIN"): ("FIN", N_("finish: the sender has no more data to send (close() or shutdown())")),
+}, say=(1,))
 FLAG_SET = "1"
 # RFC 9293 §3.1 order, most significant bit first.
 TCP_FLAG_BITS = ("CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN")
 
 # TCP options: kind -> (label, meaning).
-TCP_OPTION_WORDS: dict[int, tuple[str, str]] = {
-    0: ("end of options", "no option follows"),
-    1: ("NOP", "no operation: one byte of padding that lines up the next option"),
-    2: ("MSS", "maximum segment size: the most data this host takes in one segment, its MTU minus "
-        "40 bytes of headers (RFC 9293 §3.7.1)"),
-    3: ("window scale", "the other side multiplies this side's window by 2^shift after the handshake "
-        "(RFC 7323 §2)"),
-    4: ("SACK permitted", "this host understands selective acknowledgments (RFC 2018 §2)"),
-    5: ("SACK", "blocks received beyond a hole, so that only the hole is sent again (RFC 2018 §3)"),
-    8: ("timestamps", "TSval is the sender's clock, TSecr echoes the last TSval received: measures the "
-        "round-trip time and spots old segments (RFC 7323 §3)"),
-    19: ("MD5 signature", "a keyed hash of the segment (RFC 2385)"),
-    28: ("user timeout", "how long data may stay unacknowledged (RFC 5482)"),
-    29: ("TCP-AO", "authentication option (RFC 5925)"),
-    30: ("MPTCP", "multipath TCP (RFC 8684)"),
-    34: ("Fast Open cookie", "lets data travel in the SYN (RFC 7413)"),
-}
-TCP_OPTION_UNKNOWN = ("option {kind}", "an option sockviz does not know")
+TCP_OPTION_WORDS: dict[int, tuple[str, str]] = _Said({
+    0: ("end of options", N_("no option follows")),
+    1: ("NOP", N_("no operation: one byte of padding that lines up the next option")),
+    2: ("MSS", N_("maximum segment size: the most data this host takes in one segment, its MTU minus "
+        "40 bytes of headers (RFC 9293 §3.7.1)")),
+    3: ("window scale", N_("the other side multiplies this side's window by 2^shift after the handshake "
+        "(RFC 7323 §2)")),
+    4: ("SACK permitted", N_("this host understands selective acknowledgments (RFC 2018 §2)")),
+    5: ("SACK", N_("blocks received beyond a hole, so that only the hole is sent again (RFC 2018 §3)")),
+    8: ("timestamps", N_("TSval is the sender's clock, TSecr echoes the last TSval received: measures the "
+        "round-trip time and spots old segments (RFC 7323 §3)")),
+    19: ("MD5 signature", N_("a keyed hash of the segment (RFC 2385)")),
+    28: ("user timeout", N_("how long data may stay unacknowledged (RFC 5482)")),
+    29: ("TCP-AO", N_("authentication option (RFC 5925)")),
+    30: ("MPTCP", N_("multipath TCP (RFC 8684)")),
+    34: ("Fast Open cookie", N_("lets data travel in the SYN (RFC 7413)")),
+}, say=(1,))
+TCP_OPTION_UNKNOWN = ("option {kind}", N_("an option sockviz does not know"))
 TCP_OPTION_KEYS = {0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackok", 5: "sack", 8: "ts"}
 
 IP_OPTION_WORDS: dict[int, str] = {
     0: "end of options", 1: "NOP", 7: "record route", 68: "timestamp", 130: "security",
     131: "loose source route", 137: "strict source route", 136: "stream ID", 148: "router alert",
 }
-IP_OPTION_MEANING = "an IPv4 option (RFC 791 §3.1)"
+IP_OPTION_MEANING = N_("an IPv4 option (RFC 791 §3.1)")
 IPV6_OPTION_WORDS: dict[int, str] = {0: "Pad1", 1: "PadN", 4: "tunnel encapsulation limit",
                                      5: "router alert", 194: "jumbo payload", 201: "home address"}
-IPV6_OPTION_MEANING = ("an option; the first 2 bits of its type say what a router that does not know it "
+IPV6_OPTION_MEANING = N_("an option; the first 2 bits of its type say what a router that does not know it "
                        "must do (RFC 8200 §4.2)")
 
 # Value texts.
 VALUE_NAMED = "{value} ({name})"
 VALUE_HEX_NAMED = "0x{value:04x} ({name})"
-VALUE_RAW = "{value} (raw)"
-VALUE_WORDS = "{value} (= {bytes} bytes)"
-VALUE_FRAG = "{value} (= byte {bytes})"
-VALUE_NO_ACK = "{value} (not used: no ACK flag)"
-VALUE_NONE_SET = "none"
-VALUE_FLAGS = "{bits}: {names}"
+VALUE_RAW = N_("{value} (raw)")
+VALUE_WORDS = N_("{value} (= {bytes} bytes)")
+VALUE_FRAG = N_("{value} (= byte {bytes})")
+VALUE_NO_ACK = N_("{value} (not used: no ACK flag)")
+VALUE_NONE_SET = N_("none")
+VALUE_FLAGS = N_("{bits}: {names}")
 VALUE_TC = "0x{value:02x} (DSCP {dscp}, ECN {ecn})"
-VALUE_CHECKSUM_OK = "0x{value:04x} (correct)"
-VALUE_CHECKSUM_BAD = "0x{value:04x} (wrong: should be 0x{good:04x})"
-VALUE_CHECKSUM_NONE = "0x0000 (none)"
+VALUE_CHECKSUM_OK = N_("0x{value:04x} (correct)")
+VALUE_CHECKSUM_BAD = N_("0x{value:04x} (wrong: should be 0x{good:04x})")
+VALUE_CHECKSUM_NONE = N_("0x0000 (none)")
 VALUE_CHECKSUM = "0x{value:04x}"
-VALUE_OPTION = "kind {kind}"
-VALUE_OPTION_LEN = "kind {kind}, length {length}"
-VALUE_OPTION_VALUE = "kind {kind}, length {length}: {value}"
-VALUE_MSS = "{value} bytes"
-VALUE_WSCALE = "shift {value} (×{factor})"
+VALUE_OPTION = N_("kind {kind}")
+VALUE_OPTION_LEN = N_("kind {kind}, length {length}")
+VALUE_OPTION_VALUE = N_("kind {kind}, length {length}: {value}")
+VALUE_MSS = N_("{value} bytes")
+VALUE_WSCALE = N_("shift {value} (×{factor})")
 VALUE_TS = "TSval {tsval}, TSecr {tsecr}"
 VALUE_SACK_BLOCK = "{left}-{right}"
-VALUE_CUT = "cut: {got} of its {length} bytes captured"
+VALUE_CUT = N_("cut: {got} of its {length} bytes captured")
 VALUE_COUNT_ITEMS = "{count}"
 VALUE_DATA = "{preview}"
 VALUE_QUESTION = "{name} {type} {cls}"
 VALUE_RECORD = "{name} {type} {data}"
-VALUE_NAME_POINTER = "{name} (a pointer to offset {to})"
-VALUE_NAME_ENDS_POINTER = "{name} (ends with a pointer to offset {to})"
-NOT_CAPTURED = "— (not captured)"
-SIZE_BITS = "{n} bits"
-SIZE_BIT = "1 bit"
-SIZE_BYTES = "{n} bytes"
-SIZE_BYTE = "1 byte"
+VALUE_NAME_POINTER = N_("{name} (a pointer to offset {to})")
+VALUE_NAME_ENDS_POINTER = N_("{name} (ends with a pointer to offset {to})")
+NOT_CAPTURED = N_("— (not captured)")
+SIZE_BITS = N_("{n} bits")
+SIZE_BIT = N_("1 bit")
+SIZE_BYTES = N_("{n} bytes")
+SIZE_BYTE = N_("1 byte")
 MEANING_MORE = "{meaning}. {more}"
-CHECKSUM_BAD_HINT = ("A wrong checksum in a capture is most often checksum offload: the sender left it "
+CHECKSUM_BAD_HINT = N_("A wrong checksum in a capture is most often checksum offload: the sender left it "
                      "to its network card (or a virtual link) after the point of capture")
 
-MAC_KINDS = (("ff:ff:ff:ff:ff:ff", "broadcast: every host on the link"),
-             ("33:33:", "IPv6 multicast"), ("01:00:5e:", "IPv4 multicast"))
+MAC_KINDS = (("ff:ff:ff:ff:ff:ff", N_("broadcast: every host on the link")),
+             ("33:33:", N_("IPv6 multicast")), ("01:00:5e:", N_("IPv4 multicast")))
 NDP_OPTION_TYPES = {1: "source link-layer address", 2: "target link-layer address", 3: "prefix information",
                     4: "redirected header", 5: "MTU", 25: "DNS servers", 31: "DNS search list"}
 ETHERTYPE_NAMES = {0x0800: "IPv4", 0x0806: "ARP", 0x86DD: "IPv6", 0x8100: "802.1Q VLAN",
@@ -393,112 +431,123 @@ IP_PROTOCOL_NAMES = {0: "IPv6 hop-by-hop", 1: "ICMP", 2: "IGMP", 4: "IPv4 in IP"
                      41: "IPv6 in IP", 43: "IPv6 routing", 44: "IPv6 fragment", 47: "GRE", 50: "ESP",
                      51: "AH", 58: "ICMPv6", 59: "no next header", 60: "IPv6 destination options",
                      89: "OSPF", 132: "SCTP"}
-PORT_NAMES = {20: "FTP data", 21: "FTP", 22: "SSH", 23: "telnet", 25: "SMTP", 53: "DNS", 67: "DHCP server",
-              68: "DHCP client", 80: "HTTP", 123: "NTP", 143: "IMAP", 443: "HTTPS", 546: "DHCPv6 client",
-              547: "DHCPv6 server", 5353: "mDNS", 5355: "LLMNR"}
-DSCP_NAMES = {0: "best effort", 8: "CS1, low priority", 10: "AF11", 18: "AF21", 26: "AF31", 34: "AF41",
-              46: "EF, expedited forwarding", 48: "CS6, network control", 56: "CS7"}
-ECN_NAMES = {0: "Not-ECT: no ECN", 1: "ECT(1)", 2: "ECT(0): ECN capable", 3: "CE: congestion experienced"}
-SLL_PACKET_TYPES = {0: "to this host", 1: "broadcast", 2: "multicast", 3: "to another host",
-                    4: "sent by this host"}
-ARP_OPERATIONS = {1: "request", 2: "reply", 3: "RARP request", 4: "RARP reply"}
+PORT_NAMES = _Said({
+    20: N_("FTP data"), 21: "FTP", 22: "SSH", 23: "telnet", 25: "SMTP", 53: "DNS", 67: N_("DHCP server"),
+    68: N_("DHCP client"), 80: "HTTP", 123: "NTP", 143: "IMAP", 443: "HTTPS", 546: N_("DHCPv6 client"),
+    547: N_("DHCPv6 server"), 5353: "mDNS", 5355: "LLMNR",
+})
+DSCP_NAMES = _Said({
+    0: N_("best effort"), 8: N_("CS1, low priority"), 10: "AF11", 18: "AF21", 26: "AF31", 34: "AF41",
+    46: N_("EF, expedited forwarding"), 48: N_("CS6, network control"), 56: "CS7",
+})
+ECN_NAMES = _Said({0: N_("Not-ECT: no ECN"), 1: "ECT(1)", 2: N_("ECT(0): ECN capable"),
+                   3: N_("CE: congestion experienced")})
+SLL_PACKET_TYPES = _Said({0: N_("to this host"), 1: N_("broadcast"), 2: N_("multicast"),
+                          3: N_("to another host"), 4: N_("sent by this host")})
+ARP_OPERATIONS = _Said({1: N_("request"), 2: N_("reply"), 3: N_("RARP request"), 4: N_("RARP reply")})
 ARP_HARDWARE = {1: "Ethernet", 6: "IEEE 802", 772: "loopback"}
 LOOPBACK_FAMILIES = {2: "IPv4", 24: "IPv6", 28: "IPv6", 30: "IPv6"}
-ICMP_TYPES = {0: "echo reply", 3: "destination unreachable", 4: "source quench", 5: "redirect",
-              8: "echo request", 9: "router advertisement", 10: "router solicitation",
-              11: "time exceeded", 12: "parameter problem", 13: "timestamp request",
-              14: "timestamp reply"}
-ICMP_CODES = {
-    (3, 0): "network unreachable", (3, 1): "host unreachable", (3, 2): "protocol unreachable",
-    (3, 3): "port unreachable: no socket listens on that port",
-    (3, 4): "fragmentation needed but DF set", (3, 5): "source route failed",
-    (3, 6): "destination network unknown", (3, 7): "destination host unknown",
-    (3, 9): "network administratively prohibited", (3, 10): "host administratively prohibited",
-    (3, 13): "communication administratively prohibited (a firewall)",
-    (5, 0): "for the network", (5, 1): "for the host",
-    (11, 0): "TTL exceeded in transit", (11, 1): "fragment reassembly time exceeded",
-    (12, 0): "the pointer shows the error",
-}
-ICMPV6_TYPES = {1: "destination unreachable", 2: "packet too big", 3: "time exceeded",
-                4: "parameter problem", 128: "echo request", 129: "echo reply",
-                130: "multicast listener query", 131: "multicast listener report",
-                133: "router solicitation", 134: "router advertisement",
-                135: "neighbor solicitation", 136: "neighbor advertisement", 137: "redirect",
-                143: "multicast listener report v2"}
-ICMPV6_CODES = {
-    (1, 0): "no route to destination", (1, 1): "administratively prohibited (a firewall)",
-    (1, 2): "beyond scope of source address", (1, 3): "address unreachable",
-    (1, 4): "port unreachable: no socket listens on that port",
-    (1, 5): "source address failed policy", (1, 6): "reject route",
-    (3, 0): "hop limit exceeded in transit", (3, 1): "fragment reassembly time exceeded",
-    (4, 0): "erroneous header field", (4, 1): "unrecognized next header", (4, 2): "unrecognized option",
-}
-DNS_QR = {0: "query", 1: "response"}
-DNS_OPCODES = {0: "standard query", 1: "inverse query", 2: "server status", 4: "notify", 5: "update"}
-DNS_RCODES = {0: "no error", 1: "format error", 2: "server failure", 3: "no such name (NXDOMAIN)",
-              4: "not implemented", 5: "refused"}
+ICMP_TYPES = _Said({
+    0: N_("echo reply"), 3: N_("destination unreachable"), 4: N_("source quench"), 5: N_("redirect"),
+    8: N_("echo request"), 9: N_("router advertisement"), 10: N_("router solicitation"),
+    11: N_("time exceeded"), 12: N_("parameter problem"), 13: N_("timestamp request"),
+    14: N_("timestamp reply"),
+})
+ICMP_CODES = _Said({
+    (3, 0): N_("network unreachable"), (3, 1): N_("host unreachable"), (3, 2): N_("protocol unreachable"),
+    (3, 3): N_("port unreachable: no socket listens on that port"),
+    (3, 4): N_("fragmentation needed but DF set"), (3, 5): N_("source route failed"),
+    (3, 6): N_("destination network unknown"), (3, 7): N_("destination host unknown"),
+    (3, 9): N_("network administratively prohibited"), (3, 10): N_("host administratively prohibited"),
+    (3, 13): N_("communication administratively prohibited (a firewall)"),
+    (5, 0): N_("for the network"), (5, 1): N_("for the host"),
+    (11, 0): N_("TTL exceeded in transit"), (11, 1): N_("fragment reassembly time exceeded"),
+    (12, 0): N_("the pointer shows the error"),
+})
+ICMPV6_TYPES = _Said({
+    1: N_("destination unreachable"), 2: N_("packet too big"), 3: N_("time exceeded"),
+    4: N_("parameter problem"), 128: N_("echo request"), 129: N_("echo reply"),
+    130: N_("multicast listener query"), 131: N_("multicast listener report"),
+    133: N_("router solicitation"), 134: N_("router advertisement"),
+    135: N_("neighbor solicitation"), 136: N_("neighbor advertisement"), 137: N_("redirect"),
+    143: N_("multicast listener report v2"),
+})
+ICMPV6_CODES = _Said({
+    (1, 0): N_("no route to destination"), (1, 1): N_("administratively prohibited (a firewall)"),
+    (1, 2): N_("beyond scope of source address"), (1, 3): N_("address unreachable"),
+    (1, 4): N_("port unreachable: no socket listens on that port"),
+    (1, 5): N_("source address failed policy"), (1, 6): N_("reject route"),
+    (3, 0): N_("hop limit exceeded in transit"), (3, 1): N_("fragment reassembly time exceeded"),
+    (4, 0): N_("erroneous header field"), (4, 1): N_("unrecognized next header"),
+    (4, 2): N_("unrecognized option"),
+})
+DNS_QR = _Said({0: N_("query"), 1: N_("response")})
+DNS_OPCODES = _Said({0: N_("standard query"), 1: N_("inverse query"), 2: N_("server status"),
+                     4: N_("notify"), 5: N_("update")})
+DNS_RCODES = _Said({0: N_("no error"), 1: N_("format error"), 2: N_("server failure"),
+                    3: N_("no such name (NXDOMAIN)"), 4: N_("not implemented"), 5: N_("refused")})
 DNS_CLASSES = {1: "IN", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"}
 UNKNOWN_NAME = "?"
 
 # Header lines.
-HEAD_PACKET = "packet {index}"
+HEAD_PACKET = N_("packet {index}")
 HEAD_JOIN = " · "
 HEAD_TIME = "{time} UTC"
-HEAD_OUT = "sent by this host"
-HEAD_IN = "received"
-HEAD_CAPTURED = "{caplen} bytes captured"
-HEAD_CAPTURED_OF = "{caplen} of {wirelen} bytes captured"
-SUM_LINE = "{total} bytes = {parts}"
+HEAD_OUT = N_("sent by this host")
+HEAD_IN = N_("received")
+HEAD_CAPTURED = N_("{caplen} bytes captured")
+HEAD_CAPTURED_OF = N_("{caplen} of {wirelen} bytes captured")
+SUM_LINE = N_("{total} bytes = {parts}")
 SUM_PART = "{n} {name}"
-SUM_CUT = "{n} {name} (cut)"
+SUM_CUT = N_("{n} {name} (cut)")
 SUM_JOIN = " + "
-SUM_EMPTY = "0 bytes: the frame is empty"
-SNAP_LINE = ("the capture kept {caplen} of the {wirelen} bytes on the wire: the last {missing} bytes "
+SUM_EMPTY = N_("0 bytes: the frame is empty")
+SNAP_LINE = N_("the capture kept {caplen} of the {wirelen} bytes on the wire: the last {missing} bytes "
              "were not captured")
-SNAP_DETAIL = "the capture kept {caplen} of the {wirelen} bytes on the wire: {parts}"
-SNAP_HEADER_PART = "{missing} bytes of the {name} header"
-SNAP_REST_PART = "{missing} more bytes after it"
+SNAP_DETAIL = N_("the capture kept {caplen} of the {wirelen} bytes on the wire: {parts}")
+SNAP_HEADER_PART = N_("{missing} bytes of the {name} header")
+SNAP_REST_PART = N_("{missing} more bytes after it")
 SNAP_JOIN = ", "
-SNAP_LAST = " and "
-SNAP_MISSING = "{parts} were not captured"
-LAYER_RANGE = "bytes {first}–{last} ({length})"
-LAYER_RANGE_EMPTY = "no bytes"
-HEX_TITLE = "the bytes (offset in hex, 16 bytes in hex, the same bytes as ASCII, '.' for the others)"
-HEX_TITLE_NARROW = "the bytes (offset, bytes in hex, ASCII)"
-HEX_MORE = "… {count} more bytes not shown"
-HEX_MORE_DATA = "… and {count} more bytes of {name}"
+SNAP_LAST = N_(" and ")
+SNAP_MISSING = N_("{parts} were not captured")
+LAYER_RANGE = N_("bytes {first}–{last} ({length})")
+LAYER_RANGE_EMPTY = N_("no bytes")
+HEX_TITLE = N_("the bytes (offset in hex, 16 bytes in hex, the same bytes as ASCII, '.' for the others)")
+HEX_TITLE_NARROW = N_("the bytes (offset, bytes in hex, ASCII)")
+HEX_MORE = N_("… {count} more bytes not shown")
+HEX_MORE_DATA = N_("… and {count} more bytes of {name}")
 PROBLEM_MARK = "⚠ "
 
 # Where a packet broke.
-BROKE_EMPTY = "the frame ends where the {name} header should begin: none of it was captured"
-BROKE_INSIDE = ("cut short: the {name} header needs at least {need} bytes, only {got} were captured; "
+BROKE_EMPTY = N_("the frame ends where the {name} header should begin: none of it was captured")
+BROKE_INSIDE = N_("cut short: the {name} header needs at least {need} bytes, only {got} were captured; "
                 "it breaks at byte {at} of the frame, in the {field} field")
-BROKE_HEADER_LEN = ("cut short: the header says it is {announced} bytes long ({because}), only {got} "
+BROKE_HEADER_LEN = N_("cut short: the header says it is {announced} bytes long ({because}), only {got} "
                     "were captured; it breaks at byte {at} of the frame, in the {field} field")
 BROKE_BECAUSE_IHL = "IHL {value}"
 BROKE_BECAUSE_DATAOFS = "data offset {value}"
 BROKE_BECAUSE_LEN = "length {value}"
-BROKE_UNREADABLE = "these bytes should be a {name} header but could not be read as one: {error}"
-BROKE_LINKTYPE = "link type {linktype} is not one sockviz knows: the bytes are shown as they are"
-BROKE_RAW_VERSION = "a raw IP link, but the first 4 bits say version {version}, neither 4 nor 6"
-BAD_IHL = "damaged: IHL {value} is less than 5, the smallest header (20 bytes)"
-BAD_DATAOFS = "damaged: data offset {value} is less than 5, the smallest header (20 bytes)"
-BAD_VERSION = "damaged: the version field says {value}, not {expected}"
-BAD_IP_TOO_LONG = ("damaged: the total length says {announced} bytes, the frame holds only {got} of "
+BROKE_UNREADABLE = N_("these bytes should be a {name} header but could not be read as one: {error}")
+BROKE_LINKTYPE = N_("link type {linktype} is not one sockviz knows: the bytes are shown as they are")
+BROKE_RAW_VERSION = N_("a raw IP link, but the first 4 bits say version {version}, neither 4 nor 6")
+BAD_IHL = N_("damaged: IHL {value} is less than 5, the smallest header (20 bytes)")
+BAD_DATAOFS = N_("damaged: data offset {value} is less than 5, the smallest header (20 bytes)")
+BAD_VERSION = N_("damaged: the version field says {value}, not {expected}")
+BAD_IP_TOO_LONG = N_("damaged: the total length says {announced} bytes, the frame holds only {got} of "
                    "them, and nothing was cut by the capture")
-IP_CUT = "cut: the total length says {announced} bytes, the capture kept {got} of them"
-IPV6_CUT = "cut: the payload length says {announced} bytes after the header, the capture kept {got}"
-UDP_CUT = "cut: the length says {announced} bytes, the capture kept {got} of them"
-UDP_BAD_LEN = "damaged: the length says {announced} bytes, less than its own 8-byte header"
-UDP_FRAGMENT = ("this datagram is fragmented: the rest of its {announced} bytes come in the next "
+IP_CUT = N_("cut: the total length says {announced} bytes, the capture kept {got} of them")
+IPV6_CUT = N_("cut: the payload length says {announced} bytes after the header, the capture kept {got}")
+UDP_CUT = N_("cut: the length says {announced} bytes, the capture kept {got} of them")
+UDP_BAD_LEN = N_("damaged: the length says {announced} bytes, less than its own 8-byte header")
+UDP_FRAGMENT = N_("this datagram is fragmented: the rest of its {announced} bytes come in the next "
                 "fragments")
-QUOTED_PARTIAL = "the original was {announced} bytes; the ICMP message quotes its first {got}"
-QUOTED_HEADER_PART = "the ICMP message quotes only the first {got} bytes of this {name} header"
-OPTION_CUT = "cut short: an option says it is {length} bytes long, only {got} are there"
-OPTION_BAD_LENGTH = "damaged: an option's length {length} is less than 2"
-DNS_RECORDS_MISSING = ("cut short: the header announces {announced} {section}, only {got} could be "
+QUOTED_PARTIAL = N_("the original was {announced} bytes; the ICMP message quotes its first {got}")
+QUOTED_HEADER_PART = N_("the ICMP message quotes only the first {got} bytes of this {name} header")
+OPTION_CUT = N_("cut short: an option says it is {length} bytes long, only {got} are there")
+OPTION_BAD_LENGTH = N_("damaged: an option's length {length} is less than 2")
+DNS_RECORDS_MISSING = N_("cut short: the header announces {announced} {section}, only {got} could be "
                        "read; it breaks at byte {at} of the frame")
-DNS_RECORDS_DAMAGED = ("damaged: the header announces {announced} {section}, only {got} could be read; "
+DNS_RECORDS_DAMAGED = N_("damaged: the header announces {announced} {section}, only {got} could be read; "
                        "it breaks at byte {at} of the frame")
 
 
@@ -527,9 +576,9 @@ class FieldRow:
     @property
     def size_text(self) -> str:
         if self.bits % 8 or self.offset % 8 or self.key in _BIT_FIELDS:
-            return SIZE_BIT if self.bits == 1 else SIZE_BITS.format(n=self.bits)
+            return _(SIZE_BIT) if self.bits == 1 else _(SIZE_BITS).format(n=self.bits)
         n = self.bits // 8
-        return SIZE_BYTE if n == 1 else SIZE_BYTES.format(n=n)
+        return _(SIZE_BYTE) if n == 1 else _(SIZE_BYTES).format(n=n)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -602,7 +651,7 @@ class PacketLayers:
         """['14 Ethernet', '20 IPv4', '40 TCP', '0 payload']: what the captured bytes are made of."""
         parts = []
         for la in self.layers:
-            form = SUM_CUT if la.cut else SUM_PART
+            form = _(SUM_CUT) if la.cut else SUM_PART
             parts.append(form.format(n=la.length, name=la.name))
         if _wants_empty_payload(self.layers):
             parts.append(SUM_PART.format(n=0, name=LAYER_WORDS["payload"][0]))
@@ -611,8 +660,8 @@ class PacketLayers:
     def sum_line(self) -> str:
         """'74 bytes = 14 Ethernet + 20 IPv4 + 40 TCP + 0 payload'."""
         if not self.data:
-            return SUM_EMPTY
-        return SUM_LINE.format(total=self.caplen, parts=SUM_JOIN.join(self.sum_parts()))
+            return _(SUM_EMPTY)
+        return _(SUM_LINE).format(total=self.caplen, parts=SUM_JOIN.join(self.sum_parts()))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from _render(self, console, options)
@@ -640,24 +689,17 @@ class PacketNotFound(LookupError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        packets = NOT_FOUND_ONE if self.count == 1 else NOT_FOUND_MANY.format(count=self.count)
+        from sockviz.core import phrases
+
         if self.count == 0:
-            text = NOT_FOUND_EMPTY
+            text = phrases.no_packets_in_file()
         elif self.n < 1:
-            text = NOT_FOUND_START.format(n=self.n, packets=packets)
+            text = phrases.packet_numbers_start_at_one(self.n, self.count)
         else:
-            text = NOT_FOUND_PAST.format(n=self.n, packets=packets)
+            text = phrases.no_such_packet(self.n, self.count)
         if self.problem:
-            text += NOT_FOUND_PROBLEM.format(problem=self.problem)
+            text = phrases.stopped_early(text, self.problem)
         return text
-
-
-NOT_FOUND_ONE = "1 packet"
-NOT_FOUND_MANY = "{count:,} packets"
-NOT_FOUND_EMPTY = "the file has no packets"
-NOT_FOUND_START = "packet numbers start at 1, not {n}: the file has {packets}"
-NOT_FOUND_PAST = "there is no packet {n}: the file has {packets}"
-NOT_FOUND_PROBLEM = " (reading stopped early: {problem})"
 
 
 def read_frame(path: str | os.PathLike[str], n: int) -> Frame:
@@ -693,7 +735,7 @@ def packet_layers(data: bytes, linktype: int, *, index: int, time: float | None 
         layers = _Walker(data, linktype, wirelen).walk()
     except Exception as exc:  # a scapy surprise must not cost the reader the packet
         layers = [_raw_layer("unread", data, 0, len(data),
-                             problem=BROKE_UNREADABLE.format(name=UNKNOWN_NAME, error=_error_text(exc)))]
+                             problem=_(BROKE_UNREADABLE).format(name=UNKNOWN_NAME, error=_error_text(exc)))]
     snap = _snap_sentence(layers, len(data), wirelen) if wirelen > len(data) else None
     return PacketLayers(index=index, time=time, iface=iface, direction=direction, linktype=linktype,
                         data=data, wirelen=wirelen, layers=tuple(layers), snap=snap)
@@ -818,7 +860,7 @@ def _raw_layer(kind: str, data: bytes, start: int, length: int, *, problem: str 
                          text=VALUE_DATA.format(preview=_quote(chunk)), meaning=meaning,
                          offset=start * 8, bits=len(chunk) * 8),)
     if quoted:
-        short, title = QUOTED_SHORT.format(name=short), QUOTED_TITLE.format(title=title)
+        short, title = _(QUOTED_SHORT).format(name=short), _(QUOTED_TITLE).format(title=title)
     note = LAYER_NOTES.get("quoted" if quoted and kind == "payload" else kind)
     if note and not notes:
         notes = (note,)
@@ -957,8 +999,8 @@ class _Walker:
                 return s.inet.IP, None
             if version == 6:
                 return s.inet6.IPv6, None
-            return None, BROKE_RAW_VERSION.format(version=version)
-        return None, BROKE_LINKTYPE.format(linktype=lt)
+            return None, _(BROKE_RAW_VERSION).format(version=version)
+        return None, _(BROKE_LINKTYPE).format(linktype=lt)
 
     def _chain(self, pkt: Any, offset: int) -> int:
         s = _scapy()
@@ -995,7 +1037,7 @@ class _Walker:
             return
         kind = _kind_of_name(cls.__name__)
         short = self._names(kind, cls)[0]
-        self.layers.append(self._layer(kind, cls, offset, 0, (), problem=BROKE_EMPTY.format(name=short),
+        self.layers.append(self._layer(kind, cls, offset, 0, (), problem=_(BROKE_EMPTY).format(name=short),
                                        cut=True))
 
     def _raw(self, prev: Any, load: bytes, offset: int) -> int:
@@ -1042,7 +1084,8 @@ class _Walker:
         need = _MIN_HEADER.get(kind, 8)
         short = self._names(kind, cls)[0]
         if not buf:
-            self.layers.append(self._layer(kind, cls, offset, 0, (), problem=BROKE_EMPTY.format(name=short),
+            self.layers.append(self._layer(kind, cls, offset, 0, (),
+                                           problem=_(BROKE_EMPTY).format(name=short),
                                            cut=True))
             return
         pkt = None
@@ -1056,7 +1099,7 @@ class _Walker:
                 error = exc
         if pkt is None:
             self.layers.append(_raw_layer("unread", self.data, offset, len(buf),
-                                          problem=BROKE_UNREADABLE.format(name=short,
+                                          problem=_(BROKE_UNREADABLE).format(name=short,
                                                                           error=_error_text(error))))
             return
         self._describe(pkt, offset, captured=len(buf), padded=padded)
@@ -1069,7 +1112,7 @@ class _Walker:
             name = getattr(pkt_or_cls, "name", None) or type(pkt_or_cls).__name__
             short = title = str(name)
         if self.quoted:
-            short, title = QUOTED_SHORT.format(name=short), QUOTED_TITLE.format(title=title)
+            short, title = _(QUOTED_SHORT).format(name=short), _(QUOTED_TITLE).format(title=title)
         return short, title, ref
 
     def _layer(self, kind: str, pkt: Any, start: int, length: int, rows: tuple[FieldRow, ...], *,
@@ -1102,26 +1145,26 @@ class _Walker:
             missing = next((r for r in rows if not r.captured), None)
             length = captured
             if self.quoted:  # an ICMP error quotes the start of a packet: ending early is normal
-                notes.append(QUOTED_HEADER_PART.format(name=short, got=captured))
+                notes.append(_(QUOTED_HEADER_PART).format(name=short, got=captured))
             elif kind == "dns" and builder.problem:
                 cut, problem = True, builder.problem
             else:
                 cut = True
-                problem = BROKE_INSIDE.format(name=short, need=_MIN_HEADER.get(kind, length), got=captured,
+                problem = _(BROKE_INSIDE).format(name=short, need=_MIN_HEADER.get(kind, length), got=captured,
                                               at=offset + captured,
                                               field=missing.label if missing else UNKNOWN_NAME)
         else:
             announced = builder.announced_header
             if self.quoted and length == avail and length < _MIN_HEADER.get(kind, 0):
-                notes.append(QUOTED_HEADER_PART.format(name=short, got=length))
+                notes.append(_(QUOTED_HEADER_PART).format(name=short, got=length))
             elif announced is not None and announced > length and length == avail:
                 if self.quoted:
-                    notes.append(QUOTED_HEADER_PART.format(name=short, got=length))
+                    notes.append(_(QUOTED_HEADER_PART).format(name=short, got=length))
                 else:
                     cut = True
                     where = next((r.label for r in reversed(rows)
                                   if r.level == 0 and r.offset < (offset + length) * 8), UNKNOWN_NAME)
-                    problem = problem or BROKE_HEADER_LEN.format(announced=announced,
+                    problem = problem or _(BROKE_HEADER_LEN).format(announced=announced,
                                                                  because=builder.because, got=length,
                                                                  at=offset + length, field=where)
         layer = self._layer(kind, pkt, offset, length, rows, notes=tuple(notes), problem=problem, cut=cut)
@@ -1160,7 +1203,7 @@ class _Rows:
             meaning = w_meaning if meaning is None else meaning
         captured = offset + bits <= self.limit
         if not captured:
-            value, text = None, NOT_CAPTURED
+            value, text = None, _(NOT_CAPTURED)
         self.rows.append(FieldRow(key=key, label=label, value=value, text=_safe(text), meaning=meaning,
                                   offset=offset, bits=bits, level=level, captured=captured))
 
@@ -1198,7 +1241,7 @@ class _Rows:
     def _f_ethernet_dst(self, name, offset, bits):
         val = str(self.val(name))
         kind = next((k for prefix, k in MAC_KINDS if val.startswith(prefix)), None)
-        self.add(name, val, VALUE_NAMED.format(value=val, name=kind) if kind else val, offset, bits)
+        self.add(name, val, VALUE_NAMED.format(value=val, name=_(kind)) if kind else val, offset, bits)
 
     _f_vlan_type = _f_ethernet_type
 
@@ -1239,16 +1282,16 @@ class _Rows:
         val = _int(self.val(name))
         self.add(name, val, str(val), offset, bits)
         if offset + bits <= self.limit and val != 4:
-            self.problem = self.problem or BAD_VERSION.format(value=val, expected=4)
+            self.problem = self.problem or _(BAD_VERSION).format(value=val, expected=4)
 
     def _f_ipv4_ihl(self, name, offset, bits):
         val = _int(self.val(name))
-        self.add(name, val, VALUE_WORDS.format(value=val, bytes=val * 4), offset, bits)
+        self.add(name, val, _(VALUE_WORDS).format(value=val, bytes=val * 4), offset, bits)
         if offset + bits <= self.limit:
             self.announced_header = val * 4
             self.because = BROKE_BECAUSE_IHL.format(value=val)
             if val < 5:
-                self.problem = self.problem or BAD_IHL.format(value=val)
+                self.problem = self.problem or _(BAD_IHL).format(value=val)
 
     def _f_ipv4_tos(self, name, offset, bits):
         tos = _int(self.val(name))
@@ -1260,8 +1303,8 @@ class _Rows:
     def _f_ipv4_flags(self, name, offset, bits):
         val = _int(self.val(name))  # scapy: bit 0 MF, 1 DF, 2 evil
         names = [n for n, bit in (("evil", 4), ("DF", 2), ("MF", 1)) if val & bit]
-        shown = ", ".join(FLAG_WORDS[("ipv4", n)][0] for n in names) or VALUE_NONE_SET
-        text = VALUE_FLAGS.format(bits=format(val, "03b"), names=shown)
+        shown = ", ".join(FLAG_WORDS[("ipv4", n)][0] for n in names) or _(VALUE_NONE_SET)
+        text = _(VALUE_FLAGS).format(bits=format(val, "03b"), names=shown)
         self.add(name, val, text, offset, bits)
         for n, pos in (("evil", 0), ("DF", 1), ("MF", 2)):
             if n in names:
@@ -1270,7 +1313,7 @@ class _Rows:
 
     def _f_ipv4_frag(self, name, offset, bits):
         val = _int(self.val(name))
-        self.add(name, val, VALUE_FRAG.format(value=val, bytes=val * 8) if val else "0", offset, bits)
+        self.add(name, val, _(VALUE_FRAG).format(value=val, bytes=val * 8) if val else "0", offset, bits)
 
     def _f_ipv4_proto(self, name, offset, bits):
         self._named(name, offset, bits, IP_PROTOCOL_NAMES)
@@ -1284,9 +1327,9 @@ class _Rows:
             header = self.w.data[start:start + ihl]
             if _ones_sum(header) != 0xFFFF:
                 good = _fix_checksum(header, 10)
-                text = VALUE_CHECKSUM_BAD.format(value=val, good=good)
+                text = _(VALUE_CHECKSUM_BAD).format(value=val, good=good)
             else:
-                text = VALUE_CHECKSUM_OK.format(value=val)
+                text = _(VALUE_CHECKSUM_OK).format(value=val)
         self.add(name, val, text, offset, bits)
 
     def _f_ipv4_options(self, name, offset, bits):
@@ -1303,15 +1346,15 @@ class _Rows:
             opt = opts[i] if i < len(opts) else None
             detail = _ip_option_detail(opt)
             if length is None:
-                text = VALUE_OPTION.format(kind=kind)
+                text = _(VALUE_OPTION).format(kind=kind)
             elif detail:
-                text = VALUE_OPTION_VALUE.format(kind=kind, length=length, value=detail)
+                text = _(VALUE_OPTION_VALUE).format(kind=kind, length=length, value=detail)
             else:
-                text = VALUE_OPTION_LEN.format(kind=kind, length=length)
+                text = _(VALUE_OPTION_LEN).format(kind=kind, length=length)
             sub.append((f"options.{i + 1}", kind, text, offset + pos * 8, len(chunk) * 8, label))
         self.add(name, tuple(summary), ", ".join(summary), offset, bits)
         for key, kind, text, off, size, label in sub:
-            self.add(key, kind, text, off, size, label=label, meaning=IP_OPTION_MEANING, level=1)
+            self.add(key, kind, text, off, size, label=label, meaning=_(IP_OPTION_MEANING), level=1)
 
     def _f_ipv4_len(self, name, offset, bits):
         val = _int(self.val(name))
@@ -1322,7 +1365,7 @@ class _Rows:
         val = _int(self.val(name))
         self.add(name, val, str(val), offset, bits)
         if offset + bits <= self.limit and val != 6:
-            self.problem = self.problem or BAD_VERSION.format(value=val, expected=6)
+            self.problem = self.problem or _(BAD_VERSION).format(value=val, expected=6)
 
     def _f_ipv6_tc(self, name, offset, bits):
         val = _int(self.val(name))
@@ -1339,14 +1382,14 @@ class _Rows:
 
     def _f_ipv6_ext_len(self, name, offset, bits):
         val = _int(self.val(name))
-        self.add(name, val, VALUE_WORDS.format(value=val, bytes=(val + 1) * 8), offset, bits)
+        self.add(name, val, _(VALUE_WORDS).format(value=val, bytes=(val + 1) * 8), offset, bits)
 
     def _f_ipv6_ext_autopad(self, name, offset, bits):
         return  # scapy's building aid, no bits on the wire
 
     def _f_ipv6_ext_offset(self, name, offset, bits):
         val = _int(self.val(name))
-        self.add(name, val, VALUE_FRAG.format(value=val, bytes=val * 8) if val else "0", offset, bits)
+        self.add(name, val, _(VALUE_FRAG).format(value=val, bytes=val * 8) if val else "0", offset, bits)
 
     def _f_ipv6_ext_options(self, name, offset, bits):
         """Hop-by-hop and destination options (RFC 8200 §4.2): Pad1 is one byte, the others
@@ -1358,19 +1401,19 @@ class _Rows:
         while pos < len(raw):
             kind = raw[pos]
             if kind == 0:
-                size, text = 1, VALUE_OPTION.format(kind=kind)
+                size, text = 1, _(VALUE_OPTION).format(kind=kind)
             else:
                 length = raw[pos + 1] if pos + 1 < len(raw) else 0
                 size = min(2 + length, len(raw) - pos)
                 body = raw[pos + 2:pos + size]
-                text = (VALUE_OPTION_VALUE.format(kind=kind, length=length, value=body.hex(" ")) if body
-                        else VALUE_OPTION_LEN.format(kind=kind, length=length))
+                text = (_(VALUE_OPTION_VALUE).format(kind=kind, length=length, value=body.hex(" ")) if body
+                        else _(VALUE_OPTION_LEN).format(kind=kind, length=length))
             label = IPV6_OPTION_WORDS.get(kind, TCP_OPTION_UNKNOWN[0].format(kind=kind))
             rows.append((f"options.{len(rows) + 1}", kind, text, offset + pos * 8, size * 8, label))
             pos += size
         self.add(name, tuple(r[5] for r in rows), ", ".join(r[5] for r in rows), offset, bits)
         for key, kind, text, off, size, label in rows:
-            self.add(key, kind, text, off, size, label=label, meaning=IPV6_OPTION_MEANING, level=1)
+            self.add(key, kind, text, off, size, label=label, meaning=_(IPV6_OPTION_MEANING), level=1)
 
     # TCP
     def _port(self, name, offset, bits):
@@ -1382,22 +1425,22 @@ class _Rows:
 
     def _f_tcp_seq(self, name, offset, bits):
         val = _int(self.val(name))
-        self.add(name, val, VALUE_RAW.format(value=val), offset, bits)
+        self.add(name, val, _(VALUE_RAW).format(value=val), offset, bits)
 
     def _f_tcp_ack(self, name, offset, bits):
         val = _int(self.val(name))
         has_ack = _int(self.val("flags")) & 0x10
-        text = VALUE_RAW.format(value=val) if has_ack else VALUE_NO_ACK.format(value=val)
+        text = _(VALUE_RAW).format(value=val) if has_ack else _(VALUE_NO_ACK).format(value=val)
         self.add(name, val, text, offset, bits)
 
     def _f_tcp_dataofs(self, name, offset, bits):
         val = _int(self.val(name))
-        self.add(name, val, VALUE_WORDS.format(value=val, bytes=val * 4), offset, bits)
+        self.add(name, val, _(VALUE_WORDS).format(value=val, bytes=val * 4), offset, bits)
         if offset + bits <= self.limit:
             self.announced_header = val * 4
             self.because = BROKE_BECAUSE_DATAOFS.format(value=val)
             if val < 5:
-                self.problem = self.problem or BAD_DATAOFS.format(value=val)
+                self.problem = self.problem or _(BAD_DATAOFS).format(value=val)
 
     def _f_tcp_reserved(self, name, offset, bits):
         # scapy: 3 reserved bits, then 9 flag bits (the first is AE, RFC 9768).  RFC 9293 §3.1 draws
@@ -1409,8 +1452,8 @@ class _Rows:
     def _f_tcp_flags(self, name, offset, bits):
         val = _int(self.val(name)) & 0xFF
         letters = str(self.val(name) or "")
-        names = flag_names(letters.replace("N", "")) if val else VALUE_NONE_SET
-        self.add(name, val, VALUE_FLAGS.format(bits=format(val, "08b"), names=names), offset + 1, 8)
+        names = flag_names(letters.replace("N", "")) if val else _(VALUE_NONE_SET)
+        self.add(name, val, _(VALUE_FLAGS).format(bits=format(val, "08b"), names=names), offset + 1, 8)
         for i, flag in enumerate(TCP_FLAG_BITS):
             if val & (0x80 >> i):
                 label, meaning = FLAG_WORDS[("tcp", flag)]
@@ -1440,7 +1483,7 @@ class _Rows:
         net = self.w.net
         start = self.offset
         if proto == 17 and val == 0 and net is not None and net.version == 4:
-            text = VALUE_CHECKSUM_NONE
+            text = _(VALUE_CHECKSUM_NONE)
         elif net is not None and not self.w.fragmented and net.end <= len(self.w.data):
             segment = self.w.data[start:net.end]
             if proto == 17:
@@ -1455,13 +1498,13 @@ class _Rows:
                     pseudo = net.src + net.dst + struct.pack("!IxxxB", len(segment), proto)
                 pos = offset // 8 - start
                 if _ones_sum(pseudo + segment) in (0xFFFF,):
-                    text = VALUE_CHECKSUM_OK.format(value=val)
+                    text = _(VALUE_CHECKSUM_OK).format(value=val)
                 else:
                     good = _fix_checksum(pseudo + segment, len(pseudo) + pos)
                     if proto == 17 and good == 0:
                         good = 0xFFFF
-                    text = VALUE_CHECKSUM_BAD.format(value=val, good=good)
-                    meaning = MEANING_MORE.format(meaning=self.words(name)[1], more=CHECKSUM_BAD_HINT)
+                    text = _(VALUE_CHECKSUM_BAD).format(value=val, good=good)
+                    meaning = MEANING_MORE.format(meaning=self.words(name)[1], more=_(CHECKSUM_BAD_HINT))
         self.add(name, val, text, offset, bits, meaning=meaning)
 
     def _f_tcp_options(self, name, offset, bits):
@@ -1478,7 +1521,7 @@ class _Rows:
         table = _scapy().inet.TCPOptions[0]
         for i, (kind, pos, length, chunk) in enumerate(_tlv(raw, single=(0, 1))):
             label, meaning = TCP_OPTION_WORDS.get(kind, (TCP_OPTION_UNKNOWN[0].format(kind=kind),
-                                                         TCP_OPTION_UNKNOWN[1]))
+                                                         _(TCP_OPTION_UNKNOWN[1])))
             base = TCP_OPTION_KEYS.get(kind, str(kind))
             seen[base] = seen.get(base, 0) + 1
             key = f"options.{base}" + (f".{seen[base]}" if seen[base] > 1 else "")
@@ -1487,12 +1530,12 @@ class _Rows:
             if opt is not None and opt[0] == table.get(kind, (None,))[0]:
                 value = opt[1]
             if length is not None and length < 2:
-                self.problem = self.problem or OPTION_BAD_LENGTH.format(length=length)
-                text = VALUE_OPTION_LEN.format(kind=kind, length=length)
+                self.problem = self.problem or _(OPTION_BAD_LENGTH).format(length=length)
+                text = _(VALUE_OPTION_LEN).format(kind=kind, length=length)
             elif length is not None and len(chunk) < length:
                 if end_byte - start == announced:  # not the capture's cut: the option itself is wrong
-                    self.problem = self.problem or OPTION_CUT.format(length=length, got=len(chunk))
-                text = VALUE_CUT.format(got=len(chunk), length=length)
+                    self.problem = self.problem or _(OPTION_CUT).format(length=length, got=len(chunk))
+                text = _(VALUE_CUT).format(got=len(chunk), length=length)
                 value = None
             else:
                 text = _tcp_option_text(kind, length, value, chunk)
@@ -1533,7 +1576,7 @@ class _Rows:
 
     def _f_ndp_option_len(self, name, offset, bits):
         val = _int(self.val(name))
-        self.add(name, val, VALUE_WORDS.format(value=val, bytes=val * 8), offset, bits)
+        self.add(name, val, _(VALUE_WORDS).format(value=val, bytes=val * 8), offset, bits)
 
     # DNS: the header from scapy's fields, the sections walked here (RFC 1035 §4.1)
     def _dns_named(self, name, offset, bits, names):
@@ -1587,7 +1630,7 @@ class _Rows:
             if broke_at is not None:
                 at = msg_start + broke_at
                 if self.problem is None:
-                    form = DNS_RECORDS_MISSING if self.w.snapped else DNS_RECORDS_DAMAGED
+                    form = _(DNS_RECORDS_MISSING) if self.w.snapped else _(DNS_RECORDS_DAMAGED)
                     self.problem = form.format(announced=count, section=label, got=got, at=at)
                 self.dns_end = msg_start + broke_at
                 self.rows = [r for r in self.rows if r.captured or r.level == 0]
@@ -1617,7 +1660,7 @@ class _Rows:
             data_text = _dns_rdata(record)
             head = VALUE_RECORD.format(name=name, type=_dns_type(rtype), data=data_text)
             label, meaning = DNS_ITEM_WORDS["record"]
-        a0, _ = spans["name"]
+        a0, _b1 = spans["name"]
         self.add(prefix, (name, _dns_type(rtype)), head, (base + a0) * 8, (spans["end"] - a0) * 8,
                  label=label.format(n=n, section=single), meaning=meaning, level=1)
         w = DNS_ITEM_WORDS
@@ -1666,7 +1709,7 @@ class _Rows:
             frag = _int(self.val("frag"))
             w.fragment = frag > 0
             flags = _int(self.val("flags"))
-            self._length_notes(layer, announced, got, IP_CUT)
+            self._length_notes(layer, announced, got, _(IP_CUT))
             if flags & 1 or frag:
                 w.fragmented = True
         elif kind == "ipv6":
@@ -1675,7 +1718,7 @@ class _Rows:
             w.net = _Net(version=6, src=_ip_bytes(self.val("src"), 16), dst=_ip_bytes(self.val("dst"), 16),
                          end=layer.end + announced)
             if got < announced and not w.quoted:
-                self._note(layer, IPV6_CUT.format(announced=announced, got=got))
+                self._note(layer, _(IPV6_CUT).format(announced=announced, got=got))
         elif kind == "ipv6-fragment":
             w.fragment = _int(self.val("offset")) > 0
             if _int(self.val("m")) or w.fragment:
@@ -1684,14 +1727,14 @@ class _Rows:
             announced = _int(self.val("len"))
             got = len(w.data) - layer.start
             if announced < 8:
-                self._set_problem(layer, UDP_BAD_LEN.format(announced=announced))
+                self._set_problem(layer, _(UDP_BAD_LEN).format(announced=announced))
             elif w.fragmented and got < announced:
-                self._note(layer, UDP_FRAGMENT.format(announced=announced))
+                self._note(layer, _(UDP_FRAGMENT).format(announced=announced))
             elif got < announced:
                 if w.quoted:
-                    self._note(layer, QUOTED_PARTIAL.format(announced=announced, got=got))
+                    self._note(layer, _(QUOTED_PARTIAL).format(announced=announced, got=got))
                 else:
-                    self._note(layer, UDP_CUT.format(announced=announced, got=got))
+                    self._note(layer, _(UDP_CUT).format(announced=announced, got=got))
         elif kind in ("icmp", "icmpv6") and not w.quoted and _int(self.val("type")) in _ERROR_TYPES[kind]:
             self._note(layer, LAYER_NOTES["icmp-error"])
 
@@ -1699,13 +1742,13 @@ class _Rows:
         w = self.w
         if w.quoted:
             if got < announced:
-                self._note(layer, QUOTED_PARTIAL.format(announced=announced, got=got))
+                self._note(layer, _(QUOTED_PARTIAL).format(announced=announced, got=got))
             return
         if got < announced:
             if w.snapped:
                 self._note(layer, cut_text.format(announced=announced, got=got))
             else:
-                self._set_problem(layer, BAD_IP_TOO_LONG.format(announced=announced, got=got))
+                self._set_problem(layer, _(BAD_IP_TOO_LONG).format(announced=announced, got=got))
 
     def _note(self, layer: Layer, text: str) -> None:
         idx = self.w.layers.index(layer)
@@ -1795,14 +1838,14 @@ def _tlv(raw: bytes, *, single: tuple[int, ...]) -> Iterator[tuple[int, int, int
 
 def _tcp_option_text(kind: int, length: int | None, value: Any, chunk: bytes) -> str:
     if length is None:
-        return VALUE_OPTION.format(kind=kind)
+        return _(VALUE_OPTION).format(kind=kind)
     body = chunk[2:]
     shown: str | None = None
     if kind == 2 and len(body) == 2:
-        shown = VALUE_MSS.format(value=value if isinstance(value, int) else struct.unpack("!H", body)[0])
+        shown = _(VALUE_MSS).format(value=value if isinstance(value, int) else struct.unpack("!H", body)[0])
     elif kind == 3 and len(body) == 1:
         shift = value if isinstance(value, int) else body[0]
-        shown = VALUE_WSCALE.format(value=shift, factor=1 << min(shift, 14))
+        shown = _(VALUE_WSCALE).format(value=shift, factor=1 << min(shift, 14))
     elif kind == 8 and len(body) == 8:
         tsval, tsecr = value if isinstance(value, tuple) and len(value) == 2 else struct.unpack("!II", body)
         shown = VALUE_TS.format(tsval=tsval, tsecr=tsecr)
@@ -1813,8 +1856,8 @@ def _tcp_option_text(kind: int, length: int | None, value: Any, chunk: bytes) ->
     elif body:
         shown = body.hex(" ")
     if shown is None:
-        return VALUE_OPTION_LEN.format(kind=kind, length=length)
-    return VALUE_OPTION_VALUE.format(kind=kind, length=length, value=shown)
+        return _(VALUE_OPTION_LEN).format(kind=kind, length=length)
+    return _(VALUE_OPTION_VALUE).format(kind=kind, length=length, value=shown)
 
 
 def _ip_option_detail(opt: Any) -> str:
@@ -1870,7 +1913,7 @@ def _dns_name_text(name: str, span: tuple[int, int], data: bytes, base: int) -> 
     wire = data[base + a:base + b]
     if len(wire) >= 2 and wire[-2] & 0xC0 == 0xC0:
         target = (wire[-2] & 0x3F) << 8 | wire[-1]
-        form = VALUE_NAME_POINTER if len(wire) == 2 else VALUE_NAME_ENDS_POINTER
+        form = _(VALUE_NAME_POINTER) if len(wire) == 2 else _(VALUE_NAME_ENDS_POINTER)
         return form.format(name=name, to=target)
     return name
 
@@ -1911,20 +1954,20 @@ def _snap_sentence(layers: list[Layer], caplen: int, wirelen: int) -> str:
             if announced is not None and announced > la.length:
                 n = min(announced - la.length, left)
                 if n > 0:
-                    parts.append(SNAP_HEADER_PART.format(missing=n, name=la.name))
+                    parts.append(_(SNAP_HEADER_PART).format(missing=n, name=la.name))
                     left -= n
     if left > 0 and parts:
-        parts.append(SNAP_REST_PART.format(missing=left))
+        parts.append(_(SNAP_REST_PART).format(missing=left))
     if not parts:
-        return SNAP_LINE.format(caplen=caplen, wirelen=wirelen, missing=missing)
-    return SNAP_DETAIL.format(caplen=caplen, wirelen=wirelen,
-                              parts=SNAP_MISSING.format(parts=_join(parts)))
+        return _(SNAP_LINE).format(caplen=caplen, wirelen=wirelen, missing=missing)
+    return _(SNAP_DETAIL).format(caplen=caplen, wirelen=wirelen,
+                              parts=_(SNAP_MISSING).format(parts=_join(parts)))
 
 
 def _join(parts: list[str]) -> str:
     if len(parts) < 2:
         return "".join(parts)
-    return SNAP_JOIN.join(parts[:-1]) + SNAP_LAST + parts[-1]
+    return SNAP_JOIN.join(parts[:-1]) + _(SNAP_LAST) + parts[-1]
 
 
 def _announced_length(layer: Layer) -> int | None:
@@ -1961,6 +2004,17 @@ def _format_time(t: float) -> str:
     return HEAD_TIME.format(time=dt.strftime("%Y-%m-%d %H:%M:%S.%f"))
 
 
+# Rich wraps lines at any Unicode space, the no-break ones too (French puts one before
+# ':' and ';'): while laid out they stand in as private-use characters of the same
+# width (as render/view.py does), and come back in the segments.
+_GLUE = str.maketrans("\u00a0\u202f", "\ue000\ue001")
+_UNGLUE = str.maketrans("\ue000\ue001", "\u00a0\u202f")
+
+
+def _g(text: str) -> str:
+    return text.translate(_GLUE)
+
+
 def _render(view: PacketLayers, console: Console, options: ConsoleOptions) -> Iterator:
     from rich.segment import Segment
 
@@ -1968,7 +2022,11 @@ def _render(view: PacketLayers, console: Console, options: ConsoleOptions) -> It
     for renderable in _renderables(view, width):
         lines = console.render_lines(renderable, options.update(width=width), pad=False, new_lines=False)
         for line in lines:
-            yield from _rstrip(line, Segment)
+            for segment in _rstrip(line, Segment):
+                text = segment.text
+                if "\ue000" in text or "\ue001" in text:
+                    segment = Segment(text.translate(_UNGLUE), segment.style, segment.control)
+                yield segment
             yield Segment.line()
 
 
@@ -1996,12 +2054,12 @@ def _renderables(view: PacketLayers, width: int) -> Iterator:
     if view.iface:
         bits.append(view.iface)
     if view.direction == "out":
-        bits.append(HEAD_OUT)
+        bits.append(_(HEAD_OUT))
     elif view.direction == "in":
-        bits.append(HEAD_IN)
-    bits.append(HEAD_CAPTURED.format(caplen=view.caplen) if view.caplen == view.wirelen
-                else HEAD_CAPTURED_OF.format(caplen=view.caplen, wirelen=view.wirelen))
-    first = HEAD_PACKET.format(index=view.index)
+        bits.append(_(HEAD_IN))
+    bits.append(_(HEAD_CAPTURED).format(caplen=view.caplen) if view.caplen == view.wirelen
+                else _(HEAD_CAPTURED_OF).format(caplen=view.caplen, wirelen=view.wirelen))
+    first = _(HEAD_PACKET).format(index=view.index)
     for i, line in enumerate(_wrap_terms(first, bits, HEAD_JOIN, width, 2)):
         text = Text(line)
         if i == 0:
@@ -2010,7 +2068,7 @@ def _renderables(view: PacketLayers, width: int) -> Iterator:
     for line in _sum_lines(view, width):
         yield Text(line, style="bold")
     if view.snap:
-        yield Text(PROBLEM_MARK + view.snap, style="bold red")
+        yield Text(_g(PROBLEM_MARK + view.snap), style="bold red")
     if width < 0:
         yield Text("")
     columns = _columns(view.layers, width)
@@ -2058,8 +2116,8 @@ def _columns(layers: Iterable[Layer], width: int) -> _Columns:
 def _sum_lines(view: PacketLayers, width: int) -> list[str]:
     """The size sum, wrapped between its terms, never inside one."""
     if not view.data:
-        return [SUM_EMPTY]
-    head = SUM_LINE.format(total=view.caplen, parts="")
+        return [_(SUM_EMPTY)]
+    head = _(SUM_LINE).format(total=view.caplen, parts="")
     parts = view.sum_parts()
     return _wrap_terms(head + parts[0], parts[1:], SUM_JOIN, width, len(head))
 
@@ -2087,14 +2145,14 @@ def _layer_renderables(layer: Layer, columns: _Columns, told: set[tuple[str, str
     style = _style(layer)
     title = Text()
     title.append(layer.title, style=f"bold {style}")
-    span = (LAYER_RANGE.format(first=layer.start, last=layer.end - 1, length=_size_text(layer.length))
-            if layer.length else LAYER_RANGE_EMPTY)
+    span = (_(LAYER_RANGE).format(first=layer.start, last=layer.end - 1, length=_size_text(layer.length))
+            if layer.length else _(LAYER_RANGE_EMPTY))
     title.append("  " + span, style="bright_black")
     if layer.reference:
         title.append("  " + layer.reference, style="italic bright_black")
     yield title
     for note in layer.notes:
-        yield Padding(Text(note, style="italic"), (0, 0, 0, 2))
+        yield Padding(Text(_g(note), style="italic"), (0, 0, 0, 2))
     if layer.fields:
         table = Table(box=None, show_header=False, padding=(0, _GAP, 0, 0), pad_edge=False, expand=False)
         table.add_column(width=columns.label, overflow="fold")
@@ -2105,9 +2163,9 @@ def _layer_renderables(layer: Layer, columns: _Columns, told: set[tuple[str, str
         for row in layer.fields:
             label = Text(_label(row), style="bold" if row.level == 0 else "", overflow="fold")
             size = Text(row.size_text, style="bright_black")
-            value = Text(row.text, style="" if row.captured else "red")
+            value = Text(_g(row.text), style="" if row.captured else "red")
             said = (row.label, row.meaning)
-            meaning = Text("" if said in told else row.meaning, style="bright_black")
+            meaning = Text("" if said in told else _g(row.meaning), style="bright_black")
             told.add(said)
             if columns.meaning:
                 table.add_row(label, size, value, meaning)
@@ -2117,11 +2175,11 @@ def _layer_renderables(layer: Layer, columns: _Columns, told: set[tuple[str, str
                     table.add_row("", "", meaning)
         yield table
     if layer.problem:
-        yield Padding(Text(PROBLEM_MARK + layer.problem, style="bold red"), (0, 0, 0, 2))
+        yield Padding(Text(_g(PROBLEM_MARK + layer.problem), style="bold red"), (0, 0, 0, 2))
 
 
 def _size_text(n: int) -> str:
-    return SIZE_BYTE if n == 1 else SIZE_BYTES.format(n=n)
+    return _(SIZE_BYTE) if n == 1 else _(SIZE_BYTES).format(n=n)
 
 
 _ASCII = "".join(chr(i) if 0x20 <= i < 0x7F else "." for i in range(256))
@@ -2131,7 +2189,7 @@ def _hex_renderables(view: PacketLayers, width: int) -> Iterator:
     from rich.text import Text
 
     per_row = 16 if width >= 74 else 8
-    yield Text(HEX_TITLE if per_row == 16 else HEX_TITLE_NARROW, style="bold")
+    yield Text(_(HEX_TITLE) if per_row == 16 else _(HEX_TITLE_NARROW), style="bold")
     shown = 0
     data = view.data
     for layer in view.layers:
@@ -2140,7 +2198,7 @@ def _hex_renderables(view: PacketLayers, width: int) -> Iterator:
         style = _style(layer)
         head = Text("  ")
         head.append(layer.name, style=f"bold {style}")
-        head.append("  " + LAYER_RANGE.format(first=layer.start, last=layer.end - 1,
+        head.append("  " + _(LAYER_RANGE).format(first=layer.start, last=layer.end - 1,
                                               length=_size_text(layer.length)), style="bright_black")
         yield head
         start, end = layer.start, min(layer.end, _MAX_DUMP)
@@ -2165,7 +2223,7 @@ def _hex_renderables(view: PacketLayers, width: int) -> Iterator:
             yield line
             row += per_row
         if end < layer.end and layer.kind in _DATA_KINDS and end < _MAX_DUMP:
-            yield Text("  " + HEX_MORE_DATA.format(count=layer.end - end, name=layer.name), style="italic")
+            yield Text("  " + _(HEX_MORE_DATA).format(count=layer.end - end, name=layer.name), style="italic")
         shown = end
     if len(data) > _MAX_DUMP:
-        yield Text("  " + HEX_MORE.format(count=len(data) - _MAX_DUMP), style="italic")
+        yield Text("  " + _(HEX_MORE).format(count=len(data) - _MAX_DUMP), style="italic")

@@ -36,6 +36,7 @@ from rich.rule import Rule
 from rich.segment import Segment
 from rich.text import Text
 
+from sockviz.core import phrases
 from sockviz.core.events import Call
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 from sockviz.status import ExitStatus
@@ -43,16 +44,14 @@ from sockviz.status import ExitStatus
 MAX_PACKETS = 2000  # packets kept for stepping (as the ladder's limit); past it, counted
 ESCAPE_WAIT = 0.05  # seconds to wait for the rest of an escape sequence after ESC
 
-NOT_A_TERMINAL = ("--step needs a terminal: run it in a terminal, "
-                  "or use --ladder to see the whole diagram")
-QUESTION = "what will this call send?"
-QUESTION_HINT = "(press → to see)"
+NOT_A_TERMINAL = phrases.STEP_NEEDS_TERMINAL  # the English; said by phrases._ when shown
 
 
 class NotATerminal(Exception):
     """``--step`` was asked for where no one can press a key (stdin is a pipe or a file)."""
 
-    def __init__(self, sentence: str = NOT_A_TERMINAL) -> None:
+    def __init__(self, sentence: str | None = None) -> None:
+        sentence = sentence or phrases._(NOT_A_TERMINAL)
         super().__init__(sentence)
         self.sentence = sentence
 
@@ -214,19 +213,15 @@ def question_text(call: Call) -> Text:
     """``connect(('192.0.2.2', 3001)) — what will this call send? (press → to see)``."""
     t = Text()
     t.append(call.text, style="bold")  # the call's text comes from a trace: Text, never markup
-    t.append(f" — {QUESTION} ", style="bold yellow")
-    t.append(QUESTION_HINT, style="dim")
+    t.append(f" — {phrases.step_question()} ", style="bold yellow")
+    t.append(phrases.step_question_hint(), style="dim")
     return t
 
 
 def status_text(stepper: Stepper) -> Text:
     """``step 5 of 14 · → next · ← back · q quit``."""
-    parts = [f"step {stepper.position} of {len(stepper)}"]
-    parts.append("the end" if stepper.at_last else "→ next")
-    if not stepper.at_first:
-        parts.append("← back")
-    parts.append("q quit")
-    return Text(" · ".join(parts), style="reverse")
+    return Text(phrases.step_status(stepper.position, len(stepper), last=stepper.at_last,
+                                    first=stepper.at_first), style="reverse")
 
 
 def _origin(entries: list[Entry]) -> float | None:
@@ -294,7 +289,7 @@ class StepView:
         room = max(room, min(len(drawn), height // 3))  # a tall explanation leaves some ladder
         if len(drawn) > room:
             cut = len(drawn) - room + 1
-            above = Text(f"⋮ {cut} lines of the ladder above", style="dim")
+            above = Text(phrases.step_ladder_above(cut), style="dim")
             drawn = console.render_lines(above, opts, pad=False) + drawn[cut:]
         for line in (*drawn, *rule, *below, *status):
             yield from _rstrip(line)
@@ -434,7 +429,7 @@ def run_stepper(entries: Iterable[Entry], console, stdin_fd: int | None = None, 
     check_terminal(fd)
     stepper = Stepper(entries)
     if not stepper.steps:
-        console.print(Text("nothing to step through: no call, no packet", style="dim"))
+        console.print(Text(phrases.step_nothing(), style="dim"))
         return ExitStatus.OK
     view = StepView(stepper, conversation=conversation, foreign=foreign)
     keys = KeyReader(fd)
@@ -486,9 +481,7 @@ class StepSink:
             if self.left_out:
                 self.entries.append(Note(
                     time=self._last_time or 0.0,
-                    text=f"--step stops after the first {self.max_packets:,} packets: "
-                         f"{self.left_out:,} more are not shown; sockviz replay without "
-                         f"--step shows them all"))
+                    text=phrases.step_stops_after(self.max_packets, self.left_out)))
             self.entries.append(entry)
             return
         if isinstance(entry, PacketShown):
@@ -549,6 +542,6 @@ def step_through(reader, env, args) -> int:
         if not env.stdout_isatty:
             raise NotATerminal()
     except (NotATerminal, AttributeError, OSError, ValueError):
-        raise Refusal(NOT_A_TERMINAL, ExitStatus.USAGE) from None
+        raise Refusal(phrases._(NOT_A_TERMINAL), ExitStatus.USAGE) from None
     entries, _status = replayed_entries(reader, env)
     return run_stepper(entries, env.console, fd, conversation=getattr(args, "conversation", None))

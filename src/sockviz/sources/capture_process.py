@@ -66,11 +66,12 @@ SPOOL_BLOCK, SPOOL_FRAME = 1, 2
 RECORD = struct.Struct("=IIqiHBx")
 DIR_NONE, DIR_OUT, DIR_IN = 0, 1, 2
 # A status record: kind, spool end, drained-before time (ns), drops, frames; ERROR
-# is followed by a 2-byte length and a UTF-8 sentence.
+# is followed by a 2-byte length and the system's reason (strerror), UTF-8.
 STATUS = struct.Struct("=B7xQqQQ")
 READY, PROGRESS, DONE, ERROR = 1, 2, 3, 4
-# What the parent may be told on failure to open (the status after ERROR).
-ERR_PERMISSION, ERR_OTHER = 1, 2
+# What failed (the status after ERROR): the parent says it in its own language
+# (sockviz.sources.live.failure_sentence); this process stays stdlib-only.
+ERR_PERMISSION, ERR_OPEN, ERR_SETUP, ERR_CAPTURE = 1, 2, 3, 4
 
 # TPACKET_V3 (linux/if_packet.h, Documentation/networking/packet_mmap.rst).
 PACKET_VERSION = 10
@@ -370,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         _error(spool, ERR_PERMISSION, str(exc))
         return 2
     except OSError as exc:
-        _error(spool, ERR_OTHER, f"cannot open a packet socket: {exc.strerror}")
+        _error(spool, ERR_OPEN, exc.strerror or str(exc))
         return 1
     try:
         capture = None if args.no_ring else _ring_or_none(sock, args.ring_mb << 20)
@@ -388,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
 
             drop_to((args.user, args.group if args.group is not None else args.user))
     except OSError as exc:
-        _error(spool, ERR_OTHER, f"cannot set up the packet socket: {exc.strerror or exc}")
+        _error(spool, ERR_SETUP, exc.strerror or str(exc))
         return 1
     # Left unbound, a socket opened with ETH_P_ALL hears every interface of the
     # namespace, as tcpdump -i any; the kernel queues every frame from here on.
@@ -398,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if exc.errno in (errno.EPIPE, errno.EBADF):
             return 0  # the parent is gone: nobody to tell
-        _error(spool, ERR_OTHER, f"the capture failed: {exc.strerror or exc}")
+        _error(spool, ERR_CAPTURE, exc.strerror or str(exc))
         return 1
     spool.drops += read_drops(sock)
     if os.environ.get("SOCKVIZ_CAPTURE_STATS"):
@@ -425,8 +426,8 @@ def _ring_or_none(sock: socket.socket, ring_bytes: int) -> RingCapture | None:
         return None  # no TPACKET_V3 (or no memory for the ring): the recvmsg loop
 
 
-def _error(spool: Spool, code: int, sentence: str) -> None:
-    text = sentence.encode("utf-8", "replace")[:1000]
+def _error(spool: Spool, code: int, reason: str) -> None:
+    text = reason.encode("utf-8", "replace")[:1000]
     try:  # noqa: SIM105
         spool.send(STATUS.pack(ERROR, code, 0, 0, 0) + struct.pack("=H", len(text)) + text)
     except OSError:

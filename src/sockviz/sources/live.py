@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 
+from sockviz.core import phrases
 from sockviz.sources import capture_process as cp
 
 # How far the reader runs ahead of the pipeline (batches in its queue): the
@@ -88,7 +89,7 @@ class Sniffer:
                                           env=_child_environ())
         except OSError as exc:
             os.close(self._spool)
-            raise CaptureFailed(f"cannot start the capture process ({exc.strerror})") from None
+            raise CaptureFailed(phrases.capture_process_not_started(exc.strerror)) from None
         self._status = self._proc.stdout
         self._ready = False
         if wait:
@@ -114,11 +115,11 @@ class Sniffer:
         if kind == cp.READY:
             return
         if kind == cp.ERROR:
-            code, sentence = _rest
+            code, reason = _rest
             if code == cp.ERR_PERMISSION:
-                raise CaptureNotPermitted(sentence)
-            raise CaptureFailed(sentence)
-        raise CaptureFailed("the capture process ended before it listened")
+                raise CaptureNotPermitted(reason)
+            raise CaptureFailed(failure_sentence(code, reason))
+        raise CaptureFailed(phrases.capture_process_ended_early())
 
     def _record(self, timeout: float | None = None):
         """The next status record: (kind, end, drained_ns, drops, frames) or (ERROR, code, text)."""
@@ -189,7 +190,7 @@ class Sniffer:
         try:
             self._follow()
         except Exception as exc:  # said once by finish(), never a lost packet unsaid
-            self.failure = f"reading the capture's spool failed ({exc})"
+            self.failure = phrases.spool_failed(str(exc))
             self.out.put(("drained", time.time()))
 
     def _follow(self) -> None:
@@ -205,13 +206,12 @@ class Sniffer:
                 if kind == cp.DONE:
                     return
             elif kind == cp.ERROR:
-                self.failure = rec[2]
+                self.failure = failure_sentence(rec[1], rec[2])
                 put(("drained", time.time()))
                 return
             else:  # the pipe ended without DONE: the capture process died
                 code = self._proc.wait()
-                self.failure = (f"the capture process ended unexpectedly (status {code}); "
-                                "the packets after that were not captured")
+                self.failure = phrases.capture_process_died(code)
                 put(("drained", time.time()))
                 return
 
@@ -292,6 +292,15 @@ class Sniffer:
         batch.append((ts, data[start : start + length],
                       self._names.get(ifindex) or self._name(ifindex), _DIRECTIONS[direction],
                       linktype, wirelen))
+
+
+def failure_sentence(code: int, reason: str) -> str:
+    """What the capture process's ERROR record says, as a sentence in the language spoken."""
+    if code == cp.ERR_OPEN:
+        return phrases.packet_socket_refused(reason)
+    if code == cp.ERR_SETUP:
+        return phrases.packet_socket_setup_failed(reason)
+    return phrases.capture_failed(reason)
 
 
 def _read_exactly(fd: int, n: int) -> bytes | None:

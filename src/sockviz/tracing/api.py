@@ -18,15 +18,12 @@ import datetime
 import os
 import sys
 
+from sockviz.core import phrases
 from sockviz.core.timeline import Entry
 
 
 class CaptureNotPermitted(PermissionError):
     """Tracing needs the right to capture; the message says how to get it."""
-
-
-HOW_TO_CAPTURE = ("capturing packets needs root or the CAP_NET_RAW capability: run Python with "
-                  "sudo, or in the lab as yourself: sudo sockviz lab run -- python SCRIPT.py")
 
 
 class Trace:
@@ -48,11 +45,11 @@ class Trace:
         from sockviz.tracing.session import RecordsSink, Tracing, WaitForView, open_sniffer
 
         if not have_capture_rights():
-            raise CaptureNotPermitted(HOW_TO_CAPTURE)
+            raise CaptureNotPermitted(phrases.trace_needs_rights())
         try:
             sniffer, frames = open_sniffer()
         except NoRights:
-            raise CaptureNotPermitted(HOW_TO_CAPTURE) from None
+            raise CaptureNotPermitted(phrases.trace_needs_rights()) from None
         self._records_sink = RecordsSink()
         sinks: list = [self._records_sink]
         stream = self._stream or sys.stdout
