@@ -191,7 +191,7 @@ def make_sinks(env: Environment, *, json_output: bool, path: str | None, meta: d
     elif not (diagram and getattr(args, "ladder", False)):
         from sockviz.render.console import ConsoleSink
 
-        sinks.append(ConsoleSink(env.console))
+        sinks.append(ConsoleSink(env.console, layout=getattr(args, "layout", None)))
     if path:
         from sockviz.render.capture_file import CaptureFileSink
 

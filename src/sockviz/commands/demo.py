@@ -74,6 +74,8 @@ def run(args, env, argv) -> int:
                        "--save", os.path.join(args.save_dir, f"demo-{lesson.name}-{stamp}.pcapng")]
             if args.json:
                 command.append("--json")
+            elif args.layout:  # else each lesson chooses by the terminal's width
+                command.append(f"--{args.layout}")
             env.stdout.flush()
             status = _lesson(lab, command, stdin=None if pause else _devnull())
             if status == ExitStatus.INTERRUPTED:

@@ -197,7 +197,8 @@ def _sinks(env, args, reader, *, foreign: bool) -> list:
             f"{reader.path} holds {reader.size / 1e6:,.0f} MB: every packet is shown below, "
             f"which takes a while; for the overview: sockviz replay {reader.path} --summary",
             style="dim"))
-    return [*diagram, ConsoleSink(env.console, foreign=foreign)]
+    return [*diagram, ConsoleSink(env.console, foreign=foreign,
+                                  layout=getattr(args, "layout", None))]
 
 
 def _one_packet(args, env) -> int:

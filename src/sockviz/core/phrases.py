@@ -280,9 +280,9 @@ def duration(x: float | None) -> str:
     """A call's duration for people: '0.42 ms', '13.1 ms', '3.004 s' (text.duration's steps)."""
     if x is None:
         return ""
-    if x < 0.001:
+    if x < 0.0009995:  # what would round to 1000 µs is 1.0 ms
         return f"{decimal(x * 1e6, 0)}{_unit_space()}µs"
-    if x < 1:
+    if x < 0.99995:
         return f"{decimal(x * 1e3, 1)}{_unit_space()}ms"
     return f"{decimal(x, 3)}{_unit_space()}s"
 
@@ -979,6 +979,50 @@ def payload_length(n: int) -> str:
     """A segment's or datagram's payload in the view's fields: '14 bytes'."""
     # TRANSLATORS: English says "bytes" whatever the count here.
     return ngettext("{count} bytes", "{count} bytes", n).format(count=n)
+
+
+# -- the compact layout and the Δt column (render/compact.py, render/view.py) ----------
+
+
+def delta(seconds: float) -> str:
+    """The time since the previous packet: '+32 µs', '+7.5 ms', '+2.002 s', '+802 s'."""
+    sign = "+" if seconds >= 0 else "−"  # a capture's clock may step back (merged files)
+    seconds = abs(seconds)
+    if seconds >= 100:
+        return f"{sign}{seconds:.0f}{_unit_space()}s"
+    if seconds >= 10:
+        return f"{sign}{decimal(seconds, 1)}{_unit_space()}s"
+    return sign + duration(seconds)
+
+
+def byte_range(first: int, n: int) -> str:
+    """The stream's bytes a segment carries, in relative numbers: 'bytes 1-14' (RFC 9293 §3.4)."""
+    if n == 1:
+        # TRANSLATORS: the one byte of the stream a TCP segment carries: "byte 15".
+        return _("byte {first}").format(first=first)
+    # TRANSLATORS: the bytes of the stream a TCP segment carries: "bytes 1-14".
+    return _("bytes {first}-{last}").format(first=first, last=first + n - 1)
+
+
+def compact_legend() -> str:
+    """The compact layout's first line: how to read its gutter, arrows and times."""
+    labels = arrows()
+    # TRANSLATORS: one line, at most 80 characters once filled in (the projector's terminal).
+    return _("│ in a call  · outside calls  {sent}  {received}  +Δt: since the previous packet"
+             ).format(sent=labels[Direction.OUT].rstrip(), received=labels[Direction.IN].rstrip())
+
+
+def your_end() -> str:
+    """This host's end of a connection, where its TCP state changes: 'you: SYN-SENT'."""
+    # TRANSLATORS: this host's end of a TCP connection, before its state: "you: ESTABLISHED".
+    return pgettext("tcp end", "you")
+
+
+def state_change(end: str, before: str | None, after: str) -> str:
+    """One end's TCP state change: 'you: SYN-SENT → ESTABLISHED' (RFC 9293 §3.3.2)."""
+    if before is None:
+        return _("{end}: {state}").format(end=end, state=after)
+    return _("{end}: {before} → {after}").format(end=end, before=before, after=after)
 
 
 def arp_who_has(dst, src) -> str:
