@@ -36,7 +36,9 @@ from sockviz.render.view import (
     CALL_MARK,
     GUTTER_STYLE,
     LESSON_STYLE,
+    PAYLOAD_STYLE,
     PROTO_STYLE,
+    TIME_STYLE,
     Hanging,
     ViewState,
     call_head,
@@ -76,7 +78,7 @@ class CompactState(ViewState):
 def render_entry(entry: Entry, state: CompactState) -> Iterator[RenderableType]:
     if not state.legend_shown:
         state.legend_shown = True
-        yield Hanging(Text(), Text(phrases.compact_legend(), style="dim"))
+        yield Hanging(Text(), Text(phrases.compact_legend()))
     if isinstance(entry, CallStarted):
         state.in_call = True
         state.packets_in_call = 0
@@ -115,10 +117,11 @@ class CompactPacket:
         p, d = e.packet, e.packet.decoded
         if state.origin is None:
             state.origin = p.time
-        self.gutter = Text("│ " if state.in_call else "· ", style=GUTTER_STYLE)
+        self.gutter = Text()
+        self.gutter.append("│ " if state.in_call else "· ", style=GUTTER_STYLE)
         prefix = self.gutter.copy()
         prefix.append(f"#{p.index:<4}", style="dim")
-        prefix.append(f"{phrases.delta(state.since_last(p.time)):>9} ", style="dim")
+        prefix.append(f"{phrases.delta(state.since_last(p.time)):>9} ", style=TIME_STYLE)
         arrow = (phrases.arrows().get(e.direction) or "·")[0]
         prefix.append(arrow + " ", style=ARROW_STYLE.get(e.direction, ""))
         prefix.append(f"{d.proto:<4} ", style=PROTO_STYLE.get(d.proto, "bold"))
@@ -138,7 +141,7 @@ class CompactPacket:
             room = width - self.prefix.cell_len - fields.cell_len - 4  # two spaces, two quotes
             if room >= PREVIEW_MIN:
                 fields.append("  ")
-                fields.append(_fitted_preview(self.payload, room), style="green")
+                fields.append(_fitted_preview(self.payload, room), style=PAYLOAD_STYLE)
         # Wrapped fields hang under the fields; the meaning starts further left, for room.
         out = hanging_lines(console, self.prefix, fields, width, self.gutter)
         cont = self.gutter + Text(" " * (MEANING_INDENT - self.gutter.cell_len))
@@ -173,8 +176,8 @@ def meaning_line(e: PacketShown, state: CompactState) -> Text | None:
         t.append(e.explain, style="italic")
     if e.context and _first_time(state, ("context", e.context)):
         if t:
-            t.append(" — ", style="italic dim")
-        t.append(e.context, style="italic dim")
+            t.append(" — ", style="italic")
+        t.append(e.context, style="italic")
     return t if t else None
 
 

@@ -83,7 +83,8 @@ class BulkRun:
         return phrases.joined(parts)
 
     def status(self) -> Text:
-        t = Text("  ⋮ ", style=GUTTER_STYLE)
+        t = Text()  # (a Text's own style would be the whole line's)
+        t.append("  ⋮ ", style=GUTTER_STYLE)
         t.append(phrases.transfer_in_progress(), style="bold")
         t.append(phrases.transfer_so_far(phrases.size(self.payload), self.segments, self.acks))
         if self.retransmissions:
@@ -95,7 +96,8 @@ class BulkRun:
         return t
 
     def summary(self) -> Text:
-        t = Text("⋮ ", style=GUTTER_STYLE)
+        t = Text()  # (a Text's own style would be the whole line's)
+        t.append("⋮ ", style=GUTTER_STYLE)
         t.append(phrases.summed_up(self.packets), style="bold")
         t.append(phrases.transfer_carried(self.segments, self.payload, self.acks))
         if self.retransmissions:

@@ -23,12 +23,16 @@ from sockviz.core.phrases import Direction, Step
 from sockviz.core.text import endpoint, flag_names, preview, tcp_options
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
-# Readable on a white projector background as on a dark terminal: the eight
-# base colours but yellow (pale on white) and white (invisible on white), and
-# no bright_* but the grey of the gutters (tests/test_compact.py checks it).
+# Readable on a white projector background as on a dark terminal. No colour
+# reads well on every palette (xterm's green and cyan on white, its blue on
+# black, Tango's magenta on its dark background: contrast under 3:1), so the
+# words are in the terminal's own colour, which reads on any background, set
+# apart by bold and italics; colour only marks short things that say
+# themselves anyway (an arrow, a protocol's name, a payload in quotes), and red
+# the errors. Never yellow (pale on white) nor white (invisible on it).
 ARROW_STYLE = {Direction.OUT: "cyan", Direction.IN: "magenta", None: ""}
 PROTO_STYLE = {
-    "TCP": "bold blue",
+    "TCP": "bold",
     "UDP": "bold green",
     "DNS": "bold cyan",
     "ICMP": "bold red",
@@ -36,7 +40,9 @@ PROTO_STYLE = {
     "ARP": "bold",
 }
 GUTTER_STYLE = "bright_black"
-LESSON_STYLE = "green"
+LESSON_STYLE = ""  # the call's lesson: a sentence, in the terminal's colour
+PAYLOAD_STYLE = "green"
+TIME_STYLE = ""  # the Δt column: read, not glanced at
 INDENT = 4  # where packet lines start under a call
 NARROWEST = 12  # cells a wrapped body needs at the least beside its head
 
@@ -116,7 +122,7 @@ def packet_fields(e: PacketShown, *, compact: bool = False, endpoints: bool = Fa
     main, _payload = packet_parts(e, compact=compact, endpoints=endpoints)
     if _payload is not None:
         main.append("  ")
-        main.append(repr_payload(_payload), style="green")
+        main.append(repr_payload(_payload), style=PAYLOAD_STYLE)
     return main
 
 
@@ -127,7 +133,7 @@ def packet_parts(e: PacketShown, *, compact: bool = False,
     t = Text()
     if endpoints and d.sport is not None and (compact or d.tcp_flags is not None):
         # UDP and DNS lines of the full layout say their endpoints anyway.
-        t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)} ", style="dim")
+        t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)} ")
     if d.tcp_flags is not None:
         t.append(f"[{flag_names(d.tcp_flags)}]", style="bold")
         if e.dns is not None:
@@ -238,7 +244,7 @@ def call_result(c) -> Text:
         t.append(c.error, style="bold red")
     else:
         t.append("→ ", style="bold")
-        t.append(c.result_text if c.result_text is not None else "None", style="bold green")
+        t.append(c.result_text if c.result_text is not None else "None", style="bold")
     t.append(f"  ({phrases.duration(c.duration)})", style="dim")
     return t
 
@@ -275,10 +281,11 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
     arrow = arrows.get(e.direction) or arrows[None]
     style = ARROW_STYLE.get(e.direction, "")
     bar = "  │ " if state.in_call else "  · "
-    prefix = Text(bar, style=GUTTER_STYLE)
+    prefix = Text()
+    prefix.append(bar, style=GUTTER_STYLE)
     prefix.append(f"#{p.index:<5}", style="dim")
     prefix.append(f"{p.time - state.origin:10.6f} ", style="dim")
-    prefix.append(f"{phrases.delta(state.since_last(p.time)):>9} ", style="dim")
+    prefix.append(f"{phrases.delta(state.since_last(p.time)):>9} ", style=TIME_STYLE)
     prefix.append(arrow + " ", style=style)
     prefix.append(f"{d.proto:<7}", style=PROTO_STYLE.get(d.proto, "bold"))
     fields = packet_fields(e, endpoints=e.new_conversation and not head_shown)
@@ -286,7 +293,7 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
         fields.append(f"  ({d.error})", style="red")
     explain = Text(e.explain, style="italic")
     if e.context:
-        explain.append(" — " + e.context, style="italic dim")
+        explain.append(" — " + e.context, style="italic")
     yield PacketRows(prefix, fields, Text(bar, style=GUTTER_STYLE), explain)
     if state.in_call:
         state.packets_in_call += 1
@@ -306,7 +313,8 @@ def hanging_lines(console, head: Text, body: Text, width: int, cont: Text | None
     left = max(head.cell_len, cont.cell_len, column)
     if left + NARROWEST > width and cont.cell_len + NARROWEST <= width and head.cell_len:
         # No room beside the head: it goes on with the body, after the gutter.
-        rest = head[cont.cell_len:] if head.plain.startswith(cont.plain) else head.copy()
+        rest = Text()  # (a Text's own style would spread to the body appended to it)
+        rest.append_text(head[cont.cell_len:] if head.plain.startswith(cont.plain) else head)
         if rest.plain.strip():
             rest.append(" ")
             rest.append_text(body)
@@ -325,7 +333,8 @@ def hanging_lines(console, head: Text, body: Text, width: int, cont: Text | None
         if glued:
             piece.plain = piece.plain.translate(_UNGLUE)
         start = head if i == 0 else cont
-        line = start.copy()
+        line = Text()
+        line.append_text(start)  # its style for its own cells only, not for the line's
         if piece.plain.strip():
             line.append(" " * (left - start.cell_len))
             line.append_text(piece)
