@@ -199,6 +199,7 @@ def test_delta_words():
     d = phrases.delta
     assert [d(3.2e-5), d(0.0075), d(2.002), d(12.34), d(802.0), d(-1e-6)] == [
         "+32 µs", "+7.5 ms", "+2.002 s", "+12.3 s", "+802 s", "−1 µs"]
+    assert d(0.003 - 0.002) == "+1.0 ms" and d(0.99996) == "+1.000 s"  # not "+1000 µs"
     assert phrases.byte_range(1, 14) == "bytes 1-14" and phrases.byte_range(15, 1) == "byte 15"
 
 

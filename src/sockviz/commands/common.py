@@ -270,9 +270,11 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         from rich.rule import Rule
         from rich.text import Text
 
+        from sockviz.core import phrases
+        from sockviz.render.view import Hanging
+
         env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
-        env.console.print(Text("capturing on every interface before the first call · "
-                               "→ out: sent by this host · ← in: received", style="dim"))
+        env.console.print(Hanging(Text(), Text(phrases.legend(), style="dim")))
     session = LiveSession(role=role, scope=scope, sinks=sinks, dns=dns_info, sniffer=sniffer,
                           frames=frames, capture_path=path)
     status = ExitStatus.OK

@@ -94,9 +94,15 @@ def run(args, env, argv) -> int:
         return ExitStatus.ERROR
     if not args.json:
         first = os.path.join(args.save_dir, f"demo-{LESSONS[0].name}-{stamp}.pcapng")
-        env.console.print(f"\n[bold]That was every lesson.[/] The captures are in {args.save_dir}/ "
-                          f"(sockviz replay {first}, or open them in Wireshark). "
-                          "The lab is gone; [bold]sudo sockviz lab shell[/] opens it for you.")
+        from rich.text import Text
+
+        from sockviz.render.view import Hanging
+
+        env.console.print()
+        env.console.print(Hanging(Text(), Text.from_markup(
+            f"[bold]That was every lesson.[/] The captures are in {args.save_dir}/ "
+            f"(sockviz replay {first}, or open them in Wireshark). "
+            "The lab is gone; [bold]sudo sockviz lab shell[/] opens it for you.")))
     return ExitStatus.OK
 
 

@@ -195,5 +195,6 @@ def _heading(env, argv) -> None:
 
     env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
     from sockviz.core import phrases
+    from sockviz.render.view import Hanging
 
-    env.console.print(Text(phrases.program_legend(), style="dim"))
+    env.console.print(Hanging(Text(), Text(phrases.program_legend(), style="dim")))

@@ -103,9 +103,9 @@ def duration(seconds: float | None) -> str:
     """A call's duration for people: 0.42 ms, 13.1 ms, 3.004 s."""
     if seconds is None:
         return ""
-    if seconds < 0.001:
+    if seconds < 0.0009995:  # what would round to "1000 µs" is "1.0 ms"
         return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
+    if seconds < 0.99995:  # and "1000.0 ms" is "1.000 s"
         return f"{seconds * 1e3:.1f} ms"
     return f"{seconds:.3f} s"
 
