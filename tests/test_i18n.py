@@ -286,20 +286,24 @@ def test_replayed_capture_matches_golden(path, lang):
     check_golden(folder / f"{path.stem}.txt", replay(path, lang=lang))
 
 
-@pytest.mark.parametrize("width", [40, 60, 80, 100])
-def test_french_lines_fit_and_never_break_before_their_punctuation(width):
+@pytest.mark.parametrize(("width", "layout"), [(40, "full"), (60, "full"), (80, "full"),
+                                             (100, "full"), (40, "compact"), (60, "compact"),
+                                             (80, "compact")])
+def test_french_lines_fit_and_never_break_before_their_punctuation(width, layout):
     """Rich breaks lines at any Unicode space; the view keeps a no-break space unbroken.
 
-    (At 40 columns the fields' column is 5 cells wide: every word is folded
-    there, so only the width is checked.)
+    (Under 80 columns the full layout's fields' column is at most 16 cells wide,
+    and at 40 the compact one's 34: a word and its « : » can be longer than that
+    and is folded, so only the width is checked. Under 100 columns the view is
+    the compact layout unless --full is asked for.)
     """
     from test_render import render
 
     phrases.set_language("fr")
-    text = render("tcp_exchange", width)
+    text = render("tcp_exchange", width, layout)
     assert max(len(line) for line in text.splitlines()) <= width
     assert "\ue000" not in text and "\ue001" not in text
-    if width < 60:
+    if width < (80 if layout == "full" else 60):
         return
     for line in text.splitlines():
         assert not re.match(r"\s*[:;?!»]", line.lstrip(" │·")), line

@@ -95,7 +95,9 @@ def test_every_tcp_segment_carries_both_ends_states():
         ("FA", {"src": "FIN-WAIT-1", "dst": "CLOSE-WAIT"}),
         ("A", {"src": "CLOSE-WAIT", "dst": "FIN-WAIT-2"}),
     ]
+    # The ends a segment moved, with their paths and roles (the client sent the first SYN).
     changes = [e.tcp_changes for e in entries if isinstance(e, PacketShown)]
-    assert changes[0] == (("src", ("CLOSED", "SYN-SENT")),)
-    assert changes[1] == (("src", ("LISTEN", "SYN-RECEIVED")), ("dst", ("SYN-SENT", "ESTABLISHED")))
-    assert changes[4] == (("dst", ("FIN-WAIT-1", "FIN-WAIT-2")),)
+    assert changes[0] == (("src", ("CLOSED", "SYN-SENT"), "client"),)
+    assert changes[1] == (("src", ("LISTEN", "SYN-RECEIVED"), "server"),
+                          ("dst", ("SYN-SENT", "ESTABLISHED"), "client"))
+    assert changes[4] == (("dst", ("FIN-WAIT-1", "FIN-WAIT-2"), "client"),)

@@ -18,11 +18,11 @@ from sockviz.render.console import ConsoleSink
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def render(name: str, width: int = 100) -> str:
+def render(name: str, width: int = 100, layout: str = "full") -> str:
     out = io.StringIO()
     console = Console(file=out, width=width, no_color=True, color_system=None, force_terminal=False,
                       highlight=False, emoji=False)
-    sink = ConsoleSink(console)
+    sink = ConsoleSink(console, layout=layout)
     for entry in feed(SCENARIOS[name]().events):
         sink.handle(entry)
     return out.getvalue()

@@ -115,7 +115,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _add_layout(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--compact", dest="layout", action="store_const", const="compact",
+                   help="the projector's layout: one line per packet, its meaning only where "
+                   "it adds something (the default under 100 columns)")
+    g.add_argument("--full", dest="layout", action="store_const", const="full",
+                   help="the full layout, every packet's fields and meaning, whatever the width")
+
+
 def _add_diagram(p: argparse.ArgumentParser) -> None:
+    _add_layout(p)
     p.add_argument("--ladder", action="store_true",
                    help="draw the run as a sequence diagram: calls at the edge, each packet an "
                    "arrow between this host and its peer")
@@ -254,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-dir", default="captures", metavar="DIR",
                    help="where the lessons' captures go (default ./captures)")
     p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    _add_layout(p)
     _add_link(p)
 
     p = sub.add_parser("run", help="trace your own program: its socket calls and their packets",

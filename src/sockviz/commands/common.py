@@ -187,7 +187,7 @@ def make_sinks(env: Environment, *, json_output: bool, path: str | None, meta: d
     elif not (diagram and getattr(args, "ladder", False)):
         from sockviz.render.console import ConsoleSink
 
-        sinks.append(ConsoleSink(env.console))
+        sinks.append(ConsoleSink(env.console, layout=getattr(args, "layout", None)))
     if path:
         from sockviz.render.capture_file import CaptureFileSink
 
@@ -273,8 +273,11 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         from rich.rule import Rule
         from rich.text import Text
 
+        from sockviz.core import phrases
+        from sockviz.render.view import Hanging
+
         env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
-        env.console.print(Text(phrases.legend(), style="dim"))
+        env.console.print(Hanging(Text(), Text(phrases.legend(), style="dim")))
     session = LiveSession(role=role, scope=scope, sinks=sinks, dns=dns_info, sniffer=sniffer,
                           frames=frames, capture_path=path)
     status = ExitStatus.OK

@@ -62,6 +62,8 @@ def run(args, env, argv) -> int:
                        "--lang", phrases.current_language()]
             if args.json:
                 command.append("--json")
+            elif args.layout:  # else each lesson chooses by the terminal's width
+                command.append(f"--{args.layout}")
             env.stdout.flush()
             status = _lesson(lab, command, stdin=None if pause else _devnull())
             if status == ExitStatus.INTERRUPTED:
@@ -84,13 +86,16 @@ def run(args, env, argv) -> int:
         first = os.path.join(args.save_dir, f"demo-{LESSONS[0].name}-{stamp}.pcapng")
         from rich.text import Text
 
+        from sockviz.render.view import Hanging
+
         command = "sudo sockviz lab shell"
         head, rest = phrases.demo_done(args.save_dir, first, command)
-        text = Text("\n")
+        text = Text()
         text.append(head, style="bold")
         text.append(" " + rest)
         text.highlight_words([command], style="bold")
-        env.console.print(text)
+        env.console.print()
+        env.console.print(Hanging(Text(), text))
     return ExitStatus.OK
 
 

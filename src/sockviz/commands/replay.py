@@ -199,7 +199,8 @@ def _sinks(env, args, reader, *, foreign: bool) -> list:
 
         env.console.print(Text(phrases.big_file_notice(reader.path, reader.size / 1e6),
                                style="dim"))
-    return [*diagram, ConsoleSink(env.console, foreign=foreign)]
+    return [*diagram, ConsoleSink(env.console, foreign=foreign,
+                                  layout=getattr(args, "layout", None))]
 
 
 def _one_packet(args, env) -> int:

@@ -150,6 +150,7 @@ def _print_table(session, env, args, infos) -> None:
     from rich.table import Table
 
     from sockviz.commands.common import proto_name, type_name
+    from sockviz.render.view import Trimmed
 
     # session.call() returned once the call was shown: the table comes after it.
     table = Table(title="getaddrinfo() returned (family, type, proto, canonname, sockaddr)",
@@ -158,7 +159,7 @@ def _print_table(session, env, args, infos) -> None:
         table.add_column(col)
     for f, t, p, c, sa in infos:
         table.add_row(family_name(f), type_name(t), f"{p} ({proto_name(p)})", repr(c), repr(sa))
-    env.console.print(table)
+    env.console.print(Trimmed(table))  # its title is padded to the table's width
 
 
 def _getnameinfo(session, args, env) -> int:

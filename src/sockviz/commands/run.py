@@ -191,4 +191,6 @@ def _heading(env, argv) -> None:
     from rich.text import Text
 
     env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
-    env.console.print(Text(phrases.program_legend(), style="dim"))
+    from sockviz.render.view import Hanging
+
+    env.console.print(Hanging(Text(), Text(phrases.program_legend(), style="dim")))

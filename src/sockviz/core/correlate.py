@@ -203,7 +203,7 @@ def describe(pkt: Packet, facts: tuple) -> PacketShown:
                       rel_ack, window, summarize(pkt.decoded, rel_seq, rel_ack, window),
                       _say_meaning(step, direction, fields), dns_info,
                       None if why is None else _say_context(why, fields),
-                      *_states(transition))
+                      *_states(transition, fields))
 
 
 def tally(pkt: Packet, facts: tuple) -> PacketShown:
@@ -212,17 +212,27 @@ def tally(pkt: Packet, facts: tuple) -> PacketShown:
      dns_info, why, fields, transition) = facts
     return _new_shown(pkt, direction, call_id, call_name, conversation, new_conv, step, rel_seq,
                       rel_ack, window, "", "", dns_info,
-                      None if why is None else _say_context(why, fields), *_states(transition))
+                      None if why is None else _say_context(why, fields),
+                      *_states(transition, fields))
 
 
 _NO_STATES = (None, ())
 
 
-def _states(transition) -> tuple:
-    """A segment's (tcp_states, tcp_changes) for its timeline entry; (None, ()) for others."""
+def _states(transition, fields) -> tuple:
+    """A segment's (tcp_states, tcp_changes) for its timeline entry; (None, ()) for others.
+
+    Each change is (end, path, role): "src" or "dst", its states through the
+    segment, and that end's role in the connection (the end that sent the first
+    SYN is the client), or None when no SYN was seen.
+    """
     if transition is None:
         return _NO_STATES
-    return states_json(transition), state_changes(transition)
+    changes = state_changes(transition)
+    if changes:
+        roles = fields.get("tcp_roles") or {}
+        changes = tuple((end, path, roles.get(end)) for end, path in changes)
+    return states_json(transition), changes
 
 
 # The facts every meaning may use, for one packet (its words are the phrasebook's).
@@ -500,6 +510,10 @@ class Correlator:
             step, rel_seq, rel_ack, window, interval, attempt = track_tcp(conv, d, time)
             step = STEPS[step]
             transition = track_states(conv, (d.src, d.sport), d.tcp_flags, d.seq, d.ack, n)
+            if transition is not None and transition.changed and conv.initiator is not None:
+                client = conv.initiator == (d.src, d.sport)
+                fields["tcp_roles"] = {"src": _CLIENT if client else _SERVER,
+                                       "dst": _SERVER if client else _CLIENT}
             fields["acked"] = rel_ack
             if interval is not None:
                 fields["interval_s"] = interval

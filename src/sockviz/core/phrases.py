@@ -1147,6 +1147,43 @@ def first_fragment_length(data: int) -> str:
         total=data + 8, data=data)
 
 
+# -- the compact layout and the Δt column (render/compact.py, render/view.py) ----------
+
+
+def delta(seconds: float) -> str:
+    """The time since the previous packet: '+32 µs', '+7.5 ms', '+2.002 s', '+802 s'."""
+    sign = "+" if seconds >= 0 else "−"  # a capture's clock may step back (merged files)
+    seconds = abs(seconds)
+    if seconds >= 100:
+        return f"{sign}{seconds:.0f}{_unit_space()}s"
+    if seconds >= 10:
+        return f"{sign}{decimal(seconds, 1)}{_unit_space()}s"
+    return sign + duration(seconds)
+
+
+def byte_range(first: int, n: int) -> str:
+    """The stream's bytes a segment carries, in relative numbers: 'bytes 1-14' (RFC 9293 §3.4)."""
+    if n == 1:
+        # TRANSLATORS: the one byte of the stream a TCP segment carries: "byte 15".
+        return _("byte {first}").format(first=first)
+    # TRANSLATORS: the bytes of the stream a TCP segment carries: "bytes 1-14".
+    return _("bytes {first}-{last}").format(first=first, last=first + n - 1)
+
+
+def compact_legend() -> str:
+    """The compact layout's first line: how to read its gutter, arrows and times."""
+    labels = arrows()
+    # TRANSLATORS: one line, at most 80 characters once filled in (the projector's terminal).
+    return _("│ in a call  · outside calls  {sent}  {received}  +Δt: since the previous packet"
+             ).format(sent=labels[Direction.OUT].rstrip(), received=labels[Direction.IN].rstrip())
+
+
+def your_end() -> str:
+    """This host's end of a connection, where its TCP state changes: 'you: SYN-SENT'."""
+    # TRANSLATORS: this host's end of a TCP connection, before its state: "you: ESTABLISHED".
+    return pgettext("tcp end", "you")
+
+
 def arp_who_has(dst, src) -> str:
     return _("who has {dst}? tell {src}").format(dst=dst, src=src)
 
@@ -1380,10 +1417,14 @@ def every_packet_kept() -> str:
 # -- each end's TCP state (RFC 9293 §3.3.2), in the views ----------------------------------
 
 
-def state_owner_you() -> str:
-    """Who a state change is about, when it is the lesson's own socket."""
-    # TRANSLATORS: before a TCP state change: "you: SYN-SENT → ESTABLISHED".
-    return pgettext("state owner", "you")
+def end_name(role: str | None) -> str | None:
+    """An end of a TCP connection by its role, before its state: 'the server'; None if unknown."""
+    # TRANSLATORS: before a TCP state change: "the server: LISTEN → SYN-RECEIVED".
+    if role == Role.SERVER:
+        return pgettext("tcp end", "the server")
+    if role == Role.CLIENT:
+        return pgettext("tcp end", "the client")
+    return None
 
 
 def state_change(who: str, path: Iterable[str | None]) -> str:

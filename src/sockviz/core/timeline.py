@@ -36,8 +36,8 @@ class PacketShown:
     dns: dict | None = None
     context: str | None = None  # why a packet outside any call happened
     # A TCP segment's ends once each has handled it, ``{"src": STATE, "dst": STATE}``
-    # (RFC 9293 §3.3.2; None: not known), and the ends it moved, with their paths
-    # (tcpstates.changes). Shared between packets: read, never change.
+    # (RFC 9293 §3.3.2; None: not known), and the ends it moved: (end, its path of
+    # states, its role: client, server or None). Shared between packets: read only.
     tcp_states: dict | None = None
     tcp_changes: tuple = ()
 

@@ -18,7 +18,7 @@ from rich.text import Text
 from sockviz.core import phrases
 from sockviz.core.phrases import Step
 from sockviz.core.timeline import Entry, PacketShown
-from sockviz.render.view import ViewState, render_entry, said
+from sockviz.render.view import GUTTER_STYLE, Hanging, ViewState, render_entry, said
 
 BULK_STEPS = frozenset((Step.DATA, Step.ACK, Step.DATA_RETRANSMIT, Step.ZERO_WINDOW))
 BULK_SHOWN = 8  # segments of a run shown one by one before it is summed up
@@ -83,11 +83,12 @@ class BulkRun:
         return phrases.joined(parts)
 
     def status(self) -> Text:
-        t = Text("  ⋮ ", style="bright_black")
+        t = Text()  # (a Text's own style would be the whole line's)
+        t.append("  ⋮ ", style=GUTTER_STYLE)
         t.append(phrases.transfer_in_progress(), style="bold")
         t.append(phrases.transfer_so_far(phrases.size(self.payload), self.segments, self.acks))
         if self.retransmissions:
-            t.append(phrases.retransmitted(self.retransmissions), style="yellow")
+            t.append(phrases.retransmitted(self.retransmissions), style="red")
         t.append(self.rate(), style="bold")
         words = self.window_words()
         if words:
@@ -95,13 +96,14 @@ class BulkRun:
         return t
 
     def summary(self) -> Text:
-        t = Text("⋮ ", style="bright_black")
+        t = Text()  # (a Text's own style would be the whole line's)
+        t.append("⋮ ", style=GUTTER_STYLE)
         t.append(phrases.summed_up(self.packets), style="bold")
         t.append(phrases.transfer_carried(self.segments, self.payload, self.acks))
         if self.retransmissions:
-            t.append(phrases.transfer_retransmissions(self.retransmissions), style="yellow")
+            t.append(phrases.transfer_retransmissions(self.retransmissions), style="red")
         if self.zero_windows:
-            t.append(phrases.transfer_zero_windows(self.zero_windows), style="yellow")
+            t.append(phrases.transfer_zero_windows(self.zero_windows), style="red")
         t.append(phrases.transfer_span(self.last_time - self.first_time, self.rate()))
         words = self.window_words()
         if words:
@@ -111,9 +113,18 @@ class BulkRun:
 
 
 class ConsoleSink:
-    def __init__(self, console: Console, *, foreign: bool = False) -> None:
+    def __init__(self, console: Console, *, foreign: bool = False,
+                 layout: str | None = None) -> None:
+        from sockviz.render import compact
+
         self.console = console
-        self.state = ViewState(foreign=foreign)
+        self.compact = compact.wants_compact(layout, console.width)
+        if self.compact:
+            self.state: ViewState = compact.CompactState(foreign=foreign)
+            self._render = compact.render_entry
+        else:
+            self.state = ViewState(foreign=foreign)
+            self._render = render_entry
         self._streak: tuple[int | None, int] = (None, 0)  # conversation, bulk segments in a row
         self._run: BulkRun | None = None
         self._live = None
@@ -124,7 +135,7 @@ class ConsoleSink:
             return
         if self._run is not None:
             self._end_run()
-        for renderable in render_entry(entry, self.state):
+        for renderable in self._render(entry, self.state):
             self.console.print(renderable, highlight=False, soft_wrap=False)
 
     def _bulk(self, e: PacketShown) -> bool:
@@ -152,6 +163,7 @@ class ConsoleSink:
                                   auto_refresh=False)
                 self._live.start()
         run.add(e)
+        self.state.last_time = e.packet.time  # the next packet's Δt is since this one
         if self._live is not None:
             now = time.monotonic()
             if now - self._shown_at > 0.2:
@@ -166,10 +178,8 @@ class ConsoleSink:
             self._live.stop()
             self._live = None
         if run is not None:
-            from rich.padding import Padding
-
-            self.console.print(Padding(said(run.summary()), (0, 0, 0, 2)), highlight=False,
-                               soft_wrap=False)
+            indent = Text("" if self.compact else "  ")
+            self.console.print(Hanging(indent, run.summary()), highlight=False, soft_wrap=False)
 
     def close(self) -> None:
         if self._run is not None:

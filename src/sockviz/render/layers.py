@@ -1984,10 +1984,12 @@ def _announced_length(layer: Layer) -> int | None:
 # Rendering
 # =============================================================================
 
+# Readable on a white projector background as on a dark terminal (render/view.py's note):
+# no yellow (pale on white), no white (invisible on it); the payload in the terminal's colour.
 _LAYER_STYLE = {"ethernet": "cyan", "sll": "cyan", "sll2": "cyan", "loopback": "cyan", "vlan": "cyan",
-                "arp": "magenta", "ipv4": "green", "ipv6": "green", "tcp": "yellow", "udp": "yellow",
-                "icmp": "magenta", "icmpv6": "magenta", "ndp-option": "magenta", "dns": "blue",
-                "payload": "white", "fragment": "white", "padding": "bright_black", "unread": "red"}
+                "arp": "magenta", "ipv4": "green", "ipv6": "green", "tcp": "blue", "udp": "blue",
+                "icmp": "magenta", "icmpv6": "magenta", "ndp-option": "magenta", "dns": "bold",
+                "payload": "", "fragment": "", "padding": "bright_black", "unread": "red"}
 _MAX_DUMP = 4096  # bytes in the hex dump; a jumbo frame's tail is counted, not shown
 _MAX_DATA_DUMP = 256  # bytes of a payload shown: the headers are the lesson
 _DATA_KINDS = frozenset({"payload", "fragment", "padding", "unread"})
@@ -1996,7 +1998,7 @@ _DATA_KINDS = frozenset({"payload", "fragment", "padding", "unread"})
 def _style(layer: Layer) -> str:
     if layer.kind.startswith("ipv6-"):
         return "green"
-    return _LAYER_STYLE.get(layer.kind, "white")
+    return _LAYER_STYLE.get(layer.kind, "")
 
 
 def _format_time(t: float) -> str:

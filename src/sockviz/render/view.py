@@ -13,27 +13,38 @@ from collections.abc import Iterator
 
 from rich.console import RenderableType
 from rich.measure import Measurement
-from rich.padding import Padding
 from rich.rule import Rule
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from sockviz.core import phrases
-from sockviz.core.phrases import Direction
+from sockviz.core.phrases import Direction, Step
 from sockviz.core.text import endpoint, flag_names, preview, tcp_options
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
 
-ARROW_STYLE = {Direction.OUT: "cyan", Direction.IN: "magenta", None: "white"}
+# Readable on a white projector background as on a dark terminal. No colour
+# reads well on every palette (xterm's green and cyan on white, its blue on
+# black, Tango's magenta on its dark background: contrast under 3:1), so the
+# words are in the terminal's own colour, which reads on any background, set
+# apart by bold and italics; colour only marks short things that say
+# themselves anyway (an arrow, a protocol's name, a payload in quotes), and red
+# the errors. Never yellow (pale on white) nor white (invisible on it).
+ARROW_STYLE = {Direction.OUT: "cyan", Direction.IN: "magenta", None: ""}
 PROTO_STYLE = {
-    "TCP": "bold blue",
+    "TCP": "bold",
     "UDP": "bold green",
-    "DNS": "bold yellow",
+    "DNS": "bold cyan",
     "ICMP": "bold red",
     "ICMPv6": "bold red",
-    "ARP": "bold bright_black",
+    "ARP": "bold",
 }
+GUTTER_STYLE = "bright_black"
+LESSON_STYLE = ""  # the call's lesson: a sentence, in the terminal's colour
+PAYLOAD_STYLE = "green"
+TIME_STYLE = ""  # the Δt column: read, not glanced at
 INDENT = 4  # where packet lines start under a call
+NARROWEST = 12  # cells a wrapped body needs at the least beside its head
 
 # Rich wraps lines at any Unicode space, the no-break ones too; French puts one
 # before ':' and ';' (U+00A0, U+202F). While a text is laid out they stand in
@@ -80,33 +91,72 @@ def said(text: Text) -> RenderableType:
 
 
 class ViewState:
-    """What the view remembers between entries: the time origin and open call."""
+    """What the view remembers between entries: the time origin, the open call, the last packet."""
 
     def __init__(self, *, foreign: bool = False) -> None:
         self.origin: float | None = None
         self.in_call = False
         self.foreign = foreign  # a capture from elsewhere: show conversation headers
         self.packets_in_call = 0
+        self.last_time: float | None = None  # the previous packet's, for its successor's Δt
+
+    def since_last(self, t: float) -> float:
+        """Seconds since the previous packet (the first: since the run began); then ``t`` is it."""
+        before = self.last_time if self.last_time is not None else self.origin
+        self.last_time = t
+        return t - before if before is not None else 0.0
 
 
-def packet_fields(e: PacketShown) -> Text:
-    """The packet's header fields, compactly: flags, numbers, options, payload."""
+def packet_fields(e: PacketShown, *, compact: bool = False, endpoints: bool = False) -> Text:
+    """The packet's header fields: flags, numbers, options, payload.
+
+    The one writer of a packet's line, for both layouts. ``compact`` (the
+    projector's layout, ``render/compact.py``) leaves out what a projected
+    line has no room for (the window, the SYN's options, a DNS message's
+    endpoints and question again) and writes a segment's payload as the
+    byte range it carries (RFC 9293 §3.4: seq numbers its first byte);
+    ``endpoints`` starts the line with its addresses and ports (the first
+    packet of a conversation). The payload's preview, last, is
+    ``payload_preview``'s: the compact layout fits it to the room left.
+    """
+    main, _payload = packet_parts(e, compact=compact, endpoints=endpoints)
+    if _payload is not None:
+        main.append("  ")
+        main.append(repr_payload(_payload), style=PAYLOAD_STYLE)
+    return main
+
+
+def packet_parts(e: PacketShown, *, compact: bool = False,
+                 endpoints: bool = False) -> tuple[Text, bytes | None]:
+    """``packet_fields`` in two parts: the fields, and the payload to preview after them (or None)."""
     d = e.packet.decoded
     t = Text()
+    if endpoints and d.sport is not None and (compact or d.tcp_flags is not None):
+        # UDP and DNS lines of the full layout say their endpoints anyway.
+        t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)} ")
     if d.tcp_flags is not None:
         t.append(f"[{flag_names(d.tcp_flags)}]", style="bold")
         if e.dns is not None:
             # DNS over TCP (RFC 7766): the message, not its raw bytes.
             t.append(f" seq={e.rel_seq} ack={e.rel_ack}  ")
-            t.append_text(_dns_text(e.dns, d))
-            return t
+            t.append_text(_dns_text(e.dns, d, compact=compact))
+            return t, None
         if e.rel_seq is not None:
             t.append(f" seq={e.rel_seq}")
-            if "S" in d.tcp_flags and d.seq is not None:
-                # The numbers are relative to the ISN, shown once, on the SYN (issue 14).
+            if "S" in d.tcp_flags and d.seq is not None and not compact:
+                # The numbers are relative to the ISN, shown once, on the SYN (issue 14);
+                # the compact layout's one line leaves it to the SYN's meaning.
                 t.append(" " + phrases.relative_to_isn(d.seq), style="dim")
         if e.rel_ack is not None:
             t.append(f" ack={e.rel_ack}")
+        if compact:
+            if e.step == Step.ZERO_WINDOW:
+                t.append(" win=0", style="bold")
+            if d.payload_len and e.rel_seq is not None:
+                t.append(" " + phrases.byte_range(e.rel_seq, d.payload_len), style="bold")
+            elif d.payload_len:
+                t.append("  " + phrases.payload_length(d.payload_len), style="bold")
+            return t, d.payload if d.payload and d.payload_len else None
         if e.window is not None:
             t.append(f" win={e.window}")
         opts = tcp_options(d.tcp_options) if d.tcp_options else ""
@@ -115,13 +165,14 @@ def packet_fields(e: PacketShown) -> Text:
         if d.payload_len:
             t.append("  " + phrases.payload_length(d.payload_len), style="bold")
     elif e.dns is not None:
-        return _dns_text(e.dns, d)
+        t.append_text(_dns_text(e.dns, d, compact=compact))
+        return t, None
     elif d.proto == "ARP":
         if d.arp_op == 2:
             t.append(phrases.arp_is_at(d.src, d.arp_sha))
         else:
             t.append(phrases.arp_who_has(d.dst, d.src))
-        return t
+        return t, None
     elif d.frag_offset is not None:
         t.append(f"fragment id {d.ip_id} offset {d.frag_offset}{' MF' if d.more_fragments else ''}")
         if d.frag_offset == 0 and d.sport is not None and d.tcp_flags is None:
@@ -130,13 +181,15 @@ def packet_fields(e: PacketShown) -> Text:
         else:
             t.append("  " + phrases.payload_length(d.payload_len), style="bold")
     elif d.sport is not None:
-        t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}")
-        t.append("  " + phrases.payload_length(d.payload_len), style="bold")
+        if not compact:
+            t.append(f"{endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}  ")
+        t.append(phrases.payload_length(d.payload_len), style="bold")
     elif d.icmp_type is not None:
         name = phrases.icmp_name(d.icmp_type, d.icmp_code, v6=d.proto == "ICMPv6")
         if name:
             t.append(name, style="bold")
-            t.append(f" (type {d.icmp_type} code {d.icmp_code})", style="dim")
+            if not compact:  # the meaning says them where they teach (port unreachable)
+                t.append(f" (type {d.icmp_type} code {d.icmp_code})", style="dim")
         else:
             t.append(f"type {d.icmp_type} code {d.icmp_code}")
         if d.nd_target:
@@ -150,30 +203,58 @@ def packet_fields(e: PacketShown) -> Text:
             q = d.quoted
             t.append("  " + phrases.quoted_packet(q.proto, endpoint(q.src, q.sport),
                                                   endpoint(q.dst, q.dport)), style="dim")
-        return t
+        return t, None
     else:
         t.append(e.summary)
-        return t
+        return t, None
     if d.payload and (d.tcp_flags is None or d.payload_len):
-        t.append("  ")
-        t.append(repr_payload(d.payload), style="green")
-    return t
+        return t, d.payload
+    return t, None
 
 
-def _dns_text(info: dict, d) -> Text:
+def _dns_text(info: dict, d, *, compact: bool = False) -> Text:
     t = Text()
-    t.append(f"id 0x{info.get('id', 0):04x} ", style="dim")
+    if not compact:  # the compact lines tell an answer from the records it holds
+        t.append(f"id 0x{info.get('id', 0):04x} ", style="dim")
     if info.get("qr") == "response":
         t.append(phrases.dns_answer(info), style="bold")
-        t.append("  " + phrases.dns_for(phrases.dns_question(info)), style="dim")
+        if not compact:  # the query is on the line above
+            t.append("  " + phrases.dns_for(phrases.dns_question(info)), style="dim")
     else:
         t.append(phrases.dns_question(info), style="bold")
-    t.append(f"  {endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}", style="dim")
+    if not compact:
+        t.append(f"  {endpoint(d.src, d.sport)} > {endpoint(d.dst, d.dport)}", style="dim")
     return t
 
 
 def repr_payload(data: bytes, limit: int = 40) -> str:
     return '"' + preview(data, limit) + '"'
+
+
+CALL_MARK = Text("▶ ", style="bold")
+
+
+def call_head(call) -> Text:
+    """What follows ``▶``: ``connect(('192.0.2.2', 3001))`` and, for a traced program's call,
+    its place."""
+    head = Text()
+    head.append(call.text, style="bold")
+    if call.source is not None:  # a traced program's call: its line, socket, thread
+        head.append("   " + phrases.call_place(call.source[0], call.source[1], call.socket,
+                                               call.thread), style="dim")
+    return head
+
+
+def call_result(c) -> Text:
+    """``→ None  (172 µs)``, or the exception the call raised."""
+    t = Text()
+    if c.error:
+        t.append(c.error, style="bold red")
+    else:
+        t.append("→ ", style="bold")
+        t.append(c.result_text if c.result_text is not None else "None", style="bold")
+    t.append(f"  ({phrases.duration(c.duration)})", style="dim")
+    return t
 
 
 def render_entry(entry: Entry, state: ViewState) -> Iterator[RenderableType]:
@@ -184,80 +265,146 @@ def render_entry(entry: Entry, state: ViewState) -> Iterator[RenderableType]:
             state.origin = entry.call.start
         else:
             yield Text("")
-        head = Text()
-        head.append("▶ ", style="bold")
-        head.append(entry.call.text, style="bold")
-        call = entry.call
-        if call.source is not None:  # a traced program's call: its line, socket, thread
-            head.append("   " + phrases.call_place(call.source[0], call.source[1], call.socket,
-                                                   call.thread), style="dim")
-        yield head
+        yield Hanging(CALL_MARK, call_head(entry.call))
     elif isinstance(entry, PacketShown):
         yield from _packet(entry, state)
     elif isinstance(entry, CallEnded):
         yield from _call_end(entry, state)
     elif isinstance(entry, Note):
-        yield Padding(said(Text(entry.text, style="italic")), (0, 0, 0, 2), expand=False)
+        yield Hanging(Text("  "), Text(entry.text, style="italic"))
     elif isinstance(entry, Summary):
-        yield from _summary(entry)
+        yield from summary_lines(entry)
 
 
 def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
     p, d = e.packet, e.packet.decoded
     if state.origin is None:
         state.origin = p.time
-    if state.foreign and e.new_conversation and e.conversation is not None:
+    head_shown = state.foreign and e.new_conversation and e.conversation is not None
+    if head_shown:
         head = e.summary.split(" [")[0].split(" len=")[0]
-        yield said(Text(phrases.conversation_head(e.conversation, head), style="bold underline"))
+        yield Hanging(Text(), Text(phrases.conversation_head(e.conversation, head),
+                                   style="bold underline"))
     arrows = phrases.arrows()
     arrow = arrows.get(e.direction) or arrows[None]
-    style = ARROW_STYLE.get(e.direction, "white")
+    style = ARROW_STYLE.get(e.direction, "")
     bar = "  │ " if state.in_call else "  · "
-    prefix = Text(bar, style="bright_black")
+    prefix = Text()
+    prefix.append(bar, style=GUTTER_STYLE)
     prefix.append(f"#{p.index:<5}", style="dim")
     prefix.append(f"{p.time - state.origin:10.6f} ", style="dim")
+    prefix.append(f"{phrases.delta(state.since_last(p.time)):>9} ", style=TIME_STYLE)
     prefix.append(arrow + " ", style=style)
     prefix.append(f"{d.proto:<7}", style=PROTO_STYLE.get(d.proto, "bold"))
-    fields = packet_fields(e)
+    fields = packet_fields(e, endpoints=e.new_conversation and not head_shown)
     if d.error:
         fields.append(f"  ({d.error})", style="red")
     explain = Text(e.explain, style="italic")
     if e.context:
-        explain.append(" — " + e.context, style="italic dim")
+        explain.append(" — " + e.context, style="italic")
     changes = state_changes_text(e)
-    yield PacketRows(prefix, fields, Text(bar, style="bright_black"), explain,
-                     None if changes is None else Text(changes, style="cyan"))
+    yield PacketRows(prefix, fields, Text(bar, style=GUTTER_STYLE), explain,
+                     None if changes is None else Text(changes))
     if state.in_call:
         state.packets_in_call += 1
 
 
 def state_changes_text(e: PacketShown) -> str | None:
-    """'you: SYN-SENT → ESTABLISHED · 192.0.2.2:3001: LISTEN → SYN-RECEIVED', or None.
+    """'the server: LISTEN → SYN-RECEIVED · you: SYN-SENT → ESTABLISHED', or None.
 
     The ends a segment moved (RFC 9293 §3.3.2), the sender first: "you" for
     the side sockviz plays (the packet's direction says which end it is), the
-    other by its address and port.
+    other by its role (the client sent the first SYN), else its address and port.
     """
     if not e.tcp_changes:
         return None
     d = e.packet.decoded
-    names = {"src": endpoint(d.src, d.sport), "dst": endpoint(d.dst, d.dport)}
-    if e.direction == "out":
-        names["src"] = phrases.state_owner_you()
-    elif e.direction == "in":
-        names["dst"] = phrases.state_owner_you()
-    return " · ".join(phrases.state_change(names[who], path) for who, path in e.tcp_changes)
+    ours = {"out": "src", "in": "dst"}.get(e.direction or "")
+    addresses = {"src": endpoint(d.src, d.sport), "dst": endpoint(d.dst, d.dport)}
+    said = []
+    for end, path, role in e.tcp_changes:
+        who = phrases.your_end() if end == ours else phrases.end_name(role) or addresses[end]
+        said.append(phrases.state_change(who, path))
+    return " · ".join(said)
+
+
+def hanging_lines(console, head: Text, body: Text, width: int, cont: Text | None = None,
+                  column: int = 0) -> list[Text]:
+    """``head`` then ``body``, the body wrapped to the room the head leaves, each wrapped
+    line under the first one after ``cont`` (the gutter, or spaces): a hanging indent.
+    The body starts at ``column`` at the least (past the head and ``cont``).
+
+    No line ends in spaces, and none is wider than ``width`` (words longer than the
+    room are folded, as rich folds them). The no-break spaces French puts before
+    ':' and ';' are not broken at (rich breaks at any Unicode space: see ``Glued``).
+    """
+    cont = head if cont is None else cont
+    left = max(head.cell_len, cont.cell_len, column)
+    if left + NARROWEST > width and cont.cell_len + NARROWEST <= width and head.cell_len:
+        # No room beside the head: it goes on with the body, after the gutter.
+        rest = Text()  # (a Text's own style would spread to the body appended to it)
+        rest.append_text(head[cont.cell_len:] if head.plain.startswith(cont.plain) else head)
+        if rest.plain.strip():
+            rest.append(" ")
+            rest.append_text(body)
+            body = rest
+        return hanging_lines(console, head if head.cell_len <= cont.cell_len else cont, body,
+                             width, cont)
+    room = max(1, width - left)
+    glued = _has_no_break(body)
+    laid = _glued(body) if glued else body
+    if laid.cell_len <= room and "\n" not in laid.plain and "\t" not in laid.plain:
+        pieces = [laid]
+    else:
+        pieces = list(laid.wrap(console, room, overflow="fold"))
+    lines = []
+    for i, piece in enumerate(pieces):
+        if glued:
+            piece.plain = piece.plain.translate(_UNGLUE)
+        start = head if i == 0 else cont
+        line = Text()
+        line.append_text(start)  # its style for its own cells only, not for the line's
+        if piece.plain.strip():
+            line.append(" " * (left - start.cell_len))
+            line.append_text(piece)
+        line.rstrip()
+        lines.append(line)
+    return lines
+
+
+def joined_lines(lines: list[Text]) -> Text:
+    """Lines as one ``Text`` printed as it is: no wrapping again, no padding."""
+    out = Text(end="\n", no_wrap=True, overflow="ignore")
+    for i, line in enumerate(lines):
+        if i:
+            out.append("\n")
+        out.append_text(line)
+    return out
+
+
+class Hanging:
+    """``head`` and ``body`` laid out by ``hanging_lines`` at the console's width."""
+
+    def __init__(self, head: Text, body: Text, cont: Text | None = None) -> None:
+        self.head, self.body = head, body
+        self.cont = cont if cont is not None else Text(" " * head.cell_len)
+
+    def __rich_console__(self, console, options):
+        yield joined_lines(hanging_lines(console, self.head, self.body, options.max_width,
+                                         self.cont))
+
+    def __rich_measure__(self, console, options):
+        return Measurement.get(console, options, Text.assemble(self.head, self.body))
 
 
 class PacketRows:
-    """A packet's two rows: its prefix and fields, then its meaning under the fields.
+    """A packet's rows: its prefix and fields, its meaning under the fields, and the TCP
+    state changes it caused (``states``), if any.
 
-    Laid out as a two-column grid, which gives wrapped lines a hanging indent
-    under the packet's fields. A grid costs about 0.4 ms to lay out, so when
-    both rows fit the console's width unwrapped (most packets on a wide
-    terminal) the same lines are written directly: each cell padded with
-    spaces to its column's width, as the grid pads them. The width always
-    comes from the console (``options.max_width``).
+    Each row is laid out by ``hanging_lines``: wrapped lines hang under the
+    packet's fields and keep the gutter (``│`` inside a call, ``·`` outside),
+    so a call's block stays whole, and no line ends in spaces. The width
+    always comes from the console (``options.max_width``).
     """
 
     def __init__(self, prefix: Text, fields: Text, bar: Text, explain: Text,
@@ -265,84 +412,34 @@ class PacketRows:
         self.prefix, self.fields, self.bar, self.explain = prefix, fields, bar, explain
         self.states = states  # a third row: the TCP state changes the segment caused
 
-    def _cells(self) -> tuple[tuple[Text, Text], ...]:
-        cells = ((self.prefix, self.fields), (self.bar, self.explain))
-        return cells if self.states is None else (*cells, (self.bar, self.states))
-
-    def _grid(self) -> Table:
-        grid = Table.grid(padding=0)
-        grid.add_column(no_wrap=True)
-        grid.add_column(ratio=1, overflow="fold")
-        for head, cell in self._cells():
-            grid.add_row(head, cell)
-        return grid
+    def lines(self, console, width: int) -> list[Text]:
+        column = self.prefix.cell_len
+        return [*hanging_lines(console, self.prefix, self.fields, width, self.bar),
+                *hanging_lines(console, self.bar, self.explain, width, self.bar, column),
+                *(hanging_lines(console, self.bar, self.states, width, self.bar, column)
+                  if self.states is not None else ())]
 
     def __rich_console__(self, console, options):
-        prefix, fields, bar, explain = self.prefix, self.fields, self.bar, self.explain
-        states = self.states
-        if _has_no_break(fields, explain) or (states is not None and _has_no_break(states)):
-            glued = PacketRows(prefix, _glued(fields), bar, _glued(explain),
-                               None if states is None else _glued(states))
-            yield from _unglued(console.render(glued, options))
-            return
-        cells = self._cells()
-        width = options.max_width
-        left = max(prefix.cell_len, bar.cell_len)
-        right = max(cell.cell_len for _, cell in cells)
-        if left + right > width:
-            # As the grid does: the fields' column gets what the prefix leaves,
-            # and each cell is wrapped there (rich's own wrapping, folding
-            # words longer than the column).
-            right = width - left
-        if right < 1 or any("\n" in cell.plain or "\t" in cell.plain for _, cell in cells):
-            yield self._grid()
-            return
-        rows = Text(end="\n", no_wrap=True, overflow="ignore")
-        blank = " " * left
-        for number, (head, cell) in enumerate(cells):
-            if cell.cell_len <= right:
-                lines = [cell]
-            else:
-                lines = cell.wrap(console, right, justify="left", overflow="fold")
-            for i, line in enumerate(lines):
-                if i == 0:
-                    rows.append_text(head)
-                    rows.append(" " * (left - head.cell_len))
-                else:
-                    rows.append("\n" + blank)
-                rows.append_text(line)
-                rows.append(" " * (right - line.cell_len))
-            if number < len(cells) - 1:
-                rows.append("\n")
-        yield rows
+        yield joined_lines(self.lines(console, options.max_width))
 
     def __rich_measure__(self, console, options):
-        return self._grid().__rich_measure__(console, options)
+        left = max(self.prefix.cell_len, self.bar.cell_len)
+        right = max(self.fields.cell_len, self.explain.cell_len)
+        return Measurement(left + 1, left + right).with_maximum(options.max_width)
 
 
 def _call_end(e: CallEnded, state: ViewState) -> Iterator[RenderableType]:
     state.in_call = False
-    c = e.call
-    t = Text()
-    if c.error:
-        t.append(c.error, style="bold red")
-    else:
-        t.append("→ ", style="bold")
-        t.append(c.result_text if c.result_text is not None else "None", style="bold green")
-    t.append(f"  ({phrases.duration(c.duration)})", style="dim")
     # A long result (getaddrinfo's list) wraps under itself, not at column 0.
-    grid = Table.grid(padding=0)
-    grid.add_column(no_wrap=True)
-    grid.add_column(ratio=1, overflow="fold")
-    grid.add_row(Text("  └ ", style="bright_black"), t)
-    yield grid
+    yield Hanging(Text("  └ ", style=GUTTER_STYLE), call_result(e.call))
     if e.lesson:
-        yield Padding(said(Text(e.lesson, style="yellow")), (0, 0, 0, 4), expand=False)
+        yield Hanging(Text("    "), Text(e.lesson, style=LESSON_STYLE))
 
 
-def _summary(s: Summary) -> Iterator[RenderableType]:
+def summary_lines(s: Summary) -> Iterator[RenderableType]:
+    """The run's last lines: counts, where the capture went, the conversations' table."""
     yield Text("")
-    yield Rule(style="bright_black")
+    yield Rule(style=GUTTER_STYLE)
     t = Text()
     t.append(phrases.packets_count(s.packets), style="bold")
     if s.calls:
@@ -355,11 +452,11 @@ def _summary(s: Summary) -> Iterator[RenderableType]:
         t.append(" · " + phrases.unrelated(s.ignored), style="dim")
     if s.first_time is not None and s.last_time is not None:
         t.append(f" · {phrases.duration(s.last_time - s.first_time)}", style="dim")
-    yield said(t)
+    yield Hanging(Text(), t)
     if s.capture:
-        yield said(Text(phrases.saved_to(s.capture), style="dim"))
+        yield Hanging(Text(), Text(phrases.saved_to(s.capture), style="dim"))
     if s.problem:
-        yield said(Text(s.problem, style="bold red"))
+        yield Hanging(Text(), Text(s.problem, style="bold red"))
     if len(s.conversations) > 1:
         table = Table(box=None, show_header=True, header_style="bold", padding=(0, 1))
         table.add_column("#")
@@ -368,4 +465,24 @@ def _summary(s: Summary) -> Iterator[RenderableType]:
         for c in s.conversations:
             state = phrases.tcp_state(c) if c["proto"] == "TCP" else ""
             table.add_row(str(c["number"]), c["proto"], c["a"], c["b"], str(c["packets"]), state)
-        yield table
+        yield Trimmed(table)
+
+
+class Trimmed:
+    """A renderable whose lines do not end in spaces (a table pads its last column)."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console, options):
+        for line in console.render_lines(self.renderable, options, pad=False):
+            while line and not line[-1].control and not line[-1].text.rstrip():
+                line.pop()
+            if line and not line[-1].control:
+                last = line[-1]
+                line[-1] = Segment(last.text.rstrip(), last.style, last.control)
+            yield from line
+            yield Segment.line()
+
+    def __rich_measure__(self, console, options):
+        return Measurement.get(console, options, self.renderable)
