@@ -273,7 +273,6 @@ def run_live(env: Environment, args, argv: list[str], *, command: str, target: s
         from rich.rule import Rule
         from rich.text import Text
 
-        from sockviz.core import phrases
         from sockviz.render.view import Hanging
 
         env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
