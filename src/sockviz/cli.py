@@ -147,6 +147,12 @@ def _add_link(p: argparse.ArgumentParser) -> None:
                    "(retransmissions, SYN back-off)")
 
 
+def _add_code(p: argparse.ArgumentParser, what: str = "this lesson") -> None:
+    p.add_argument("--code", dest="show_code", action="store_true",
+                   help=f"print the Python program {what} runs, with your arguments, to paste "
+                   "into a notebook or run with python; nothing is captured (no root needed)")
+
+
 def _add_family(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
@@ -179,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
                    help="give up on connect() or recv() after S seconds (default 10)")
     _add_family(p)
+    _add_code(p)
     _add_output(p)
 
     p = sub.add_parser("udp", help="the UDP client lesson: sendto, recvfrom, close",
@@ -194,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, metavar="N",
                    help="send N bytes instead of the text (past the MTU: IP fragments)")
     _add_family(p)
+    _add_code(p)
     _add_output(p)
 
     p = sub.add_parser("resolve", help="name resolution: getaddrinfo() or getnameinfo()",
@@ -209,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, default=15.0, metavar="S",
                    help="stop waiting for the resolver after S seconds (default 15)")
     _add_family(p)
+    _add_code(p)
     _add_output(p)
 
     p = sub.add_parser("replay", help="show a saved capture (pcap or pcapng) the same way",
@@ -275,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=3001, help="port (default 3001)")
     p.add_argument("--watch", action="store_true",
                    help="show the server side live: socket, bind, listen, accept and the packets (root)")
+    _add_code(p, "--watch")
     _add_output(p)
     for command in sub.choices.values():  # --debug before or after the command's name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
