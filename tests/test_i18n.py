@@ -302,3 +302,50 @@ def test_french_lines_fit_and_never_break_before_their_punctuation(width):
         return
     for line in text.splitlines():
         assert not re.match(r"\s*[:;?!»]", line.lstrip(" │·")), line
+
+
+# -- a lesson's notes: stored as their phrase, said again in the replay's language ------------
+
+
+def test_a_lesson_note_is_stored_as_its_phrase_and_said_again_in_the_replay_language():
+    from sockviz.core.callcomment import decode_comment, encode_call, encode_note
+    from sockviz.core.events import Call
+
+    note = phrases.no_reply("recv", 3.0)  # said live, in English
+    assert note == "no reply within 3.0 s: recv() gave up (the --timeout); the server may simply not answer"
+    assert (note.key, note.fields) == ("no_reply", {"call": "recv", "timeout": 3.0})
+    call = Call(id=1, name="getnameinfo", text="getnameinfo(('192.0.2.99', 25), 0)", start=1.0,
+                end=2.0, note=phrases.ptr_missing("192.0.2.99", "99.2.0.192.in-addr.arpa."))
+    stored_note, stored_call = encode_note(5.0, note), encode_call(call)
+    assert stored_note.startswith(note + "\n")  # what Wireshark shows: the sentence
+    phrases.set_language("fr")
+    _, (when, text) = decode_comment(stored_note)
+    assert when == 5.0
+    assert text == ("aucune réponse en 3,0\u00a0s\u00a0: recv() a abandonné (le --timeout)\u202f; le "
+                    "serveur ne répond peut-être tout simplement pas")
+    restored = decode_comment(stored_call)[1].note
+    assert restored.startswith("aucun nom pour 192.0.2.99\u00a0: la requête PTR")
+    assert english_word(_CALL_NAME.sub("", restored)) is None
+
+
+def test_the_tracers_own_notes_are_said_again_too():
+    from sockviz.core.callcomment import decode_comment, encode_note
+
+    stored = encode_note(1.0, phrases.name_resolved_inside("connect", "chat.sockviz.test"))
+    phrases.set_language("fr")
+    text = decode_comment(stored)[1][1]
+    assert "chat.sockviz.test" in text and english_word(text) is None
+
+
+@pytest.mark.parametrize("key, fields", [
+    ("no_such_phrase", {"call": "recv"}),  # a file from another version
+    ("no_reply", {"call": "recv"}),  # a field missing
+    ("no_reply", {"call": "recv", "timeout": "three"}),  # a field of the wrong kind
+    ("no_reply", ["recv", 3]),  # not fields at all
+])
+def test_a_note_whose_phrase_cannot_be_said_again_keeps_its_stored_text(key, fields):
+    from sockviz.core.callcomment import NOTE_PREFIX, decode_comment
+
+    record = {"time": 1.0, "text": "the stored sentence", "key": key, "fields": fields}
+    phrases.set_language("fr")
+    assert decode_comment(NOTE_PREFIX + json.dumps(record))[1] == (1.0, "the stored sentence")
