@@ -118,8 +118,10 @@ def no_capture_at_all(monkeypatch):
     (["resolve", "192.0.2.2", "--getaddrinfo"],
      ['for info in socket.getaddrinfo("192.0.2.2", None):']),
     (["serve", "--port", "3002"],
-     ['HOTE = "::"', "PORT = 3002", "serveur.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)",
-      "serveur.bind((HOTE, PORT))", "serveur.listen(16)", "                client, adresse = serveur.accept()"]),
+     ['HOTE = "::"', "PORT = 3002",
+      "serveur.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)",
+      "serveur.bind((HOTE, PORT))", "serveur.listen(16)",
+      "                client, adresse = serveur.accept()"]),
 ])
 def test_code_prints_the_lesson_program_with_the_arguments_and_captures_nothing(argv, lines,
                                                                                 monkeypatch):

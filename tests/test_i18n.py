@@ -185,26 +185,35 @@ def replay(path: Path, *flags: str, lang: str = "fr", width: int = 100) -> str:
     return env.stdout.getvalue()
 
 
-def recorded_notes(path: Path) -> list[str]:
-    """The calls' notes a capture holds, written by the run that made it (data, as payloads)."""
+def stored_notes(path: Path) -> list:
+    """The notes a capture holds (the calls' own and the timeline's), as its comments store them."""
     from sockviz.capfile.reader import open_capture
-    from sockviz.core.callcomment import decode_comment
+    from sockviz.core.callcomment import CALL_PREFIX, NOTE_PREFIX
 
     notes = []
     with open_capture(path) as reader:
         for frame in reader:
             for comment in frame.comments:
-                decoded = decode_comment(comment)
-                if decoded is not None and decoded[1].note:
-                    notes.append(decoded[1].note)
+                for line in comment.splitlines():
+                    if line.startswith(NOTE_PREFIX):
+                        notes.append(json.loads(line[len(NOTE_PREFIX):]))
+                    elif line.startswith(CALL_PREFIX):
+                        record = json.loads(line[len(CALL_PREFIX):])
+                        if record["note"] is not None:
+                            notes.append({"text": record["note"], "key": record.get("note_key")})
     return notes
 
 
-def words_said(text: str, notes: list[str]) -> str:
-    """What sockviz itself said: without the calls and results (Python's text), the
-    payloads' previews, and the notes the capture recorded."""
-    for note in notes:
-        text = text.replace(note, "")
+@pytest.mark.parametrize("path", CAPTURES, ids=[p.stem for p in CAPTURES])
+def test_every_note_of_a_shipped_capture_is_stored_as_a_phrase(path):
+    """So that a replay says it in its own language (phrases.Said), not in the run's."""
+    for note in stored_notes(path):
+        assert note["key"] is not None, note["text"]
+
+
+def words_said(text: str) -> str:
+    """What sockviz itself said: without the calls and results (Python's text) and the
+    payloads' previews. The notes are sockviz's too: said again in the replay's language."""
     kept = []
     for line in text.splitlines():
         bare = line.lstrip(" │·└▶")
@@ -218,16 +227,14 @@ def words_said(text: str, notes: list[str]) -> str:
 
 @pytest.mark.parametrize("path", CAPTURES, ids=[p.stem for p in CAPTURES])
 def test_a_french_replay_says_no_english(path):
-    notes = recorded_notes(path)
     for flags in ((), ("--summary",)):
-        said = words_said(replay(path, *flags, width=1000), notes)
+        said = words_said(replay(path, *flags, width=1000))
         assert english_word(said) is None, (flags, english_word(said), said)
         assert re.search(r"\b(paquets?|vous|votre|noyau)\b", said)
 
 
 @pytest.mark.parametrize("path", CAPTURES, ids=[p.stem for p in CAPTURES])
 def test_a_french_json_replay_keeps_its_keys_and_values_and_says_no_english(path):
-    notes = recorded_notes(path)
     french = [json.loads(line) for line in replay(path, "--json").splitlines()]
     english = [json.loads(line) for line in replay(path, "--json", lang="en").splitlines()]
     assert len(french) == len(english)
@@ -235,8 +242,9 @@ def test_a_french_json_replay_keeps_its_keys_and_values_and_says_no_english(path
         assert list(fr) == list(en)
         for key in ("type", "proto", "flags", "step", "dir", "summary", "seq", "ack", "index"):
             assert fr.get(key) == en.get(key)
-        for key in ("explain", "context", "lesson"):
-            text = words_said(fr.get(key) or "", notes)
+        notes = ("text",) if fr["type"] == "note" else ()  # a call's text is Python's
+        for key in ("explain", "context", "lesson", *notes):
+            text = words_said(fr.get(key) or "")
             assert english_word(text) is None, (key, text)
     assert french[-1]["type"] == "summary" and list(french[-1])[-1] == "lang"
     assert (french[-1]["lang"], english[-1]["lang"]) == ("fr", "en")

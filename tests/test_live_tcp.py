@@ -158,11 +158,8 @@ def test_the_recvmsg_sniffer_sees_the_same(lab):
         run = sockviz(lab.client, "tcp", "192.0.2.2", "3001", "--send", "x",
                       env={"SOCKVIZ_NO_RING": "1"})
     assert run.status == 0, run.stderr
-    # Every byte sent is in the capture once (the lab's segmentation offloads may hand the
-    # capture larger frames than the wire carries, so bytes are counted, not frames).
-    sent = [p for p in run.packets() if p["proto"] == "TCP" and p["dir"] == "out"
-            and p["step"] == "data"]
-    assert sum(p["len"] for p in sent) == 3 * 1024 * 1024
+    tcp = [p for p in run.packets() if p["proto"] == "TCP"]
+    assert len(tcp) == wire.count(lambda d: 3001 in (d.sport, d.dport))
     assert run.summary["kernel_drops"] == 0
 
 

@@ -37,6 +37,8 @@ def test_closed_port_gives_icmp_but_unconnected_recvfrom_waits(lab):
     recv = run.call("recvfrom")
     assert recv["error"].startswith("TimeoutError")
     assert "only to connected" in recv["lesson"]
+    notes = [r["text"] for r in run.records if r["type"] == "note"]
+    assert notes == ["recvfrom() gave up after 1.0 s (the --timeout)"]
 
 
 def test_connected_socket_turns_icmp_into_connection_refused(lab):

@@ -29,12 +29,14 @@ class Lesson:
 
 LESSONS = (
     Lesson("tcp", "TCP client (IPv4)",
-           "socket(), connect(), send(), recv(), close(): the handshake inside connect(), "
-           "the data and its ACKs, the teardown after close().",
+           "socket(), connect() to the server's name, send(), recv(), close(): the DNS "
+           "queries and the handshake inside connect(), the data and its ACKs, the teardown "
+           "after close().",
            ("tcp", "chat.sockviz.test", "3001", "-4", "--send", "Test en classe")),
     Lesson("udp", "UDP client (IPv4)",
-           "socket(SOCK_DGRAM), sendto(), recvfrom(), close(): no connection, one datagram "
-           "per call, and close() sends nothing.",
+           "socket(SOCK_DGRAM), sendto() to the server's name, recvfrom(), close(): the name "
+           "resolved inside sendto(), no connection, one datagram per call, and close() sends "
+           "nothing.",
            ("udp", "chat.sockviz.test", "3001", "-4", "--send", "Test en classe")),
     Lesson("getaddrinfo", "getaddrinfo(): from a name to addresses",
            "The DNS queries behind getaddrinfo('www.sockviz.test', 'https', "
@@ -132,14 +134,33 @@ def _devnull():
 
 
 def _heading(env, number: int, lesson: Lesson) -> None:
+    from rich.console import Group
     from rich.panel import Panel
+    from rich.syntax import Syntax
     from rich.text import Text
 
     body = Text(lesson.intro)
     body.append("\n$ sockviz " + " ".join(_quote(a) for a in lesson.argv), style="bold cyan")
+    parts = [body]
+    code = _program(lesson)
+    if code:  # the program the lesson runs (its --code): the view names its lines
+        parts.append(Syntax(code, "python", theme="ansi_dark", background_color="default",
+                          word_wrap=True))
     env.console.print()
-    env.console.print(Panel(body, title=f"Lesson {number} of {len(LESSONS)}: {lesson.title}",
-                            title_align="left", border_style="blue"))
+    env.console.print(Panel(Group(*parts), title=f"Lesson {number} of {len(LESSONS)}: "
+                            f"{lesson.title}", title_align="left", border_style="blue"))
+
+
+def _program(lesson: Lesson) -> str | None:
+    """``sockviz LESSON --code``: written here, no capture needed."""
+    import subprocess
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "sockviz", *lesson.argv, "--code"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 def _quote(arg: str) -> str:

@@ -57,7 +57,8 @@ def show_code(env, code: str) -> int:
     if env.stdout_isatty and env.color is not False:
         from rich.syntax import Syntax
 
-        env.console.print(Syntax(code, "python", theme="ansi_dark", background_color="default"))
+        env.console.print(Syntax(code, "python", theme="ansi_dark", background_color="default",
+                          word_wrap=True))
     else:
         env.stdout.write(code)
         env.stdout.flush()

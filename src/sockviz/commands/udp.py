@@ -46,7 +46,7 @@ def run(args, env, argv) -> int:
         elif isinstance(error, ConnectionRefusedError):
             session.note(phrases.icmp_error_waiting(at))
         elif isinstance(error, TimeoutError):
-            session.note(phrases.no_reply(at, args.timeout))
+            session.note(phrases.gave_up(at, args.timeout))
         else:
             return ExitStatus.CALL_FAILED, phrases.call_failed(at, describe_error(error))
         return ExitStatus.CALL_FAILED, None

@@ -1336,6 +1336,12 @@ def no_reply(call: str, timeout: float) -> str:
 
 
 @_keyed
+def gave_up(call: str, timeout: float) -> str:
+    return _("{call}() gave up after {timeout} (the --timeout)").format(
+        call=call, timeout=seconds(timeout, 1))
+
+
+@_keyed
 def peer_closed(call: str) -> str:
     return _("{call}() returned b'': the server closed the connection").format(call=call)
 
