@@ -181,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a message to send (repeat for several); without it, type lines "
                    "(or pipe them)")
     p.add_argument("--send-bytes", type=_size, metavar="SIZE",
-                   help="send SIZE bytes of generated data in one sendall() (e.g. 50M)")
+                   help="send SIZE bytes of generated data, 1 MiB a sendall(), while a thread "
+                   "reads the echo back (e.g. 50M)")
     p.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
                    help="give up on connect() or recv() after S seconds (default 10)")
     _add_family(p)
