@@ -48,10 +48,17 @@ def traced(env, args, argv, *, command: str, target: str, body, role: str = "cli
     through here: one way to record a call. A ``Refusal`` raised by the body
     goes up once the capture is closed and its summary shown.
     """
-    sniffer, frames = open_capture(env, argv)  # root, if any, is given up here
+    # Imported while still root: the user sudo gives the run back to may not be able to
+    # read the interpreter's own library (one installed under /root, say).
+    import sysconfig
+
+    import sockviz.dissect
+    import sockviz.session  # noqa: F401  (Tracing imports these two late)
     from sockviz.sources.live import CaptureFailed
     from sockviz.tracing.session import Tracing, WaitForView
 
+    sysconfig.get_paths()  # the recorder's library paths: read (and cached) now
+    sniffer, frames = open_capture(env, argv)  # root, if any, is given up here
     restore = None
     try:
         path = capture_path(args, command, target)
