@@ -14,7 +14,9 @@ and mode:
    ``--tcpdump-buffer 0``) it drops 10-50 % of these packets here, and a
    witness that drops proves nothing;
 2. ``sockviz tcp 192.0.2.2 3001 --send-bytes SIZE --save TMP.pcapng``, which
-   sends SIZE bytes in one sendall() while a thread reads the echo back, in
+   sends SIZE bytes in a loop of 1 MiB sendall() calls (the lesson's program, as
+   ``sockviz tcp ... --send-bytes SIZE --code`` prints it) while a thread reads the
+   echo back, in
    one of three modes:
 
    - ``pipe``: ``--json`` to a pipe this script reads and counts as it comes;
@@ -32,7 +34,8 @@ and mode:
 
 Each run prints a row: the load average before it (other work on the machine
 disturbs the figures), wall and CPU seconds (sockviz's main process and its
-capture process), the sendall()'s throughput, the counts, the peaks, and the
+capture process), the throughput of the sendall() loop (from the first call's
+start to the last one's end), the counts, the peaks, and the
 time from the command's start to its first call (the capture listens before
 it), and the capture process's own account (SOCKVIZ_CAPTURE_STATS): the most
 of its ring that was ever waiting to be read (100 %: the kernel drops) and its
@@ -184,9 +187,9 @@ def one_run(lab: Lab, tmp: str, size: str, mode: str, port: int, timeout: float,
                    other=counted.other_packets, bad=counted.bad)
         first = counted.first_call_start()
         row["first_call_ms"] = None if first is None else 1000 * (first - t0)
-        call = counted.call("sendall")
-        if call and call.get("end"):
-            row["sendall_s"] = call["end"] - call["start"]
+        sendall = [c for c in counted.calls if c["name"] == "sendall"]
+        if sendall and all(c.get("end") for c in sendall):
+            row["sendall_s"] = sendall[-1]["end"] - sendall[0]["start"]
             row["MB_s"] = size_bytes(size) / 1e6 / row["sendall_s"]
     said = row.get("tty_text", "")
     if mode != "tty":  # whatever sockviz said on stderr (nothing, in a good run)

@@ -66,15 +66,114 @@ def test_capturing_without_root_says_how_to_run_it(command, monkeypatch):
     assert f"sudo {sys.executable} -m sockviz {command[0]}" in err
 
 
-def test_address_family_conflict_is_refused(monkeypatch, tmp_path):
+@pytest.mark.parametrize("command", ["tcp", "udp"])
+def test_address_family_conflict_is_refused_before_any_capture(command, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    # No capture: the refusal comes before any call that would need the session.
-    monkeypatch.setattr("sockviz.commands.tcp.run_live",
-                        lambda env, args, argv, **kw: kw["body"](None))
-    status, _, err = run(["tcp", "192.0.2.2", "3001", "-6"])
+
+    def no_capture(*args, **kwargs):
+        raise AssertionError("the capture was opened for bad input")
+
+    monkeypatch.setattr("sockviz.commands.run.open_capture", no_capture)
+    monkeypatch.setattr("sockviz.commands.common.open_capture", no_capture)
+    status, _, err = run([command, "192.0.2.2", "3001", "-6"])
     assert status == ExitStatus.USAGE
     assert err == ("sockviz: 192.0.2.2 is an IPv4 address but -6 asks for IPv6; drop the option "
                    "or give an IPv6 address\n")
+
+
+# -- --code: the program a lesson runs, printed instead of run ---------------------------------
+
+
+def no_capture_at_all(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("--code opened the capture")
+
+    monkeypatch.setattr("sockviz.commands.run.open_capture", refuse)
+    monkeypatch.setattr("sockviz.sources.live.have_capture_rights", lambda: False)
+
+
+@pytest.mark.parametrize("argv, lines", [
+    (["tcp", "chat.sockviz.test", "3001", "--send", "Test en classe"],
+     ['SERVEUR = "chat.sockviz.test"', "PORT = 3001",
+      "with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:", "    s.settimeout(10.0)",
+      "    s.connect((SERVEUR, PORT))", '    s.send("Test en classe".encode())',
+      "    data = s.recv(1024)", "    print(data)"]),
+    (["tcp", "chat.sockviz.test", "3001", "-6", "--timeout", "2.5"],
+     ["with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:", "    s.settimeout(2.5)"]),
+    (["tcp", "192.0.2.2", "3001", "--send-bytes", "3M"],
+     ["TAILLE = 3145728", "        s.sendall(bloc)",
+      '    lecteur = threading.Thread(target=lire_echo, name="lecteur", daemon=True)']),
+    (["udp", "2001:db8::2", "3001", "--send", "un", "--send", "deux"],
+     ["with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:", "    s.settimeout(3.0)",
+      '    s.sendto("un".encode(), (SERVEUR, PORT))', '    s.sendto("deux".encode(), (SERVEUR, PORT))',
+      "    data, adresse = s.recvfrom(1024)", "    print(adresse)"]),
+    (["udp", "192.0.2.2", "3999", "--connect", "--send", "allo"],
+     ["    s.connect((SERVEUR, PORT))", '    s.send("allo".encode())', "    data = s.recv(1024)"]),
+    (["udp", "192.0.2.2", "3001", "--size", "4000"],
+     ["    s.sendto((b'sockviz ' * 501)[:4000], (SERVEUR, PORT))", "    print(len(data))"]),
+    (["resolve", "www.sockviz.test", "https", "--type", "stream", "-4"],
+     ['for info in socket.getaddrinfo("www.sockviz.test", "https", family=socket.AF_INET, '
+      'type=socket.SOCK_STREAM):', "    print(info)"]),
+    (["resolve", "2001:db8::2", "80"], ['print(socket.getnameinfo(("2001:db8::2", 80), 0))']),
+    (["resolve", "192.0.2.2", "--getaddrinfo"],
+     ['for info in socket.getaddrinfo("192.0.2.2", None):']),
+    (["serve", "--port", "3002"],
+     ['HOTE = "::"', "PORT = 3002",
+      "serveur.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)",
+      "serveur.bind((HOTE, PORT))", "serveur.listen(16)",
+      "                client, adresse = serveur.accept()"]),
+])
+def test_code_prints_the_lesson_program_with_the_arguments_and_captures_nothing(argv, lines,
+                                                                                monkeypatch):
+    no_capture_at_all(monkeypatch)
+    status, out, err = run([*argv, "--code"])
+    assert status == ExitStatus.OK and err == ""
+    assert out.startswith(f"# sockviz {' '.join(argv[:2])}")
+    for line in lines:
+        assert line in out.splitlines(), (line, out)
+    compile(out, "lesson.py", "exec")  # plain Python: it can be pasted and run
+
+
+def test_code_without_messages_reads_what_is_typed(monkeypatch):
+    no_capture_at_all(monkeypatch)
+    _, out, _ = run(["tcp", "192.0.2.2", "3001", "--code"])
+    assert "            message = input(" in out and "        except EOFError:" in out
+
+
+def test_code_is_highlighted_on_a_terminal_only(monkeypatch):
+    no_capture_at_all(monkeypatch)
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    env = Environment(stdin=io.StringIO(), stdout=Tty(), stderr=io.StringIO(), width=100,
+                      color=True)
+    assert main(["udp", "192.0.2.2", "3001", "--send", "x", "--code"], env) == 0
+    coloured = env.stdout.getvalue()
+    assert "\x1b[" in coloured and "s.sendto" in coloured
+    _, plain, _ = run(["udp", "192.0.2.2", "3001", "--send", "x", "--code"])
+    assert "\x1b[" not in plain
+
+
+def test_the_lesson_program_is_what_code_prints(monkeypatch):
+    """The text --code prints is the text run: the calls' places are its lines."""
+    from sockviz.commands import lesson
+
+    no_capture_at_all(monkeypatch)
+    ran = {}
+
+    def fake_run_lesson(env, args, argv, program, **kw):
+        ran["code"], ran["filename"] = program.code, program.filename
+        return 0
+
+    monkeypatch.setattr(lesson, "run_lesson", fake_run_lesson)
+    monkeypatch.setattr("sockviz.commands.tcp.run_lesson", fake_run_lesson)
+    argv = ["tcp", "chat.sockviz.test", "3001", "--send", "Test en classe"]
+    _, shown, _ = run([*argv, "--code"])
+    run(argv)
+    assert ran["code"] == shown
+    assert ran["filename"] == "tcp_client.py"
 
 
 def test_replay_of_a_missing_file(tmp_path):

@@ -186,26 +186,35 @@ def replay(path: Path, *flags: str, lang: str = "fr", width: int = 100) -> str:
     return env.stdout.getvalue()
 
 
-def recorded_notes(path: Path) -> list[str]:
-    """The calls' notes a capture holds, written by the run that made it (data, as payloads)."""
+def stored_notes(path: Path) -> list:
+    """The notes a capture holds (the calls' own and the timeline's), as its comments store them."""
     from sockviz.capfile.reader import open_capture
-    from sockviz.core.callcomment import decode_comment
+    from sockviz.core.callcomment import CALL_PREFIX, NOTE_PREFIX
 
     notes = []
     with open_capture(path) as reader:
         for frame in reader:
             for comment in frame.comments:
-                decoded = decode_comment(comment)
-                if decoded is not None and decoded[1].note:
-                    notes.append(decoded[1].note)
+                for line in comment.splitlines():
+                    if line.startswith(NOTE_PREFIX):
+                        notes.append(json.loads(line[len(NOTE_PREFIX):]))
+                    elif line.startswith(CALL_PREFIX):
+                        record = json.loads(line[len(CALL_PREFIX):])
+                        if record["note"] is not None:
+                            notes.append({"text": record["note"], "key": record.get("note_key")})
     return notes
 
 
-def words_said(text: str, notes: list[str]) -> str:
-    """What sockviz itself said: without the calls and results (Python's text), the
-    payloads' previews, and the notes the capture recorded."""
-    for note in notes:
-        text = text.replace(note, "")
+@pytest.mark.parametrize("path", CAPTURES, ids=[p.stem for p in CAPTURES])
+def test_every_note_of_a_shipped_capture_is_stored_as_a_phrase(path):
+    """So that a replay says it in its own language (phrases.Said), not in the run's."""
+    for note in stored_notes(path):
+        assert note["key"] is not None, note["text"]
+
+
+def words_said(text: str) -> str:
+    """What sockviz itself said: without the calls and results (Python's text) and the
+    payloads' previews. The notes are sockviz's too: said again in the replay's language."""
     kept = []
     for line in text.splitlines():
         bare = line.lstrip(" │·└▶")
@@ -219,16 +228,14 @@ def words_said(text: str, notes: list[str]) -> str:
 
 @pytest.mark.parametrize("path", CAPTURES, ids=[p.stem for p in CAPTURES])
 def test_a_french_replay_says_no_english(path):
-    notes = recorded_notes(path)
     for flags in ((), ("--summary",)):
-        said = words_said(replay(path, *flags, width=1000), notes)
+        said = words_said(replay(path, *flags, width=1000))
         assert english_word(said) is None, (flags, english_word(said), said)
         assert re.search(r"\b(paquets?|vous|votre|noyau)\b", said)
 
 
 @pytest.mark.parametrize("path", CAPTURES, ids=[p.stem for p in CAPTURES])
 def test_a_french_json_replay_keeps_its_keys_and_values_and_says_no_english(path):
-    notes = recorded_notes(path)
     french = [json.loads(line) for line in replay(path, "--json").splitlines()]
     english = [json.loads(line) for line in replay(path, "--json", lang="en").splitlines()]
     assert len(french) == len(english)
@@ -236,8 +243,9 @@ def test_a_french_json_replay_keeps_its_keys_and_values_and_says_no_english(path
         assert list(fr) == list(en)
         for key in ("type", "proto", "flags", "step", "dir", "summary", "seq", "ack", "index"):
             assert fr.get(key) == en.get(key)
-        for key in ("explain", "context", "lesson"):
-            text = words_said(fr.get(key) or "", notes)
+        notes = ("text",) if fr["type"] == "note" else ()  # a call's text is Python's
+        for key in ("explain", "context", "lesson", *notes):
+            text = words_said(fr.get(key) or "")
             assert english_word(text) is None, (key, text)
     assert french[-1]["type"] == "summary" and list(french[-1])[-1] == "lang"
     assert (french[-1]["lang"], english[-1]["lang"]) == ("fr", "en")
@@ -307,3 +315,50 @@ def test_french_lines_fit_and_never_break_before_their_punctuation(width, layout
         return
     for line in text.splitlines():
         assert not re.match(r"\s*[:;?!»]", line.lstrip(" │·")), line
+
+
+# -- a lesson's notes: stored as their phrase, said again in the replay's language ------------
+
+
+def test_a_lesson_note_is_stored_as_its_phrase_and_said_again_in_the_replay_language():
+    from sockviz.core.callcomment import decode_comment, encode_call, encode_note
+    from sockviz.core.events import Call
+
+    note = phrases.no_reply("recv", 3.0)  # said live, in English
+    assert note == "no reply within 3.0 s: recv() gave up (the --timeout); the server may simply not answer"
+    assert (note.key, note.fields) == ("no_reply", {"call": "recv", "timeout": 3.0})
+    call = Call(id=1, name="getnameinfo", text="getnameinfo(('192.0.2.99', 25), 0)", start=1.0,
+                end=2.0, note=phrases.ptr_missing("192.0.2.99", "99.2.0.192.in-addr.arpa."))
+    stored_note, stored_call = encode_note(5.0, note), encode_call(call)
+    assert stored_note.startswith(note + "\n")  # what Wireshark shows: the sentence
+    phrases.set_language("fr")
+    _, (when, text) = decode_comment(stored_note)
+    assert when == 5.0
+    assert text == ("aucune réponse en 3,0\u00a0s\u00a0: recv() a abandonné (le --timeout)\u202f; le "
+                    "serveur ne répond peut-être tout simplement pas")
+    restored = decode_comment(stored_call)[1].note
+    assert restored.startswith("aucun nom pour 192.0.2.99\u00a0: la requête PTR")
+    assert english_word(_CALL_NAME.sub("", restored)) is None
+
+
+def test_the_tracers_own_notes_are_said_again_too():
+    from sockviz.core.callcomment import decode_comment, encode_note
+
+    stored = encode_note(1.0, phrases.name_resolved_inside("connect", "chat.sockviz.test"))
+    phrases.set_language("fr")
+    text = decode_comment(stored)[1][1]
+    assert "chat.sockviz.test" in text and english_word(text) is None
+
+
+@pytest.mark.parametrize("key, fields", [
+    ("no_such_phrase", {"call": "recv"}),  # a file from another version
+    ("no_reply", {"call": "recv"}),  # a field missing
+    ("no_reply", {"call": "recv", "timeout": "three"}),  # a field of the wrong kind
+    ("no_reply", ["recv", 3]),  # not fields at all
+])
+def test_a_note_whose_phrase_cannot_be_said_again_keeps_its_stored_text(key, fields):
+    from sockviz.core.callcomment import NOTE_PREFIX, decode_comment
+
+    record = {"time": 1.0, "text": "the stored sentence", "key": key, "fields": fields}
+    phrases.set_language("fr")
+    assert decode_comment(NOTE_PREFIX + json.dumps(record))[1] == (1.0, "the stored sentence")

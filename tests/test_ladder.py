@@ -30,7 +30,7 @@ GOLDEN = Path(__file__).parent / "golden" / "ladder"
 SHIPPED = ["tcp", "udp", "tcp-refused", "getaddrinfo"]
 WIDTHS = [80, 120]
 SVG = "{http://www.w3.org/2000/svg}"
-CLIENT, SERVER = ("192.0.2.1", 32810), ("192.0.2.2", 3001)  # conversation 2 of tcp.pcapng
+SERVER = ("192.0.2.2", 3001)  # conversation 2 of tcp.pcapng
 
 
 class _Collect:
@@ -62,6 +62,13 @@ def _replayed(name: str) -> tuple:
 
 def entries_of(name: str) -> list:
     return list(_replayed(name))
+
+
+def ends(name: str, conversation: int) -> tuple[str, str]:
+    """'192.0.2.1:41316' and '192.0.2.2:3001': a conversation's ends as its first packet has them
+    (ports change with each run that made the capture)."""
+    p = next(e for e in packets(entries_of(name)) if e.conversation == conversation).packet.decoded
+    return f"{p.src}:{p.sport}", f"{p.dst}:{p.dport}"
 
 
 def console(width: int) -> Console:
@@ -122,14 +129,17 @@ def test_the_tcp_ladder_reads_as_the_course_figure():
     synack = next(line for line in lines if "SYN,ACK seq=0 ack=1" in line)
     assert "│◀──" in synack
     assert "PSH,ACK 1:15 (14 B)" in text
-    # The connect() call's bracket spans its three packets, on the same rows.
+    # The connect() call's bracket spans its packets on the same rows: the ARP its first
+    # packet needed (the DNS query's, which comes first), then the handshake.
     start = next(i for i, line in enumerate(lines) if line.startswith("connect()"))
-    assert "SYN seq=0" in lines[start] and "┐" in lines[start]
+    assert "ARP who has 192.0.2.2?" in lines[start] and "┐" in lines[start]
+    syn = next(i for i, line in enumerate(lines) if "SYN seq=0" in line)
+    assert syn > start
     ack = next(i for i, line in enumerate(lines) if "ACK seq=1 ack=1 " in line)
     assert "┘" in lines[ack + 1] and "ESTABLISHED" in lines[ack + 1]  # the server's new state
     # Δt at the right edge, the peer's address over its column.
-    assert lines[start + 2].rstrip().endswith("µs")  # the SYN/ACK, under the SYN's state
-    assert "192.0.2.2:3001" in text and "192.0.2.1:32810" in text
+    assert lines[syn + 2].rstrip().endswith("µs")  # the SYN/ACK, under the SYN's state
+    assert "192.0.2.2:3001" in text and ends("tcp", 2)[0] in text
 
 
 def test_packets_outside_any_call_are_drawn_where_they_fall():
@@ -144,19 +154,22 @@ def test_packets_outside_any_call_are_drawn_where_they_fall():
 
 def test_each_conversation_has_its_heading_and_the_dns_server_its_column():
     text = draw(entries_of("tcp"), 80)
-    assert "conversation 1 · DNS over UDP · 192.0.2.1:50938 ⇄ 192.0.2.2:53" in text
-    assert "conversation 2 · TCP · 192.0.2.1:32810 ⇄ 192.0.2.2:3001" in text
+    dns, tcp = ends("tcp", 1), ends("tcp", 2)
+    assert f"conversation 1 · DNS over UDP · {dns[0]} ⇄ 192.0.2.2:53" in text
+    assert f"conversation 2 · TCP · {tcp[0]} ⇄ 192.0.2.2:3001" in text
     assert "DNS server" in text
-    assert text.index("conversation 1") < text.index("getaddrinfo()") < text.index("conversation 2")
+    # connect() resolved the name itself: the DNS conversation comes first, then the call.
+    assert text.index("DNS A chat.sockviz.test?") < text.index("connect()")
+    assert text.index("conversation 2") < text.index("connect()")
     # The ARP exchange before the first DNS query goes with the call it came during.
-    assert text.index("ARP who has 192.0.2.2?") < text.index("conversation 2")
+    assert text.index("conversation 2") < text.index("ARP who has 192.0.2.2?")
 
 
 def test_one_conversation_alone():
     entries = entries_of("tcp")
     text = draw(entries, 80, conversation=2)
     assert "conversation 2" in text and "conversation 1" not in text
-    assert "getaddrinfo" not in text and "DNS" not in text
+    assert "DNS A" not in text and "DNS server" not in text
     assert "socket() →" in text and "close() →" in text  # calls without packets stay with it
     assert "no conversation 7 in this trace" in draw(entries, 80, conversation=7)
 
@@ -233,12 +246,14 @@ def both_sides() -> list:
     t = {name: e.packet.time for name, e in
          (("syn", syn), ("ack", hs_ack), ("data", data), ("echo", echo), ("fin", fin),
           ("fin2", fin2))}
-    local = {"local": SERVER, "peer": CLIENT}
+    address, port = ends("tcp", 2)[0].rsplit(":", 1)
+    client = (address, int(port))
+    local = {"local": SERVER, "peer": client}
     extra = [
         *_server_call(101, "listen", t["syn"] - 0.2, t["syn"] - 0.19, "None",
                       local=("0.0.0.0", 3001)),
         *_server_call(102, "accept", t["ack"] + 1e-6, t["ack"] + 2e-6,
-                      "(<socket fd=4>, ('192.0.2.1', 32810))", **local),
+                      f"(<socket fd=4>, {client!r})", **local),
         *_server_call(103, "recv", t["data"] + 1e-6, t["data"] + 2e-6, "b'Test en classe'", **local),
         *_server_call(104, "sendall", t["echo"] - 1e-6, t["echo"] + 1e-6, "None", **local),
         *_server_call(105, "close", t["fin2"] - 1e-6, t["fin2"] + 1e-6, "None", **local),
@@ -251,7 +266,7 @@ def test_the_other_ends_calls_go_to_the_right_edge():
     (tcp,) = [s for s in build_sections(entries) if s.number == 2]
     sides = {i.call.id: i.side for i in tcp.items if hasattr(i, "side")}
     assert {k for k, side in sides.items() if side == "right"} == {101, 102, 103, 104, 105}
-    assert {k for k, side in sides.items() if side == "left"} == {2, 3, 4, 5, 6}  # the client's
+    assert {k for k, side in sides.items() if side == "left"} == {1, 2, 3, 4, 5, 6}  # the client's
     for width in (40, 60):
         for line in draw(entries, width).splitlines():
             assert len(line) <= width and line == line.rstrip()

@@ -176,7 +176,19 @@ def test_serve_watch_shows_the_server_side(bare_lab, tmp_path):
     assert server.returncode == 130, err
     records = [json.loads(line) for line in out.splitlines()]
     calls = [r["name"] for r in records if r["type"] == "call"]
-    assert calls[:5] == ["socket", "setsockopt", "bind", "listen", "socket"]
+    # The lesson's program (sockviz serve --code): its setup, call by call.
+    setup = [(r["name"], r["text"]) for r in records if r["type"] == "call"][:8]
+    assert setup == [
+        ("socket", "socket(AF_INET6, SOCK_STREAM)"),
+        ("setsockopt", "setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 0)"),
+        ("setsockopt", "setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)"),
+        ("bind", "bind(('::', 3001))"), ("listen", "listen(16)"),
+        ("socket", "socket(AF_INET6, SOCK_DGRAM)"),
+        ("setsockopt", "setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 0)"), ("bind", "bind(('::', 3001))")]
+    assert all(r["source"]["file"] == "chat_server.py" for r in records if r["type"] == "call")
+    assert next(r["text"] for r in records if r["type"] == "note") == (
+        "the server listens on port 3001, TCP and UDP: connect a client to it, e.g. sockviz "
+        "tcp HOST 3001")
     assert "accept" in calls and "recv" in calls and "sendall" in calls
     packets = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
     handshake = [(p["step"], p["dir"], p["call"]) for p in packets[:3]]

@@ -115,3 +115,35 @@ def test_local_stub_resolver_is_seen_once_on_loopback(lab):
     queries, answers = dns(run, "query"), dns(run, "response")
     assert len(queries) == 1 and len(answers) == 1
     assert queries[0]["iface"] == "lo" and queries[0]["dir"] == "out" and answers[0]["dir"] == "in"
+
+
+def test_timeout_stops_waiting_for_a_resolver_that_keeps_retrying(lab, tmp_path):
+    """glibc's getaddrinfo() cannot be interrupted: at --timeout sockviz closes the capture,
+    says why, and ends; the file holds the call's start and the retries seen so far."""
+    from livehelpers import replay_json
+
+    lab.client.write_resolv_conf([lab.silent_v4], options=["timeout:5", "attempts:3"])
+    path = tmp_path / "slow.pcapng"
+    run = sockviz(lab.client, "resolve", "chat.sockviz.test", "-4", "--timeout", "1.5",
+                  "--save", str(path))
+    assert run.status == 4, run.stderr
+    said = ("no answer within 1.5 s (the --timeout): sockviz stopped waiting for getaddrinfo(); "
+            "the resolver may still be retrying")
+    assert run.stderr == f"sockviz: {said}\n"
+    assert [r["text"] for r in run.records if r["type"] == "note"][-1] == said
+    assert run.calls() == []  # the call never ended
+    assert len(dns(run, "query")) == 1  # the retry would come 5 s later
+    assert [r["type"] for r in run.records].count("summary") == 1
+    replayed = replay_json(path)
+    assert [r["text"] for r in replayed if r["type"] == "note"][-1] == said
+
+
+def test_each_call_is_a_line_of_the_lesson_program(lab):
+    run = sockviz(lab.client, "resolve", "192.0.2.2", "25")
+    assert run.call("getnameinfo")["source"] == {
+        "file": "resolution.py", "line": 6,
+        "text": 'print(socket.getnameinfo(("192.0.2.2", 25), 0))'}
+    assert "('chat.sockviz.test', 'smtp')" in run.stderr  # what the program printed
+    notes = [r["text"] for r in run.records if r["type"] == "note"]
+    assert notes[0].startswith("the resolver (glibc) follows /etc/nsswitch.conf, hosts: ")
+    assert notes[1].startswith("getnameinfo() asks DNS for the PTR record of 2.2.0.192.in-addr.arpa.")

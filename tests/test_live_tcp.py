@@ -17,8 +17,15 @@ def test_exchange_handshake_data_teardown(lab, tmp_path):
         run = sockviz(lab.client, "tcp", "192.0.2.2", "3001", "--send", "Test en classe",
                       "--save", str(path))
     assert run.status == 0, run.stderr
-    assert [c["name"] for c in run.calls()] == ["socket", "connect", "send", "recv", "close"]
+    assert [c["name"] for c in run.calls()] == [
+        "socket", "settimeout", "connect", "send", "recv", "close"]
     assert run.call("recv")["result"] == "Test en classe"
+    assert run.call("settimeout")["packets"] == 0
+    # Each call is a line of the lesson's program (the one --code prints).
+    assert run.call("connect")["source"] == {"file": "tcp_client.py", "line": 11,
+                                             "text": "s.connect((SERVEUR, PORT))"}
+    assert {c["thread"] for c in run.calls()} == {"MainThread"}
+    assert "b'Test en classe'" in run.stderr  # the program's print(data), apart from the records
 
     connect = [p["step"] for p in run.packets_of("connect")]
     assert connect[-3:] == ["syn", "synack", "handshake-ack"]
@@ -38,18 +45,31 @@ def test_exchange_handshake_data_teardown(lab, tmp_path):
     assert strip(replay_json(path)[:-1]) == strip(run.records[:-1])
 
 
-def test_ipv6_by_name_resolves_then_connects(lab):
+def test_ipv6_by_name_resolves_inside_connect(lab):
+    """As in the student's code, the name is resolved inside connect(): no getaddrinfo() call."""
     run = sockviz(lab.client, "tcp", "chat.sockviz.test", "3001", "-6", "--send", "bonjour")
     assert run.status == 0, run.stderr
-    gai = run.call("getaddrinfo")
-    assert "2001:db8::2" in str(gai["result"])
-    dns = [p for p in run.packets_of("getaddrinfo") if p["proto"] == "DNS"]
-    assert {p["dns"]["qr"] for p in dns} == {"query", "response"}
-    assert all(q["type"] == "AAAA" for p in dns for q in p["dns"]["questions"])
-    connect = [p for p in run.packets_of("connect") if p["proto"] == "TCP"]
-    assert [p["step"] for p in connect] == ["syn", "synack", "handshake-ack"]
-    assert connect[0]["src"] == "2001:db8::1"
+    assert [c["name"] for c in run.calls()][:3] == ["socket", "settimeout", "connect"]
+    connect = run.call("connect")
+    assert connect["text"] == "connect(('chat.sockviz.test', 3001))"
+    dns = [p for p in run.packets_of("connect") if p["proto"] == "DNS"]
+    assert [p["dns"]["qr"] for p in dns] == ["query", "response"]
+    assert all(q["type"] == "AAAA" for p in dns for q in p["dns"]["questions"])  # an AF_INET6 socket
+    tcp = [p for p in run.packets_of("connect") if p["proto"] == "TCP"]
+    assert [p["step"] for p in tcp] == ["syn", "synack", "handshake-ack"]
+    assert tcp[0]["src"] == "2001:db8::1"
+    notes = [r["text"] for r in run.records if r["type"] == "note"]
+    assert any("resolved it inside the call" in n for n in notes)
     assert run.call("recv")["result"] == "bonjour"
+
+
+def test_a_name_without_option_is_resolved_for_the_course_ipv4_socket(lab):
+    run = sockviz(lab.client, "tcp", "chat.sockviz.test", "3001", "--send", "x")
+    assert run.status == 0, run.stderr
+    assert run.call("socket")["text"] == "socket(AF_INET, SOCK_STREAM)"
+    questions = [q["type"] for p in run.packets_of("connect") if p["proto"] == "DNS"
+                 and p["dns"]["qr"] == "query" for q in p["dns"]["questions"]]
+    assert questions == ["A"]
 
 
 def test_neighbour_discovery_comes_before_the_syn(lab):
@@ -88,8 +108,10 @@ def test_no_answer_shows_syn_retransmissions_until_timeout(lab):
 def test_unknown_name_fails_with_the_dns_answer(lab):
     run = sockviz(lab.client, "tcp", "nosuch.sockviz.test", "3001")
     assert run.status == 3
-    assert run.call("getaddrinfo")["error"].startswith("gaierror")
-    answers = [p for p in run.packets() if p["proto"] == "DNS" and p["dns"]["qr"] == "response"]
+    assert run.call("connect")["error"].startswith("gaierror")
+    assert run.call("close")["packets"] == 0  # the with block closes the socket: nothing to send
+    answers = [p for p in run.packets_of("connect") if p["proto"] == "DNS"
+               and p["dns"]["qr"] == "response"]
     assert answers and all(p["dns"]["rcode"] == "NXDOMAIN" for p in answers)
     assert run.stderr.count("\n") == 1 and "does not resolve" in run.stderr
 
@@ -138,4 +160,46 @@ def test_the_recvmsg_sniffer_sees_the_same(lab):
     assert run.status == 0, run.stderr
     tcp = [p for p in run.packets() if p["proto"] == "TCP"]
     assert len(tcp) == wire.count(lambda d: 3001 in (d.sport, d.dport))
+    assert run.summary["kernel_drops"] == 0
+
+
+def test_a_silent_server_ends_the_program_at_recv_with_a_note(lab):
+    """recv() times out (the --timeout): the program stops there, its with block closes."""
+    silent = lab.server.run([sys.executable, "-c", (
+        "import socket, time\n"
+        "s = socket.create_server(('192.0.2.2', 3003))\n"
+        "c, _ = s.accept()\n"
+        "time.sleep(30)\n")])
+    try:
+        import time
+
+        time.sleep(0.5)
+        run = sockviz(lab.client, "tcp", "192.0.2.2", "3003", "--send", "allo", "--timeout", "1")
+    finally:
+        silent.kill()
+        silent.wait(5)
+    assert run.status == 4, run.stderr
+    assert [c["name"] for c in run.calls()][-2:] == ["recv", "close"]
+    recv = run.call("recv")
+    assert recv["error"].startswith("TimeoutError") and 0.9 < recv["end"] - recv["start"] < 2
+    notes = [r["text"] for r in run.records if r["type"] == "note"]
+    assert notes == ["no reply within 1.0 s: recv() gave up (the --timeout); the server may "
+                     "simply not answer"]
+    assert "Traceback" not in run.stderr
+
+
+def test_bulk_send_is_a_loop_of_sendall_while_a_thread_reads_the_echo(lab):
+    run = sockviz(lab.client, "tcp", "192.0.2.2", "3001", "--send-bytes", "3M", timeout=120)
+    assert run.status == 0, run.stderr
+    sendall = [c for c in run.calls() if c["name"] == "sendall"]
+    assert len(sendall) == 3 and all(c["error"] is None for c in sendall)
+    reads = [c for c in run.calls() if c["name"] == "recv_into"]
+    assert reads and {c["thread"] for c in reads} == {"lecteur"}
+    assert sum(c["result"] for c in reads) == 3 * 1024 * 1024
+    assert "3145728 bytes of echo read back, of 3145728 sent" in run.stderr
+    # Every byte sent is in the capture once (the lab's segmentation offloads may hand the
+    # capture larger frames than the wire carries, so bytes are counted, not frames).
+    sent = [p for p in run.packets() if p["proto"] == "TCP" and p["dir"] == "out"
+            and p["step"] == "data"]
+    assert sum(p["len"] for p in sent) == 3 * 1024 * 1024
     assert run.summary["kernel_drops"] == 0

@@ -59,6 +59,16 @@ def draw(stepper: Stepper, width: int = 100, height: int = 60) -> str:
     return c.file.getvalue()
 
 
+@functools.cache
+def total() -> int:
+    """How many steps tcp.pcapng makes: one question and one answer a call, one a lone packet
+    (how many packets come between calls differs from one run of the lesson to the next)."""
+    return len(Stepper(tcp_entries()))
+
+
+CONNECT = "connect(('chat.sockviz.test', 3001))"  # the lesson's program gives connect() the name
+
+
 def call_named(steps, kind, name):
     return next(i for i, s in enumerate(steps) if s.kind is kind and s.call.name == name)
 
@@ -70,7 +80,9 @@ def test_each_call_is_a_question_then_its_answer_and_each_lone_packet_a_step():
     steps = Stepper(entries).steps
     calls = [e for e in entries if isinstance(e, CallStarted)]
     lone = [e for e in entries if isinstance(e, PacketShown) and e.call_id is None]
-    assert len(steps) == 2 * len(calls) + len(lone) == 16
+    assert len(steps) == 2 * len(calls) + len(lone) == total()
+    assert [c.call.name for c in calls] == ["socket", "settimeout", "connect", "send", "recv",
+                                            "close"]
     kinds = [s.kind for s in steps]
     assert kinds[:2] == [StepKind.QUESTION, StepKind.CALL]
     for i, s in enumerate(steps):
@@ -91,16 +103,17 @@ def test_the_question_before_connect_shows_nothing_of_its_packets():
     step = stepper.current()
     assert step.kind is StepKind.QUESTION
     assert question_text(step.call).plain == (
-        "connect(('192.0.2.2', 3001)) — what will this call send? (press → to see)")
+        f"{CONNECT} — what will this call send? (press → to see)")
     visible = stepper.visible_entries()
     assert not any(isinstance(e, CallStarted) and e.call.name == "connect" for e in visible)
     assert not any(isinstance(e, PacketShown) and e.step == "syn" for e in visible)
-    # The next press: the call with its three packets, the handshake.
+    # The next press: the call with its packets, the name's DNS, then the handshake.
     assert stepper.next()
     answer = stepper.current()
     assert answer.kind is StepKind.CALL and answer.call.name == "connect"
-    assert [e.step for e in answer.entries if isinstance(e, PacketShown)] == [
-        "syn", "synack", "handshake-ack"]
+    assert [e.step for e in answer.entries if isinstance(e, PacketShown)
+            and not e.step.startswith("arp")] == [
+        "dns-query", "dns-response", "syn", "synack", "handshake-ack"]
     assert stepper.visible_entries()[-1] is answer.entries[-1]
 
 
@@ -116,7 +129,7 @@ def test_forward_back_first_last():
     assert not stepper.last()
     assert stepper.first() and stepper.position == 1
     assert stepper.current().kind is StepKind.QUESTION
-    assert stepper.current().call.name == "getaddrinfo"
+    assert stepper.current().call.name == "socket"
 
 
 def test_visible_entries_grow_one_step_at_a_time():
@@ -174,14 +187,14 @@ def test_the_screen_asks_then_answers_with_the_syn_arrow():
     stepper = Stepper(tcp_entries())
     stepper.go(call_named(stepper.steps, StepKind.QUESTION, "connect"))
     asked = draw(stepper)
-    assert "connect(('192.0.2.2', 3001)) — what will this call send? (press → to see)" in asked
+    assert f"{CONNECT} — what will this call send? (press → to see)" in asked
     assert "SYN seq=0" not in asked
-    assert asked.rstrip("\n").splitlines()[-1] == "step 5 of 16 · → next · ← back · q quit"
+    assert asked.rstrip("\n").splitlines()[-1] == f"step 5 of {total()} · → next · ← back · q quit"
     stepper.next()
     answered = draw(stepper)
     syn = next(line for line in answered.splitlines() if "SYN seq=0" in line)
-    assert syn.rstrip().endswith("▶│")  # out, from you to the server
-    assert "▶ connect(('192.0.2.2', 3001))" in answered  # the view's explanation below
+    assert "──▶│" in syn and "◀" not in syn  # out, from you to the server
+    assert f"▶ {CONNECT}" in answered  # the view's explanation below
     assert "three-way handshake" in answered
     assert "what will this call send?" not in answered
 
@@ -190,10 +203,11 @@ def test_the_first_and_last_screens():
     stepper = Stepper(tcp_entries())
     first = draw(stepper)
     assert "conversation" not in first  # nothing drawn yet
-    assert first.rstrip("\n").splitlines()[-1] == "step 1 of 16 · → next · q quit"
+    assert first.rstrip("\n").splitlines()[-1] == f"step 1 of {total()} · → next · q quit"
     stepper.last()
     last = draw(stepper)
-    assert last.rstrip("\n").splitlines()[-1] == "step 16 of 16 · the end · ← back · q quit"
+    assert last.rstrip("\n").splitlines()[-1] == (
+        f"step {total()} of {total()} · the end · ← back · q quit")
     assert "14 packets · 6 calls" in last
 
 
@@ -389,40 +403,41 @@ def child():
 
 
 def test_stepping_in_a_terminal(child):
-    first = child.screen("what will this call send?", "step 1 of 16")
-    assert "getaddrinfo('chat.sockviz.test', 3001, AF_INET, SOCK_STREAM)" in first
-    child.press("\x1b[C", "step 2 of 16", "DNS A chat.sockviz.test?")  # → the answer
-    child.press(" ", "step 3 of 16", "socket(AF_INET, SOCK_STREAM) — what will this call send?")
-    child.press("\r", "step 4 of 16")  # Enter (the terminal may make it \n: both work)
-    asked = child.press("n", "step 5 of 16")
-    assert "connect(('192.0.2.2', 3001)) — what will this call send? (press → to see)" in asked
+    n = total()
+    first = child.screen("what will this call send?", f"step 1 of {n}")
+    assert "socket(AF_INET, SOCK_STREAM)" in first
+    child.press("\x1b[C", f"step 2 of {n}", "▶ socket(AF_INET, SOCK_STREAM)")  # → the answer
+    child.press(" ", f"step 3 of {n}", "settimeout(10.0) — what will this call send?")
+    child.press("\r", f"step 4 of {n}")  # Enter (the terminal may make it \n: both work)
+    asked = child.press("n", f"step 5 of {n}")
+    assert f"{CONNECT} — what will this call send? (press → to see)" in asked
     assert "SYN seq=0" not in asked
-    answer = child.press("\x1b[C", "step 6 of 16", "SYN seq=0")
-    assert "▶ connect(('192.0.2.2', 3001))" in answer
-    assert any("SYN seq=0" in line and line.rstrip().endswith("▶│")
+    answer = child.press("\x1b[C", f"step 6 of {n}", "SYN seq=0")
+    assert f"▶ {CONNECT}" in answer
+    assert any("SYN seq=0" in line and "──▶│" in line and "◀" not in line
                for line in answer.splitlines())
-    back = child.press("\x1b[D", "step 5 of 16")  # ←: the question again
+    back = child.press("\x1b[D", f"step 5 of {n}")  # ←: the question again
     assert "what will this call send?" in back and "SYN seq=0" not in back
-    child.press("p", "step 4 of 16")
-    child.press("\x1b[F", "step 16 of 16", "the end")  # End
-    child.press("\x1b[H", "step 1 of 16")  # Home
-    child.press("G", "step 16 of 16")
-    child.press("g", "step 1 of 16")
+    child.press("p", f"step 4 of {n}")
+    child.press("\x1b[F", f"step {n} of {n}", "the end")  # End
+    child.press("\x1b[H", f"step 1 of {n}")  # Home
+    child.press("G", f"step {n} of {n}")
+    child.press("g", f"step 1 of {n}")
     os.write(child.fd, b"q")
     assert child.wait() == 0
     assert child.out.rstrip().endswith("settings restored")
 
 
 def test_ctrl_c_in_the_terminal_restores_it(child):
-    child.screen("what will this call send?", "step 1 of 16")
-    child.press("\x1b[C", "step 2 of 16")
+    child.screen("what will this call send?", f"step 1 of {total()}")
+    child.press("\x1b[C", f"step 2 of {total()}")
     os.write(child.fd, b"\x03")  # the terminal makes it SIGINT: KeyboardInterrupt in the child
     assert child.wait() == 130
     assert child.out.rstrip().endswith("settings restored")
 
 
 def test_escape_quits(child):
-    child.screen("step 1 of 16")
+    child.screen(f"step 1 of {total()}")
     os.write(child.fd, b"\x1b")
     assert child.wait() == 0
     assert child.out.rstrip().endswith("settings restored")

@@ -339,8 +339,19 @@ def test_glibc_keeps_no_dns_cache_the_ttl_is_for_caching_resolvers(lessons):
     assert "TTL 300 s" in answer["explain"] and "no cache" in answer["explain"]
 
 
+def resolve_by_name(lessons: Lessons) -> Run:
+    """getaddrinfo() of the course's kind (family AF_UNSPEC, flags 0): A and AAAA asked.
+
+    (The tcp lesson's socket is AF_INET, as the course writes it: CPython resolves
+    the name inside connect() for IPv4 only, an A query alone.)
+    """
+    run = lessons.lesson("resolve-name", "resolve", "chat.sockviz.test", "3001", "--type", "stream")
+    assert run.status == 0, run.stderr
+    return run
+
+
 def test_aaaa_is_rfc_3596_and_the_resolver_is_glibc_in_your_process(lessons):
-    run = tcp_by_name(lessons)
+    run = resolve_by_name(lessons)
     queries = {q["type"]: p for p in run.packets() if p.get("dns", {}).get("qr") == "query"
                for q in p["dns"]["questions"]}
     assert "RFC 3596 §2.1" in queries["AAAA"]["explain"] and "RFC 1035" in queries["A"]["explain"]
@@ -355,7 +366,7 @@ def test_a_reverse_lookup_in_ip6_arpa_cites_rfc_3596(lessons):
 
 
 def test_getaddrinfo_says_why_it_asks_for_a_and_aaaa(lessons):
-    said = tcp_by_name(lessons).call("getaddrinfo")["lesson"]
+    said = resolve_by_name(lessons).call("getaddrinfo")["lesson"]
     assert "AF_UNSPEC" in said and "AI_ADDRCONFIG" in said
     assert "RFC 6724" in said and "IPv6 address comes first" in said
     assert "AI_CANONNAME" in said and "one tuple per address" in said

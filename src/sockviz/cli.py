@@ -177,6 +177,12 @@ def _add_link(p: argparse.ArgumentParser) -> None:
                    "(retransmissions, SYN back-off)")
 
 
+def _add_code(p: argparse.ArgumentParser, what: str = "this lesson") -> None:
+    p.add_argument("--code", dest="show_code", action="store_true",
+                   help=f"print the Python program {what} runs, with your arguments, to paste "
+                   "into a notebook or run with python; nothing is captured (no root needed)")
+
+
 def _add_family(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
@@ -205,10 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a message to send (repeat for several); without it, type lines "
                    "(or pipe them)")
     p.add_argument("--send-bytes", type=_size, metavar="SIZE",
-                   help="send SIZE bytes of generated data in one sendall() (e.g. 50M)")
+                   help="send SIZE bytes of generated data, 1 MiB a sendall(), while a thread "
+                   "reads the echo back (e.g. 50M)")
     p.add_argument("--timeout", type=_seconds, default=10.0, metavar="S",
                    help="give up on connect() or recv() after S seconds (default 10)")
     _add_family(p)
+    _add_code(p)
     _add_output(p)
 
     p = sub.add_parser("udp", help="the UDP client lesson: sendto, recvfrom, close",
@@ -224,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, metavar="N",
                    help="send N bytes instead of the text (past the MTU: IP fragments)")
     _add_family(p)
+    _add_code(p)
     _add_output(p)
 
     p = sub.add_parser("resolve", help="name resolution: getaddrinfo() or getnameinfo()",
@@ -239,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, default=15.0, metavar="S",
                    help="stop waiting for the resolver after S seconds (default 15)")
     _add_family(p)
+    _add_code(p)
     _add_output(p)
 
     p = sub.add_parser("replay", help="show a saved capture (pcap or pcapng) the same way",
@@ -306,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=3001, help="port (default 3001)")
     p.add_argument("--watch", action="store_true",
                    help="show the server side live: socket, bind, listen, accept and the packets (root)")
+    _add_code(p, "--watch")
     _add_output(p)
     for command in sub.choices.values():  # --debug before or after the command's name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,

@@ -1,9 +1,10 @@
 """A live run: sniffer, merge in time order, correlator, renderers; and the calls.
 
 Three threads meet here. The sniffer thread reads raw frames; the pipeline
-thread decodes them, merges them with the lesson's call marks in timestamp
-order, and feeds the correlator and the renderers; the main thread performs
-the lesson's socket calls through ``call()``.
+thread decodes them, merges them with the program's call marks in timestamp
+order, and feeds the correlator and the renderers; the program's threads make
+their socket calls, which the recorder (sockviz.tracing.recorder) hands over
+through ``begin()`` and ``end()``: a built-in lesson's and a learner's alike.
 
 Ordering: a call mark carries the wall-clock time of the call's start or end;
 frames carry kernel timestamps (the same clock). A mark is released once a
@@ -20,7 +21,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from sockviz.core.correlate import Correlator
 from sockviz.core.decode import decode
@@ -28,7 +28,6 @@ from sockviz.core.events import Call, Packet
 from sockviz.core.scope import Scope
 from sockviz.core.timeline import Entry, Note, Summary
 from sockviz.sources.live import CaptureFailed, Sniffer
-from sockviz.tracing.recorder import describe_error, recorded
 
 
 class LiveSession:
@@ -57,49 +56,6 @@ class LiveSession:
         self.sniffer.consumer_alive = self._thread.is_alive
         self._thread.start()
         self.sniffer.start()
-
-    # -- the lesson's side -------------------------------------------------
-    def call(self, name: str, fn: Callable, *args: Any, text: str | None = None,
-             transport: str | None = None, result_text: Callable[[Any], str] | None = None,
-             note: Callable[[Any], str | None] | None = None,
-             peer: tuple[str, int] | None = None,
-             local: Callable[[], tuple[str, int] | None] | None = None,
-             ) -> tuple[Any, BaseException | None]:
-        """Perform ``fn(*args)`` as the API call ``name``; return (result, exception).
-
-        The exception is returned, not raised, because a failed call is part
-        of the lesson; Ctrl-C is recorded, then re-raised. It returns once the
-        call's end is in the timeline, so its packets are shown before the next.
-        """
-        call_id = next(self._ids)
-        shown = text or f"{name}({', '.join(repr(a) for a in args)})"
-        start = time.time()
-        started = Call(id=call_id, name=name, text=shown, args=tuple(recorded(a) for a in args), start=start,
-                       transport=transport, peer=peer)
-        self._mark(start, 0, started)
-        result, error = None, None
-        try:
-            result = fn(*args)
-        except Exception as exc:
-            error = exc
-        except BaseException as exc:  # KeyboardInterrupt: record, then stop
-            end = time.time()
-            self._mark(end, 1, _finish(started, end, None, "KeyboardInterrupt", None, None))
-            raise exc
-        end = time.time()
-        loc = None
-        if local is not None:
-            try:
-                loc = local()
-            except OSError:
-                loc = None
-        finished = _finish(
-            started, end, result, describe_error(error) if error else None,
-            (result_text(result) if result_text else repr(result)) if error is None else None,
-            note(result) if note else None, local=loc,
-        )
-        self._mark(end, 1, finished).wait(timeout=2.0)
-        return result, error
 
     # -- a traced program's side (sockviz.trace) ------------------------------
     def next_id(self) -> int:
@@ -288,8 +244,3 @@ class _NoWaiter:
 
 _NOBODY_WAITS = _NoWaiter()
 
-
-def _finish(call: Call, end: float, result, error, result_text, note, local=None) -> Call:
-    return Call(id=call.id, name=call.name, text=call.text, args=call.args, start=call.start,
-                end=end, result=result, result_text=result_text, error=error, note=note,
-                transport=call.transport, local=local, peer=call.peer)

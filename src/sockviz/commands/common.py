@@ -9,9 +9,7 @@ import re
 import shlex
 import socket
 import sys
-from collections.abc import Callable
 
-from sockviz import __version__
 from sockviz.core import phrases
 from sockviz.environment import Environment
 from sockviz.status import ExitStatus
@@ -52,40 +50,6 @@ def literal_family(host: str) -> int | None:
     try:
         return ipaddress.ip_address(host.split("%", 1)[0]).version
     except ValueError:
-        return None
-
-
-def family_constant(family: int | None) -> int:
-    return {4: socket.AF_INET, 6: socket.AF_INET6}.get(family or 0, socket.AF_UNSPEC)
-
-
-def family_name(af: int) -> str:
-    return {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6",
-            socket.AF_UNSPEC: "AF_UNSPEC"}.get(af, str(af))
-
-
-def type_name(kind: int) -> str:
-    return {socket.SOCK_STREAM: "SOCK_STREAM", socket.SOCK_DGRAM: "SOCK_DGRAM",
-            socket.SOCK_RAW: "SOCK_RAW"}.get(kind, str(kind))
-
-
-def proto_name(proto: int) -> str:
-    return {socket.IPPROTO_TCP: "IPPROTO_TCP", socket.IPPROTO_UDP: "IPPROTO_UDP"}.get(proto, str(proto))
-
-
-def addrinfo_text(infos) -> str:
-    """getaddrinfo()'s list as the seed prints it, with readable constants."""
-    rows = [f"({family_name(f)}, {type_name(t)}, {p}, {c!r}, {sa!r})" for f, t, p, c, sa in infos]
-    return "[" + ", ".join(rows) + "]"
-
-
-def local_address_towards(address: str, family: int) -> str | None:
-    """This host's source address for ``address`` (a UDP connect sends nothing)."""
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as s:
-            s.connect((address, 9))
-            return s.getsockname()[0]
-    except OSError:
         return None
 
 
@@ -246,45 +210,3 @@ def await_capture(sniffer, argv: list[str]) -> None:
     except CaptureFailed as exc:
         raise Refusal(phrases.capture_could_not_start(str(exc)), ExitStatus.ERROR) from None
 
-
-def run_live(env: Environment, args, argv: list[str], *, command: str, target: str,
-             role: str, scope, body: Callable) -> int:
-    """Open the capture, run ``body(session)``, always close the capture properly.
-
-    A ``Refusal`` raised by the body (bad input, a failed call) goes up to
-    ``dispatch`` once the capture is closed and its summary shown.
-    """
-    from sockviz.sources.live import CaptureFailed
-
-    sniffer, frames = open_capture(env, argv)
-    try:
-        from sockviz.dissect import dns_info  # imported by open_capture
-        from sockviz.session import LiveSession
-
-        path = capture_path(args, command, target)
-        meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
-                "argv": argv, "role": role}
-        sinks = make_sinks(env, json_output=args.json, path=path, meta=meta, args=args)
-        await_capture(sniffer, argv)  # listening before anything is shown or called
-    except BaseException:
-        sniffer.stop()
-        raise
-    if not args.json:
-        from rich.rule import Rule
-        from rich.text import Text
-
-        from sockviz.render.view import Hanging
-
-        env.console.print(Rule(Text(f"sockviz {shlex.join(argv)}", style="bold")))
-        env.console.print(Hanging(Text(), Text(phrases.legend(), style="dim")))
-    session = LiveSession(role=role, scope=scope, sinks=sinks, dns=dns_info, sniffer=sniffer,
-                          frames=frames, capture_path=path)
-    status = ExitStatus.OK
-    try:
-        try:
-            status = body(session)
-        finally:
-            session.finish()
-    except CaptureFailed as exc:
-        raise Refusal(phrases.capture_failed_midway(str(exc)), ExitStatus.ERROR) from None
-    return status

@@ -133,15 +133,35 @@ def _devnull():
 
 
 def _heading(env, number: int, lesson: Lesson) -> None:
+    from rich.console import Group
     from rich.panel import Panel
+    from rich.syntax import Syntax
     from rich.text import Text
 
     body = Text(lesson.intro)
     body.append("\n$ sockviz " + " ".join(_quote(a) for a in lesson.argv), style="bold cyan")
+    parts = [body]
+    code = _program(lesson)
+    if code:  # the program the lesson runs (its --code): the view names its lines
+        parts.append(Syntax(code, "python", theme="ansi_dark", background_color="default",
+                          word_wrap=True))
     env.console.print()
     title = phrases.demo_card_title(number, len(LESSONS), lesson.title)
-    env.console.print(Panel(body, title=Text(title),
+    env.console.print(Panel(Group(*parts), title=Text(title),
                             title_align="left", border_style="blue"))
+
+
+def _program(lesson: Lesson) -> str | None:
+    """``sockviz LESSON --code``: written here, no capture needed."""
+    import subprocess
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "sockviz", *lesson.argv, "--code",
+                               "--lang", phrases.current_language()],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 def _quote(arg: str) -> str:

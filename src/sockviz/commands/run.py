@@ -14,6 +14,7 @@ records (``sockviz run p.py --json > records.jsonl``) holds nothing else.
 from __future__ import annotations
 
 import contextlib
+import linecache
 import os
 import runpy
 import shlex
@@ -36,14 +37,34 @@ TEARDOWN_GRACE = 2.0  # s to wait, after the program, for the teardowns it start
 
 def run(args, env, argv) -> int:
     program = _program(args)
-    sniffer, frames = open_capture(env, argv)  # root, if any, is given up here
+    return traced(env, args, argv, command="run", target=program.name,
+                  body=lambda tracing: program.run())
+
+
+def traced(env, args, argv, *, command: str, target: str, body, role: str = "client",
+           scope=None, notes=None) -> int:
+    """Capture, record every socket call ``body(tracing)`` makes, show them; its status.
+
+    ``sockviz run`` and the built-in lessons (commands/lesson.py) both come
+    through here: one way to record a call. A ``Refusal`` raised by the body
+    goes up once the capture is closed and its summary shown.
+    """
+    # Imported while still root: the user sudo gives the run back to may not be able to
+    # read the interpreter's own library (one installed under /root, say).
+    import sysconfig
+
+    import sockviz.dissect
+    import sockviz.session  # noqa: F401  (Tracing imports these two late)
+    from sockviz.sources.live import CaptureFailed
     from sockviz.tracing.session import Tracing, WaitForView
 
+    sysconfig.get_paths()  # the recorder's library paths: read (and cached) now
+    sniffer, frames = open_capture(env, argv)  # root, if any, is given up here
     restore = None
     try:
-        path = capture_path(args, "run", program.name)
-        meta = {"version": __version__, "command": "run", "title": f"sockviz {shlex.join(argv)}",
-                "argv": argv, "role": "client"}
+        path = capture_path(args, command, target)
+        meta = {"version": __version__, "command": command, "title": f"sockviz {shlex.join(argv)}",
+                "argv": argv, "role": role}
         out = env.stdout
         if args.json and env.stdout is sys.stdout:
             out, restore = _records_apart()
@@ -52,29 +73,39 @@ def run(args, env, argv) -> int:
         await_capture(sniffer, argv)  # listening before the program's first line
     except BaseException:
         sniffer.stop()
+        if restore is not None:
+            restore()
         raise
     if not args.json:
         _heading(env, argv)
     tracing = Tracing(sniffer=sniffer, frames=frames, sinks=sinks, capture_path=path,
-                      wait=None if args.json else WaitForView())
+                      wait=None if args.json else WaitForView(), role=role, scope=scope,
+                      notes=notes)
     status = ExitStatus.OK
     tracing.start()
     try:
-        status = program.run()
-    finally:
         try:
-            tracing.stop(teardown_grace=TEARDOWN_GRACE)
+            status = body(tracing)
         finally:
-            if restore is not None:
-                restore()
+            try:
+                tracing.stop(teardown_grace=TEARDOWN_GRACE)
+            finally:
+                if restore is not None:
+                    restore()
+    except CaptureFailed as exc:
+        raise Refusal(f"{exc}; the capture file holds what came before", ExitStatus.ERROR) from None
     return status
 
 
 class Program:
-    """What to run and how Python itself would run it."""
+    """What to run and how Python itself would run it.
 
-    def __init__(self, kind: str, target: str, args: list[str]) -> None:
-        self.kind, self.target, self.args = kind, target, args
+    ``kind`` is 'script', 'module' or '-c' (``target`` is then the code, named
+    ``filename`` in tracebacks and in each call's place: a lesson's program).
+    """
+
+    def __init__(self, kind: str, target: str, args: list[str], filename: str = "<string>") -> None:
+        self.kind, self.target, self.args, self.filename = kind, target, args, filename
 
     @property
     def name(self) -> str:
@@ -82,6 +113,20 @@ class Program:
 
     def run(self) -> int:
         """Run it; its status as ``python`` would end with it."""
+        try:
+            self.execute()
+        except SystemExit as exc:
+            return _exit_status(exc.code)
+        except KeyboardInterrupt:
+            sys.stderr.write("\n" + phrases.interrupted() + "\n")
+            return ExitStatus.INTERRUPTED
+        except BaseException as exc:
+            _print_program_traceback(exc)
+            return 1
+        return 0
+
+    def execute(self) -> None:
+        """Run it as ``python`` would; what it raises comes out of here."""
         saved_argv, saved_path0 = sys.argv[:], sys.path[0] if sys.path else None
         try:
             if self.kind == "script":
@@ -95,21 +140,15 @@ class Program:
             else:
                 sys.argv = ["-c", *self.args]
                 sys.path[0] = ""
-                code = compile(self.target, "<string>", "exec")
+                # Its lines, for each call's place and for a traceback (as IPython keeps a cell's).
+                linecache.cache[self.filename] = (len(self.target), None,
+                                                  self.target.splitlines(True), self.filename)
+                code = compile(self.target, self.filename, "exec")
                 exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
-        except SystemExit as exc:
-            return _exit_status(exc.code)
-        except KeyboardInterrupt:
-            sys.stderr.write("\n" + phrases.interrupted() + "\n")
-            return ExitStatus.INTERRUPTED
-        except BaseException as exc:
-            _print_program_traceback(exc)
-            return 1
         finally:
             sys.argv = saved_argv
             if saved_path0 is not None:
                 sys.path[0] = saved_path0
-        return 0
 
 
 def _program(args) -> Program:

@@ -2,26 +2,26 @@
 
 Without ``--watch`` it is the classroom server (sockviz.lab.chatserver: one
 asyncio loop, hundreds of clients). With ``--watch`` it is the seed's server
-diagram performed call by call (socket, bind, listen, then accept, recv and
-send around a select() loop) while the sniffer shows the packets each call
-saw: the handshake the kernel completes before accept(), the data, the
-teardown. One process, readable rather than fast.
+diagram as the program a student writes (sockviz.lessons.chat_server: socket,
+bind, listen, then accept, recv and sendall around a select() loop; ``--code``
+prints it), traced while the sniffer shows the packets each call saw: the
+handshake the kernel completes before accept(), the data, the teardown. One
+process, readable rather than fast.
 """
 
 from __future__ import annotations
 
-import select
-import socket
-
-from sockviz.commands.common import Refusal, host_addresses, run_live, say
+from sockviz.commands.common import host_addresses, say
+from sockviz.commands.lesson import LessonProgram, lesson_argv, run_lesson, show_code
+from sockviz.core import phrases
 from sockviz.core.scope import Scope
+from sockviz.lessons import chat_server
 from sockviz.status import ExitStatus
-
-RECV_SIZE = 1024
+from sockviz.tracing.recorder import describe_error
 
 
 def run(args, env, argv) -> int:
-    if args.watch:
+    if args.watch or args.show_code:
         return _watch(args, env, argv)
     from sockviz.lab.chatserver import format_address, run_forever
 
@@ -32,90 +32,36 @@ def run(args, env, argv) -> int:
     try:
         run_forever(args.host, args.port, log)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        hint = " (is another server already using it?)" if exc.errno == 98 else ""
-        say(env, f"cannot listen on {format_address(args.host, args.port)}: {reason}{hint}")
+        say(env, phrases.cannot_listen(format_address(args.host, args.port),
+                                       exc.strerror or str(exc), exc.errno == 98))
         return ExitStatus.ERROR
     return ExitStatus.OK
 
 
-def _families(host: str) -> int:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
 def _watch(args, env, argv) -> int:
+    command = lesson_argv(argv if args.watch else [*argv, "--watch"])
+    code = chat_server.code(command, args.host, args.port)
+    if args.show_code:
+        return show_code(env, code)
     scope = Scope(dns=False)
     scope.watch_port(args.port)
     scope.local.update(host_addresses())  # so clients' ARP/NDP requests for us are kept
 
-    def body(session) -> int:
-        af = _families(args.host)
-        fam = "AF_INET6" if af == socket.AF_INET6 else "AF_INET"
-        addr = (args.host, args.port)
-        tcp, err = session.call("socket", socket.socket, af, socket.SOCK_STREAM,
-                                text=f"socket({fam}, SOCK_STREAM)", transport="TCP",
-                                result_text=lambda s: f"<socket fd={s.fileno()}>")
-        if err:
-            raise Refusal(f"socket() failed: {err}", ExitStatus.ERROR)
-        if af == socket.AF_INET6:
-            # Dual stack: IPv4 clients arrive as ::ffff:a.b.c.d (RFC 4291 §2.5.5.2).
-            tcp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        session.call("setsockopt", tcp.setsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR, 1,
-                     text="setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)", transport="TCP")
-        _, err = session.call("bind", tcp.bind, addr, text=f"bind({addr!r})", transport="TCP")
-        if err:
-            raise Refusal(f"cannot listen on port {args.port}: {err}", ExitStatus.ERROR)
-        session.call("listen", tcp.listen, 16, text="listen(16)", transport="TCP")
-        udp, _ = session.call("socket", socket.socket, af, socket.SOCK_DGRAM,
-                              text=f"socket({fam}, SOCK_DGRAM)", transport="UDP",
-                              result_text=lambda s: f"<socket fd={s.fileno()}>")
-        if af == socket.AF_INET6:
-            udp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        _, err = session.call("bind", udp.bind, addr, text=f"bind({addr!r})", transport="UDP")
-        if err:
-            raise Refusal(f"cannot use UDP port {args.port}: {err}", ExitStatus.ERROR)
-        session.note(f"listening on port {args.port} (TCP and UDP); connect a client, e.g. "
-                     f"sockviz tcp HOST {args.port}; Ctrl-C stops")
-        clients: dict[socket.socket, tuple] = {}
-        try:
-            _serve(session, tcp, udp, clients)
-        finally:
-            for c in list(clients):
-                session.call("close", c.close, text="close()", transport="TCP")
-            session.call("close", udp.close, text="close()", transport="UDP")
-            session.call("close", tcp.close, text="close()", transport="TCP")
-        return ExitStatus.OK
+    def notes(session, call) -> str | None:
+        if call.name == "bind" and call.transport == "UDP" and call.error is None:
+            session.note(phrases.server_listening(args.port))
+        return None
 
-    return run_live(env, args, argv, command="serve", target=f"watch-{args.port}", role="server",
-                    scope=scope, body=body)
+    def outcome(session, error: OSError, failed) -> tuple[int, str | None]:
+        from sockviz.lab.chatserver import format_address
 
+        if failed is not None and failed.name == "bind":
+            return ExitStatus.ERROR, phrases.cannot_listen(
+                format_address(args.host, args.port), error.strerror or str(error),
+                error.errno == 98)
+        at = failed.name if failed is not None else "socket"
+        return ExitStatus.ERROR, phrases.call_failed(at, describe_error(error))
 
-def _serve(session, tcp, udp, clients) -> None:
-    while True:
-        ready, _, _ = select.select([tcp, udp, *clients], [], [], 0.5)
-        for s in ready:
-            if s is tcp:
-                result, err = session.call(
-                    "accept", tcp.accept, text="accept()", transport="TCP",
-                    result_text=lambda r: f"(<socket fd={r[0].fileno()}>, {r[1]!r})")
-                if not err:
-                    conn, peer = result
-                    clients[conn] = peer
-            elif s is udp:
-                result, err = session.call("recvfrom", udp.recvfrom, RECV_SIZE,
-                                           text=f"recvfrom({RECV_SIZE})", transport="UDP")
-                if not err:
-                    data, peer = result
-                    session.call("sendto", udp.sendto, data, peer,
-                                 text=f"sendto({data!r}, {peer!r})", transport="UDP")
-            else:
-                data, err = session.call("recv", s.recv, RECV_SIZE, text=f"recv({RECV_SIZE})",
-                                         transport="TCP")
-                if err or not data:
-                    clients.pop(s, None)
-                    session.call("close", s.close, text="close()", transport="TCP")
-                    continue
-                # The chat: echo to the sender, relay to everybody else.
-                for other in list(clients):
-                    session.call("sendall", other.sendall, data, text=f"sendall({data!r})",
-                                 transport="TCP")
+    lesson = LessonProgram(code, chat_server.FILENAME, notes=notes, outcome=outcome)
+    return run_lesson(env, args, argv, lesson, command="serve", target=f"watch-{args.port}",
+                      role="server", scope=scope)

@@ -1,110 +1,74 @@
-"""``sockviz tcp HOST PORT``: the seed's TCP client, each call for real.
+"""``sockviz tcp HOST PORT``: the course's TCP client, run as the program a student writes.
 
-getaddrinfo (when HOST is a name), socket, connect, send and recv for each
-message, close; then wait for the teardown's last packet.
+socket(), settimeout(), connect() (a host *name* is resolved inside it, as
+CPython does: its DNS comes under connect()), then send() and recv(1024) for
+each message, and close() as the ``with`` block ends; then the teardown's last
+packets. The program is sockviz.lessons.tcp_client's (``--code`` prints it).
 """
 
 from __future__ import annotations
 
 import socket
-import threading
 
-from sockviz.commands.client import client_socket, messages
-from sockviz.commands.common import (
-    Refusal,
-    literal_family,
-    run_live,
-    say,
-)
-from sockviz.core.scope import Scope
+from sockviz.commands.common import Refusal, literal_family
+from sockviz.commands.lesson import LessonProgram, lesson_argv, run_lesson, show_code
+from sockviz.core import phrases
+from sockviz.lessons import tcp_client
 from sockviz.status import ExitStatus
-
-TEARDOWN_GRACE = 2.0  # seconds to wait for the peer's FIN and the last ACK
+from sockviz.tracing.recorder import describe_error as describe
 
 
 def run(args, env, argv) -> int:
-    scope = Scope(dns=literal_family(args.host) is None)
+    check_family(args.host, args.family)
+    code = tcp_client.code(lesson_argv(argv), args.host, args.port, family=args.family,
+                           timeout=args.timeout, messages=args.send,
+                           typed=args.show_code or env.stdin_isatty,
+                           send_bytes=args.send_bytes)
+    if args.show_code:
+        return show_code(env, code)
 
-    def body(session) -> int:
-        sock, addr = client_socket(session, scope, args, socket.SOCK_STREAM)
-        try:
-            _, err = session.call("connect", sock.connect, addr, text=f"connect({addr!r})",
-                                  transport="TCP", peer=(addr[0], args.port),
-                                  local=sock.getsockname)
-            if err is not None:
-                session.call("close", sock.close, text="close()", transport="TCP")
-                raise Refusal(_connect_failed(args, addr, err), ExitStatus.CALL_FAILED)
-            status = ExitStatus.OK
-            if args.send_bytes:
-                _bulk(session, sock, args.send_bytes, args.timeout)
-            for text in messages(env, args):
-                data = text.encode()
-                _, err = session.call("send", sock.send, data, text=f"send({data!r})",
-                                      transport="TCP")
-                if err is not None:
-                    say(env, f"send() failed: {err}")
-                    status = ExitStatus.CALL_FAILED
-                    break
-                reply, err = session.call("recv", sock.recv, 1024, text="recv(1024)",
-                                          transport="TCP")
-                if isinstance(err, TimeoutError):
-                    session.note(f"no reply within {args.timeout:g} s: recv() gave up "
-                                 "(the --timeout); the server may simply not answer")
-                elif err is not None:
-                    status = ExitStatus.CALL_FAILED
-                    break
-                elif reply == b"":
-                    session.note("recv() returned b'': the server closed the connection")
-                    break
-        finally:
-            if sock.fileno() != -1:
-                session.call("close", sock.close, text="close()", transport="TCP")
-        session.wait_until(session.teardown_done, TEARDOWN_GRACE)
-        return status
+    def notes(session, call) -> str | None:
+        if call.name == "recv" and call.error is None and call.result in ("", b""):
+            return phrases.peer_closed("recv")
+        return None
 
-    return run_live(env, args, argv, command="tcp", target=f"{args.host}-{args.port}",
-                    role="client", scope=scope, body=body)
+    def outcome(session, error: OSError, failed) -> tuple[int, str | None]:
+        at = failed.name if failed is not None else "connect"
+        if at == "connect":
+            return ExitStatus.BAD_HOST if isinstance(error, socket.gaierror) else \
+                ExitStatus.CALL_FAILED, connect_failed(args, error)
+        if isinstance(error, TimeoutError) and at in ("recv", "recv_into"):
+            session.note(phrases.no_reply(at, args.timeout))
+            return ExitStatus.CALL_FAILED, None
+        return ExitStatus.CALL_FAILED, phrases.call_failed(at, describe(error))
+
+    lesson = LessonProgram(code, tcp_client.FILENAME, notes=notes, outcome=outcome)
+    return run_lesson(env, args, argv, lesson, command="tcp", target=f"{args.host}-{args.port}")
 
 
-def _connect_failed(args, addr, err: BaseException) -> str:
-    """The sentence after a failed connect(); the summary above shows the packets."""
-    where = f"{addr[0]} port {args.port}"
+def check_family(host: str, family: int | None) -> None:
+    """An address of one family with the option of the other is bad input."""
+    lit = literal_family(host)
+    if lit is not None and family and family != lit:
+        raise Refusal(phrases.family_conflict(host, lit, family), ExitStatus.USAGE)
+
+
+def connect_failed(args, err: OSError) -> str:
+    """The sentence after a failed connect() (or sendto()); the view above shows the packets."""
+    if isinstance(err, socket.gaierror):
+        return resolution_failed(args.host, args.family, err)
     if isinstance(err, ConnectionRefusedError):
-        return f"connect() was refused: nobody listens on {where} (the RST above says so)"
+        return phrases.connect_refused(args.host, args.port)
     if isinstance(err, TimeoutError):
-        return (f"connect() got no answer from {where} within {args.timeout:g} s (see the SYN "
-                "retransmissions above); the host may be down or filtered")
-    return f"connect() to {where} failed: {err}"
+        return phrases.connect_no_answer(args.host, args.port, args.timeout)
+    return phrases.call_failed("connect", describe(err))
 
 
-def _bulk(session, sock, size: int, timeout: float) -> None:
-    """sendall() SIZE generated bytes while a thread reads the echo back."""
-    received = [0]
-
-    def drain() -> None:
-        buf = bytearray(1 << 20)  # one buffer, reused: the echo is counted, not kept
-        while received[0] < size:
-            try:
-                n = sock.recv_into(buf)
-            except OSError:
-                return
-            if not n:
-                return
-            received[0] += n
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    block = memoryview(bytes(range(256)) * 4096)  # 1 MiB of a recognisable pattern, reused
-
-    def send_generated() -> None:
-        """sendall() of SIZE bytes made as they go: memory stays at one block."""
-        left = size
-        while left > 0:
-            n = min(left, len(block))
-            sock.sendall(block[:n])
-            left -= n
-
-    session.call("sendall", send_generated, text=f"sendall(<{size} bytes>)", transport="TCP",
-                 result_text=repr)
-    reader.join(timeout=timeout)
-    session.note(f"read back {received[0]} of {size} bytes of echo while sending")
+def resolution_failed(host: str, family: int | None, err: socket.gaierror) -> str:
+    """Why a host name given to connect() or sendto() could not be used."""
+    nodata = {getattr(socket, n, None) for n in ("EAI_NODATA", "EAI_ADDRFAMILY")} - {None}
+    if err.errno in nodata:
+        return phrases.name_without_family(host, family or 4)
+    if err.errno == socket.EAI_AGAIN:
+        return phrases.no_dns_answer(host, err.strerror)
+    return phrases.name_does_not_resolve(host, err.strerror)

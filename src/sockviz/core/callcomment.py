@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from sockviz.core import phrases
 from sockviz.core.events import Call
 from sockviz.core.text import duration
 
@@ -43,6 +44,7 @@ def call_record(call: Call) -> dict:
         "result_text": call.result_text,
         "error": call.error,
         "note": call.note,
+        **_note_key(call.note),
         "transport": call.transport,
         "local": list(call.local) if call.local else None,
         "peer": list(call.peer) if call.peer else None,
@@ -53,6 +55,20 @@ def call_record(call: Call) -> dict:
         "cell": call.cell,
         "tcp_state": call.tcp_state,
     }
+
+
+def _note_key(note) -> dict:
+    """A lesson's note as its phrase and fields (``phrases.Said``), so a replay says it again."""
+    key = getattr(note, "key", None)
+    return {} if key is None else {"note_key": key, "note_fields": jsonable(note.fields)}
+
+
+def _said(text, key, fields):
+    """The stored ``text`` said again in the current language, when its phrase is known."""
+    if key is None:
+        return text
+    again = phrases.said_again(key, fields)
+    return text if again is None else again
 
 
 def source_record(source: tuple[str, int, str] | None) -> dict | None:
@@ -94,8 +110,13 @@ def encode_start(call: Call) -> str:
 
 
 def encode_note(time: float, text: str) -> str:
-    """A line of explanation the run added, kept so that a replay says it too."""
-    return f"{text}\n{NOTE_PREFIX}{json.dumps({'time': time, 'text': text}, ensure_ascii=False)}"
+    """A line of explanation the run added, kept so that a replay says it too (in its own
+    language when the text is a ``phrases.Said``: its key and fields are kept)."""
+    record = {"time": time, "text": text}
+    key = getattr(text, "key", None)
+    if key is not None:
+        record.update(key=key, fields=jsonable(text.fields))
+    return f"{text}\n{NOTE_PREFIX}{json.dumps(record, ensure_ascii=False)}"
 
 
 def decode_comment(comment: str) -> tuple[str, Call] | tuple[str, tuple[float, str]] | None:
@@ -104,7 +125,8 @@ def decode_comment(comment: str) -> tuple[str, Call] | tuple[str, tuple[float, s
         if line.startswith(NOTE_PREFIX):
             try:
                 r = json.loads(line[len(NOTE_PREFIX):])
-                return "note", (float(r["time"]), str(r["text"]))
+                return "note", (float(r["time"]), _said(str(r["text"]), r.get("key"),
+                                                        r.get("fields")))
             except (ValueError, KeyError, TypeError, OverflowError):
                 return None
         if line.startswith(START_PREFIX):
@@ -125,7 +147,7 @@ def decode_comment(comment: str) -> tuple[str, Call] | tuple[str, tuple[float, s
                 result=r.get("result"),
                 result_text=r.get("result_text"),
                 error=r.get("error"),
-                note=r.get("note"),
+                note=_said(r.get("note"), r.get("note_key"), r.get("note_fields")),
                 transport=r.get("transport"),
                 local=tuple(r["local"]) if r.get("local") else None,
                 peer=tuple(r["peer"]) if r.get("peer") else None,

@@ -7,9 +7,14 @@ fact that happened, never something to mutate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from sockviz.core.decode import Decoded
+# Only for the annotations (strings here): a lesson imports these events before the
+# capture process starts, and the decoder and typing load behind that start (issue 12).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sockviz.core.decode import Decoded
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1676,9 +1676,9 @@ def lab_banner() -> str:
 # The demo's lesson cards (commands/demo.py): a title and what to watch for, by lesson.
 DEMO_CARDS: dict[str, tuple[str, str]] = {
     "tcp": (N_("TCP client (IPv4)"),
-            N_("socket(), connect(), send(), recv(), close(): the handshake inside connect(), the data and its ACKs, the teardown after close().")),
+            N_("socket(), connect() to the server's name, send(), recv(), close(): the DNS queries and the handshake inside connect(), the data and its ACKs, the teardown after close().")),
     "udp": (N_("UDP client (IPv4)"),
-            N_("socket(SOCK_DGRAM), sendto(), recvfrom(), close(): no connection, one datagram per call, and close() sends nothing.")),
+            N_("socket(SOCK_DGRAM), sendto() to the server's name, recvfrom(), close(): the name resolved inside sendto(), no connection, one datagram per call, and close() sends nothing.")),
     "getaddrinfo": (N_("getaddrinfo(): from a name to addresses"),
                     N_("The DNS queries behind getaddrinfo('www.sockviz.test', 'https', type=SOCK_STREAM): a CNAME, then the A and AAAA records; the service name comes from /etc/services.")),
     "getnameinfo": (N_("getnameinfo(): from an address back to a name (IPv4)"),
@@ -1688,7 +1688,7 @@ DEMO_CARDS: dict[str, tuple[str, str]] = {
     "tcp6": (N_("TCP client over IPv6"),
              N_("The same TCP client over IPv6: NDP (neighbour solicitation) instead of ARP, then the same handshake.")),
     "udp-unreachable": (N_("UDP to a port where nobody listens"),
-                        N_("The server's kernel answers with ICMP port unreachable, but an unconnected UDP socket is never told: recvfrom() waits until its timeout.")),
+                        N_("The server's kernel answers with ICMP port unreachable, but an unconnected UDP socket is not told (unless it asks with IP_RECVERR): recvfrom() waits until its timeout.")),
     "tcp-refused": (N_("TCP to a closed port"),
                     N_("The SYN is answered by RST, and connect() raises ConnectionRefusedError.")),
 }
@@ -2287,3 +2287,257 @@ def quoted_not_ip(version: str) -> str:
 
 def decoder_error(kind: str, detail: str) -> str:
     return _("decoder error: {kind}: {detail}").format(kind=kind, detail=detail)
+
+
+# -- the built-in lessons (commands/tcp.py, udp.py, resolve.py, serve.py; lessons/) ---
+#
+# A lesson's notes are stored in its capture as a key and fields (``Said``), not
+# as text, so that a replay says them again in the replay's language.
+
+
+class Said(str):
+    """A sentence that remembers how it was said: the phrase (``key``) and its ``fields``.
+
+    It is the text itself wherever text is wanted; the capture writer stores the
+    key and fields beside it (core/callcomment.py) and ``said_again`` says them
+    in the language of the replay.
+    """
+
+    key: str | None
+    fields: dict
+
+    def __new__(cls, text: str = "", key: str | None = None, fields: dict | None = None):
+        self = super().__new__(cls, text)
+        self.key = key
+        self.fields = dict(fields or {})
+        return self
+
+
+_SAYINGS: dict = {}  # key -> the function that says it (fields as keyword arguments)
+
+
+def _keyed(fn):
+    """``fn`` returns a ``Said`` that names it (its name is the key) and its arguments."""
+    code = fn.__code__
+    positional = code.co_varnames[: code.co_argcount]
+    _SAYINGS[fn.__name__] = fn
+
+    def say(*args, **fields) -> Said:
+        fields.update(zip(positional, args, strict=False))
+        return Said(fn(**fields), fn.__name__, fields)
+
+    say.__name__, say.__doc__, say.__wrapped__ = fn.__name__, fn.__doc__, fn
+    return say
+
+
+def said_again(key, fields) -> Said | None:
+    """The sentence ``key`` with ``fields``, in the current language; None when the key is
+    unknown or the fields do not fit it (a file from another version, or damaged)."""
+    fn = _SAYINGS.get(key) if isinstance(key, str) else None
+    if fn is None or not isinstance(fields, dict):
+        return None
+    try:
+        return Said(fn(**fields), key, fields)
+    except Exception:  # whatever a damaged file holds: the stored text is shown instead
+        return None
+
+
+# The tracer's own notes (tracing/session.py) are said again in a replay's language too.
+name_resolved_inside = _keyed(name_resolved_inside)
+name_resolved_each_sendto = _keyed(name_resolved_each_sendto)
+
+
+def code_header() -> str:
+    """The second line of a lesson's program (``--code``), under the command it comes from."""
+    return _("the program of this lesson: sockviz shows each of its socket calls with the "
+             "packets it caused")
+
+
+def code_prompt() -> str:
+    """The prompt of a lesson's program that reads the messages typed on a terminal."""
+    return _("message to send (an empty line or Ctrl-D ends) > ")
+
+
+def code_echo_read(read: str, size: str) -> str:
+    """What the bulk TCP program prints at its end (``read`` and ``size`` are code)."""
+    return _("{read} bytes of echo read back, of {size} sent").format(read=read, size=size)
+
+
+def code_listening(port: str) -> str:
+    """What the server program prints once it listens (``port`` is code)."""
+    return _("listening on port {port} (TCP and UDP); Ctrl-C stops").format(port=port)
+
+
+def family_conflict(host: str, literal: int, family: int) -> str:
+    return _("{host} is an IPv{literal} address but -{family} asks for IPv{family}; drop the "
+             "option or give an IPv{family} address").format(host=host, literal=literal,
+                                                             family=family)
+
+
+def name_without_family(host: str, family: int) -> str:
+    other = 4 if family == 6 else 6
+    return _("the name {host!r} exists but has no IPv{family} address; try -{other}"
+             ).format(host=host, family=family, other=other)
+
+
+def no_dns_answer(host: str, reason: str) -> str:
+    return _("no DNS server answered for {host!r} ({reason}); check the network and "
+             "/etc/resolv.conf, or give an address").format(host=host, reason=reason)
+
+
+def name_does_not_resolve(host: str, reason: str) -> str:
+    return _("the name {host!r} does not resolve ({reason}); check the spelling, or give an "
+             "address").format(host=host, reason=reason)
+
+
+def connect_refused(host: str, port: int) -> str:
+    return _("connect() was refused: nobody listens on {host} port {port} (the RST above "
+             "says so)").format(host=host, port=port)
+
+
+def connect_no_answer(host: str, port: int, timeout: float) -> str:
+    return _("connect() got no answer from {host} port {port} within {timeout} (see the SYN "
+             "retransmissions above); the host may be down or filtered"
+             ).format(host=host, port=port, timeout=seconds(timeout, 1))
+
+
+def call_failed(call: str, error: str) -> str:
+    return _("{call}() failed: {error}").format(call=call, error=error)
+
+
+@_keyed
+def no_reply(call: str, timeout: float) -> str:
+    return _("no reply within {timeout}: {call}() gave up (the --timeout); the server may "
+             "simply not answer").format(call=call, timeout=seconds(timeout, 1))
+
+
+@_keyed
+def gave_up(call: str, timeout: float) -> str:
+    return _("{call}() gave up after {timeout} (the --timeout)").format(
+        call=call, timeout=seconds(timeout, 1))
+
+
+@_keyed
+def peer_closed(call: str) -> str:
+    return _("{call}() returned b'': the server's FIN arrived, its program closed its side (or "
+             "shut it down for writing)").format(call=call)
+
+
+@_keyed
+def datagram_too_big(size: int) -> str:
+    return _("{size} bytes do not fit in one UDP datagram (at most 65,507 over IPv4, 65,527 "
+             "over IPv6: the IP length field is 16 bits)").format(size=number(size))
+
+
+@_keyed
+def icmp_error_waiting(call: str) -> str:
+    return _("an earlier ICMP port unreachable was waiting on the connected socket: {call}() "
+             "reports it as ConnectionRefusedError").format(call=call)
+
+
+@_keyed
+def datagram_truncated(call: str, size: int) -> str:
+    return _("{call}({size}) returned only the first {size} bytes: the rest of the datagram "
+             "is discarded, never returned by a later call").format(call=call, size=size)
+
+
+@_keyed
+def resolver_setup(order: list, servers: list) -> str:
+    """The resolve lesson's first line: where glibc will look, and which DNS servers."""
+    if servers:
+        asked = ngettext("its DNS server (/etc/resolv.conf): {servers}",
+                         "its DNS servers (/etc/resolv.conf): {servers}",
+                         len(servers)).format(servers=", ".join(servers))
+    else:
+        asked = _("no DNS server in /etc/resolv.conf (it would ask 127.0.0.1)")
+    return _("the resolver (glibc) follows /etc/nsswitch.conf, hosts: {order}; {asked}"
+             ).format(order=" ".join(order), asked=asked)
+
+
+@_keyed
+def getaddrinfo_answered(name: str, literal: bool, hosts: list, service, port) -> str:
+    """Why getaddrinfo() needed no packet (an address, /etc/hosts) and where a service's port came from."""
+    parts = []
+    if literal:
+        parts.append(_("{name} is already an address: getaddrinfo() only converts the text "
+                       "(as inet_pton does), nothing to resolve, no packet").format(name=name))
+    elif hosts:
+        parts.append(_("{name} is in /etc/hosts ({addresses}), and nsswitch looks in 'files' "
+                       "first: answered without a single packet"
+                       ).format(name=name, addresses=", ".join(hosts)))
+    if service is not None and port is not None:
+        parts.append(_("the service {service!r} became port {port} through /etc/services (a "
+                       "file: no packet)").format(service=service, port=port))
+    return joined(parts)
+
+
+@_keyed
+def ptr_lookup(ptr: str, v6: bool) -> str:
+    tree = (_("ip6.arpa, RFC 3596 §2.5") if v6 else _("in-addr.arpa, RFC 1035 §3.5"))
+    return _("getnameinfo() asks DNS for the PTR record of {ptr} (the reverse tree: {tree})"
+             ).format(ptr=ptr, tree=tree)
+
+
+@_keyed
+def ptr_found(address: str, host: str, ptr: str) -> str:
+    return _("{address} → {host}: the PTR record of {ptr}").format(address=address, host=host,
+                                                                  ptr=ptr)
+
+
+@_keyed
+def ptr_missing(address: str, ptr: str) -> str:
+    return _("no name for {address}: the PTR query for {ptr} found no record (NXDOMAIN or "
+             "NODATA), and without the NI_NAMEREQD flag getnameinfo() returns the address itself "
+             "as text (a DNS timeout fails with EAI_AGAIN instead)").format(address=address, ptr=ptr)
+
+
+_GAI_MEANINGS = {
+    "EAI_NONAME": N_("EAI_NONAME: the DNS server answered that the name does not exist "
+                     "(NXDOMAIN), or it has no address of the family asked for"),
+    "EAI_AGAIN": N_("EAI_AGAIN: no DNS server gave a usable answer in time (no answer, see the "
+                    "retries above, or SERVFAIL); a temporary failure, try again later"),
+    "EAI_SERVICE": N_("EAI_SERVICE: the service is not known for this socket type"),
+    "EAI_NODATA": N_("EAI_NODATA: the name exists but has no address"),
+}
+
+
+@_keyed
+def gai_meaning(code: str, errno: int, reason: str) -> str:
+    """What a socket.gaierror means (``code``: the EAI_ constant's name, or '')."""
+    meaning = _GAI_MEANINGS.get(code)
+    if meaning is not None:
+        return _(meaning)
+    return _("socket.gaierror {errno}: {reason}").format(errno=errno, reason=reason)
+
+
+@_keyed
+def resolver_given_up(call: str, timeout: float) -> str:
+    return _("no answer within {timeout} (the --timeout): sockviz stopped waiting for "
+             "{call}(); the resolver may still be retrying").format(call=call,
+                                                                  timeout=seconds(timeout, 1))
+
+
+def lookup_failed(call: str, name: str, reason: str) -> str:
+    return _("{call}() failed for {name}: {reason}").format(call=call, name=name, reason=reason)
+
+
+def service_unknown(service: str) -> str:
+    return _("the service {service!r} is not in /etc/services; give a port number instead"
+             ).format(service=service)
+
+
+def address_needs_port(service: str) -> str:
+    return _("with an address, give a port number, not {service!r}").format(service=service)
+
+
+@_keyed
+def server_listening(port: int) -> str:
+    return _("the server listens on port {port}, TCP and UDP: connect a client to it, e.g. "
+             "sockviz tcp HOST {port}").format(port=port)
+
+
+def cannot_listen(where: str, reason: str, in_use: bool) -> str:
+    if in_use:
+        return _("cannot listen on {where}: {reason} (is another server already using it?)"
+                 ).format(where=where, reason=reason)
+    return _("cannot listen on {where}: {reason}").format(where=where, reason=reason)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import _socket
 import dataclasses
+import enum
 import functools
 import ipaddress
 import linecache
@@ -28,11 +29,14 @@ import sysconfig
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from sockviz.core.events import Call
 from sockviz.core.fastnew import positional
 from sockviz.tracing import kernelstate
+
+TYPE_CHECKING = False  # typing loads behind the capture's start (issue 12)
+if TYPE_CHECKING:
+    from typing import Any
 
 BIG = 4096  # bytes: larger buffers are recorded as "<N bytes>"
 
@@ -132,6 +136,8 @@ def show(value) -> str:
         return f"<socket fd={value.fileno()}>"
     if isinstance(value, (bytes, bytearray, memoryview)) and len(value) > BIG:
         return f"<{len(value)} bytes>"
+    if isinstance(value, enum.Enum):  # socket.AF_INET, SOCK_STREAM, MSG_PEEK: by name
+        return value.name or repr(value)
     if isinstance(value, tuple):
         inner = ", ".join(show(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -421,10 +427,50 @@ def _kind_transport(family, kind) -> str | None:
 
 
 def _text(name: str, args: tuple, kwargs: dict) -> str:
+    if name == "setsockopt" and len(args) >= 2:
+        args = (*_option_names(args[0], args[1]), *args[2:])
     if not kwargs:
         return f"{name}({', '.join(map(show, args))})"
     parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
+
+
+class _Name(str):
+    """A constant shown by its name (``show`` gives a str's repr, a _Name's text)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+# The options a course or a library sets, by level (others are shown as numbers).
+_OPTIONS = {
+    "SOL_SOCKET": ("SO_REUSEADDR", "SO_REUSEPORT", "SO_KEEPALIVE", "SO_BROADCAST", "SO_RCVBUF",
+                   "SO_SNDBUF", "SO_LINGER", "SO_RCVTIMEO", "SO_SNDTIMEO", "SO_OOBINLINE",
+                   "SO_BINDTODEVICE", "SO_RCVLOWAT", "SO_SNDLOWAT", "SO_PRIORITY", "SO_MARK"),
+    "IPPROTO_IP": ("IP_TTL", "IP_TOS", "IP_HDRINCL", "IP_MULTICAST_TTL", "IP_MULTICAST_LOOP",
+                   "IP_MULTICAST_IF", "IP_ADD_MEMBERSHIP", "IP_DROP_MEMBERSHIP"),
+    "IPPROTO_IPV6": ("IPV6_V6ONLY", "IPV6_UNICAST_HOPS", "IPV6_MULTICAST_HOPS",
+                     "IPV6_MULTICAST_LOOP", "IPV6_MULTICAST_IF", "IPV6_JOIN_GROUP",
+                     "IPV6_LEAVE_GROUP", "IPV6_TCLASS"),
+    "IPPROTO_TCP": ("TCP_NODELAY", "TCP_MAXSEG", "TCP_CORK", "TCP_KEEPIDLE", "TCP_KEEPINTVL",
+                    "TCP_KEEPCNT", "TCP_QUICKACK", "TCP_USER_TIMEOUT", "TCP_FASTOPEN",
+                    "TCP_CONGESTION"),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _option_names(level, option) -> tuple:
+    """setsockopt's level and option by name, as the program wrote them: the socket
+    module gives them as plain ints (SOL_SOCKET, SO_REUSEADDR -> 1, 2)."""
+    if type(level) is not int or type(option) is not int:
+        return level, option
+    for level_name, options in _OPTIONS.items():
+        if getattr(_socket_module, level_name, None) == level:
+            for name in options:
+                if getattr(_socket_module, name, None) == option:
+                    return _Name(level_name), _Name(name)
+            return _Name(level_name), option
+    return level, option
 
 
 def _with_note(call: Call, note: str) -> Call:

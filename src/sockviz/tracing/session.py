@@ -89,18 +89,23 @@ class Tracing:
     ``sniffer`` and ``frames`` come from :func:`open_sniffer` (opened before
     any privilege is given up); ``sinks`` are the renderers; ``cell`` names
     the notebook cell of each call; ``wait`` is a :class:`WaitForView` when a
-    live view is on.
+    live view is on. A built-in lesson also gives its ``role``, its ``scope``
+    (a server's ports and addresses) and ``notes``: called at each call's end,
+    it may add notes and returns the call's own note (or None).
     """
 
     def __init__(self, *, sniffer, frames: queue.SimpleQueue, sinks: list,
                  capture_path: str | None = None, cell: Callable[[], int | None] | None = None,
-                 wait: Callable[[Call], float] | None = None) -> None:
+                 wait: Callable[[Call], float] | None = None, role: str = "client",
+                 scope: Scope | None = None,
+                 notes: Callable[[Call], str | None] | None = None) -> None:
         from sockviz.dissect import dns_info
         from sockviz.session import LiveSession
 
-        self.scope = Scope(dns=True)
-        self.session = LiveSession(role="client", scope=self.scope, sinks=sinks, dns=dns_info,
+        self.scope = scope if scope is not None else Scope(dns=True)
+        self.session = LiveSession(role=role, scope=self.scope, sinks=sinks, dns=dns_info,
                                    sniffer=sniffer, frames=frames, capture_path=capture_path)
+        self._lesson_notes = notes
         self.recorder = Recorder(self.session, cell=cell or (lambda: None),
                                  wait=wait or (lambda call: 0.0), notes=self._note)
         self.summary: Summary | None = None
@@ -109,7 +114,7 @@ class Tracing:
         note = resolution_note(call)
         if note is not None:
             self.session.note(note)
-        return None
+        return self._lesson_notes(call) if self._lesson_notes is not None else None
 
     def start(self) -> Tracing:
         self.recorder.install()
