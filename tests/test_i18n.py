@@ -362,3 +362,13 @@ def test_a_note_whose_phrase_cannot_be_said_again_keeps_its_stored_text(key, fie
     record = {"time": 1.0, "text": "the stored sentence", "key": key, "fields": fields}
     phrases.set_language("fr")
     assert decode_comment(NOTE_PREFIX + json.dumps(record))[1] == (1.0, "the stored sentence")
+
+
+def test_a_library_use_takes_the_locale_unless_a_language_was_chosen(monkeypatch):
+    # sockviz.trace() and %load_ext sockviz have no --lang: the locale decides, as gettext
+    # programs do, unless the program (or %sockviz --lang) chose one already.
+    monkeypatch.setattr(phrases, "_chosen", False)
+    monkeypatch.setenv("LANGUAGE", "fr_CA")
+    assert phrases.language_from_locale_unless_chosen() == "fr"
+    phrases.set_language("en")
+    assert phrases.language_from_locale_unless_chosen() == "en"  # chosen: kept

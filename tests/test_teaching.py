@@ -485,6 +485,27 @@ def test_closing_a_listening_socket_says_what_it_would_reset(lessons):
     assert "accept queue" in run.call("close")["lesson"]
 
 
+def test_closing_a_listening_socket_with_a_connection_waiting_resets_it(lessons):
+    # The connection's handshake is done (the kernel did it), nobody accept()ed it: Linux
+    # resets it when the listening socket closes, and the lesson says why that RST left.
+    run = lessons.program("listen-close-waiting", """\
+        import socket, time
+        s = socket.socket()
+        s.bind(("192.0.2.1", 0))
+        s.listen()
+        c = socket.create_connection(s.getsockname())
+        time.sleep(0.05)
+        s.close()
+        time.sleep(0.05)
+        c.close()
+    """)
+    close = next(c for c in run.calls() if c["name"] == "close")
+    steps = [p["step"] for p in run.packets() if p["call_id"] == close["id"]]
+    assert "rst" in steps, steps
+    assert "Linux resets (RST) each connection" in close["lesson"]
+    assert "unread bytes" not in close["lesson"]
+
+
 @pytest.mark.parametrize(("seconds", "shown"), [
     (0.0009996, "1.0 ms"), (0.000999, "999 µs"), (0.99996, "1.000 s"), (0.0421, "42.1 ms")])
 def test_a_duration_changes_unit_where_its_rounding_reaches_the_next(seconds, shown):

@@ -227,6 +227,9 @@ def load(ip) -> None:
     global _tracer
     if _tracer is not None:
         return
+    from sockviz.core import phrases
+
+    phrases.language_from_locale_unless_chosen()  # a French kernel's locale: French
     _tracer = NotebookTracer(ip)
     _tracer.start()
     ip.events.register("pre_run_cell", _tracer.pre_run_cell)

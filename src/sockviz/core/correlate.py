@@ -92,7 +92,7 @@ _AF_INET, _AF_INET6 = 2, 10  # Linux's numbers, as getaddrinfo()'s result holds 
 
 def _lesson(call: Call, steps: list[str], transport: str | None,
             syn_intervals: list[float] = (), icmp_seen: bool = False,
-            rst_in: bool = False) -> str | None:
+            rst_in: bool = False, listening: bool = False) -> str | None:
     """What a finished call taught (phrases.LESSONS), decided from how it ended.
 
     ``rst_in``: an RST came from the peer during the call (not from this host).
@@ -114,6 +114,9 @@ def _lesson(call: Call, steps: list[str], transport: str | None,
         if not err and Step.SYN in steps:
             return say(Lesson.CONNECTED, diagram=rules.diagram("connect", "TCP"))
     if name == "close" and transport == "TCP":
+        if Step.RST in steps and listening:
+            # Its own kernel's RSTs (a program that is also the client sees them "in").
+            return say(Lesson.LISTENER_RESET)
         if Step.RST in steps:
             return say(Lesson.RESET_BY_PEER if rst_in else Lesson.ABORTED)
         if any(s in _FIN_STEPS for s in steps):
@@ -283,6 +286,7 @@ class Correlator:
         # A socket's endpoints (fd -> (local, peer)) as its calls' ends told them: which
         # running call a packet is for, when several run.
         self._sockets: dict[int, tuple] = {}
+        self._listening: set[int] = set()  # the fds listen() was called on (their close resets)
         self.calls = 0
         self.packets = 0
         self.last_closed: Call | None = None
@@ -332,8 +336,9 @@ class Correlator:
         running = self._open.pop(call.id, None) or _Running(call)
         steps = running.steps
         rst_in = _IN in running.rst and _OUT not in running.rst
+        listening = call.socket is not None and call.socket in self._listening
         lesson = _lesson(call, steps, transport, self._syn_intervals(), self._port_unreachable,
-                         rst_in)
+                         rst_in, listening)
         if (call.name == "close" and transport == "TCP" and not steps
                 and any(c.transport == "TCP" and c.handshake_done and not c.closed
                         for c in self.conversations.values())):
@@ -358,6 +363,10 @@ class Correlator:
         self.last_closed = call
         if call.socket is not None:
             self._learn_socket(call)
+            if call.name == "listen" and not call.error:
+                self._listening.add(call.socket)
+            elif call.name == "close":
+                self._listening.discard(call.socket)
         if call.tcp_state is not None:
             self._check_state(call)
         return [*due, entry]

@@ -139,6 +139,7 @@ class Lesson(enum.StrEnum):
     TEARDOWN = "teardown"  # field: diagram
     ABORTED = "aborted"  # close() with unread bytes: RST
     RESET_BY_PEER = "reset-by-peer"  # an RST from the peer during close()
+    LISTENER_RESET = "listener-reset"  # close() of a listening socket resets what waits
     END_OF_STREAM = "end-of-stream"
     DATAGRAM_SENDTO = "datagram-sendto"
     DATAGRAM_SEND = "datagram-send"
@@ -161,6 +162,7 @@ class Backoff(enum.StrEnum):
 # -- the language --------------------------------------------------------------------
 
 _language = "en"
+_chosen = False  # set_language() was called (the CLI always calls it)
 _translations: _gettext.NullTranslations = _gettext.NullTranslations()
 # What is said per packet, per language: emptied by set_language.
 _memo: dict = {}
@@ -229,7 +231,8 @@ def set_language(lang: str | None) -> str:
     ValueError; a French catalogue missing from the installation is an
     OSError (a packaging fault, never silence).
     """
-    global _language, _translations
+    global _language, _translations, _chosen
+    _chosen = True
     if lang is None:
         code = language_from_environ(os.environ)
     else:
@@ -252,6 +255,12 @@ def set_language(lang: str | None) -> str:
 def current_language() -> str:
     """The language sockviz speaks now: 'en' or 'fr'."""
     return _language
+
+
+def language_from_locale_unless_chosen() -> str:
+    """For sockviz used as a library (``sockviz.trace()``, the notebook): the locale's
+    language, as gettext programs choose it, unless one was chosen already."""
+    return _language if _chosen else set_language(None)
 
 
 # -- numbers and units ---------------------------------------------------------------
@@ -739,6 +748,7 @@ LESSONS: dict[Lesson, str] = {
     Lesson.SENT: N_("send() returns how many bytes your kernel took into its send buffer, which can be fewer than len(data) on a socket with a timeout or a non-blocking one (sendall() repeats until all are taken); with the buffer full it waits for room. It does not wait for the ACK, and a segment can still be held back by Nagle's algorithm (RFC 896), the congestion window (RFC 5681) or the peer's window"),
     Lesson.TEARDOWN: N_("close() starts the teardown, {diagram}: each side sends its FIN and acknowledges the other's, four segments (RFC 9293 §3.6); three when the peer's program closes at once and its ACK rides on its own FIN; the side that closed first waits in TIME-WAIT (60 s on Linux)"),
     Lesson.ABORTED: N_("close() with unread bytes in the receive buffer: your kernel aborts the connection with RST instead of FIN, so the peer learns that data was lost (RFC 1122 §4.2.2.13; RFC 2525 §2.17 describes stacks that fail to)"),
+    Lesson.LISTENER_RESET: N_("close() on a listening socket: Linux resets (RST) each connection whose handshake was done but that no accept() had taken yet, since no program will ever read it; the listening socket itself sends nothing (RFC 9293 §3.10.4: a CLOSE in LISTEN only deletes it)"),
     Lesson.RESET_BY_PEER: N_("the RST came from the peer, not from your kernel: it reset the connection (its program closed with unread data, or aborted), and close() ends at once"),
     Lesson.SENT_ALL: N_("sendall() returns once your kernel has taken every byte into its send buffer (calling send() as often as needed, waiting whenever the buffer is full): it does not wait for the ACKs"),
     Lesson.END_OF_STREAM: N_("recv() returned b'': the other side's FIN had arrived, the end of its stream; nothing more will come on this connection"),

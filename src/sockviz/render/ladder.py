@@ -689,7 +689,7 @@ STYLES = {
     "label": "bold",
     "extra": "dim",
     "lifeline": "bright_black",
-    "state": "yellow",
+    "state": "bold",  # no colour reads on both white and black (render/view.py)
     "bracket": "bright_black",
     "heading": "bold underline",
     "title": "bold",

@@ -213,7 +213,7 @@ def question_text(call: Call) -> Text:
     """``connect(('192.0.2.2', 3001)) — what will this call send? (press → to see)``."""
     t = Text()
     t.append(call.text, style="bold")  # the call's text comes from a trace: Text, never markup
-    t.append(f" — {phrases.step_question()} ", style="bold yellow")
+    t.append(f" — {phrases.step_question()} ", style="bold")
     t.append(phrases.step_question_hint(), style="dim")
     return t
 

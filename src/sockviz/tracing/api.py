@@ -44,6 +44,7 @@ class Trace:
         from sockviz.sources.live import have_capture_rights
         from sockviz.tracing.session import RecordsSink, Tracing, WaitForView, open_sniffer
 
+        phrases.language_from_locale_unless_chosen()
         if not have_capture_rights():
             raise CaptureNotPermitted(phrases.trace_needs_rights())
         try:
