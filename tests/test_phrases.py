@@ -200,3 +200,20 @@ def test_a_locale_name_will_do_and_none_reads_the_environment(monkeypatch):
     assert phrases.set_language(None) == "en"
     monkeypatch.setattr("os.environ", {"LC_ALL": "fr_FR.UTF-8", "LANG": "en_GB.UTF-8"})
     assert phrases.set_language(None) == "fr"
+
+
+def test_a_reverse_name_is_said_by_its_address_in_the_meanings():
+    # The packet's line shows the 72 characters of an ip6.arpa name once; its meanings name
+    # the address it stands for (RFC 3596 §2.5, RFC 1035 §3.5), not the name again.
+    from sockviz.core import phrases
+
+    phrases.set_language("en")
+    v6 = "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."
+    asked = phrases.dns_question_words({"questions": [{"name": v6, "type": "PTR"}]})
+    assert asked == "the PTR record (name) of the reverse name of 2001:db8::2"
+    said = phrases.dns_answer_words({"rcode": "NOERROR", "answers": [
+        {"name": "2.2.0.192.in-addr.arpa.", "type": "PTR", "ttl": 300, "data": "chat.sockviz.test."}]})
+    assert said.startswith("the reverse name of 192.0.2.2 has name chat.sockviz.test")
+    # Not a whole reverse name: said as it is.
+    odd = "8.b.d.0.1.0.0.2.ip6.arpa"
+    assert odd in phrases.dns_question_words({"questions": [{"name": odd, "type": "PTR"}]})

@@ -834,6 +834,34 @@ def _record_words(rtype) -> str | None:
     return None if words is None else pgettext(*words)
 
 
+def _reverse_address(name: str) -> str | None:
+    """The address a reverse-tree name stands for (RFC 1035 §3.5, RFC 3596 §2.5), or None.
+
+    A meaning says "the reverse name of 2001:db8::2" rather than the 72 characters of
+    its ip6.arpa name again: the packet's own line shows that name once.
+    """
+    import ipaddress
+
+    labels = name.lower().rstrip(".").split(".")
+    try:
+        if labels[-2:] == ["ip6", "arpa"] and len(labels) == 34:
+            nibbles = "".join(reversed(labels[:32]))
+            return str(ipaddress.IPv6Address(bytes.fromhex(nibbles)))
+        if labels[-2:] == ["in-addr", "arpa"] and len(labels) == 6:
+            return str(ipaddress.IPv4Address(".".join(reversed(labels[:4]))))
+    except ValueError:
+        return None
+    return None
+
+
+def _dns_name(name: str) -> str:
+    """A DNS name as a meaning says it: a reverse-tree name by the address it stands for."""
+    address = _reverse_address(name)
+    if address is None:
+        return name
+    return _("the reverse name of {address}").format(address=address)
+
+
 def dns_question_words(info: dict) -> str:
     """What a query asks for: 'the A record (IPv4 address) of chat.sockviz.test'."""
     qs = info.get("questions") or []
@@ -843,7 +871,7 @@ def dns_question_words(info: dict) -> str:
     for q in qs:
         t = q.get("type", "?")
         what = _record_words(t)
-        name = str(q.get("name", "?")).rstrip(".")
+        name = _dns_name(str(q.get("name", "?")).rstrip("."))
         if what:
             parts.append(_("the {type} record ({what}) of {name}").format(type=t, what=what, name=name))
         else:
@@ -863,7 +891,7 @@ def dns_answer_words(info: dict) -> str:
         return _("the name exists but has no record of that type (NODATA, RFC 2308)")
     parts = []
     for a in answers:
-        name = str(a.get("name", "?")).rstrip(".")
+        name = _dns_name(str(a.get("name", "?")).rstrip("."))
         data = str(a.get("data", "?")).rstrip(".")
         if a.get("type") == "CNAME":
             parts.append(_("{name} is an alias of {data}").format(name=name, data=data))
@@ -872,7 +900,7 @@ def dns_answer_words(info: dict) -> str:
             parts.append(_("{name} has {what} {data}").format(name=name, what=what, data=data))
     # TRANSLATORS: {answers} are the records of a DNS answer, {ttl} its time to live in seconds.
     return _("{answers} (TTL {ttl} s: how long a caching resolver may keep it; glibc's own resolver "
-             "keeps no cache, so the next getaddrinfo() asks again)").format(
+             "keeps no cache, so the next lookup asks again)").format(
                  answers=joined(parts), ttl=answers[0].get("ttl"))
 
 
