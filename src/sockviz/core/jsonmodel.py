@@ -190,19 +190,7 @@ def packet_line(e: PacketShown) -> str:
             flow = _flow_text(key)
         direction, seq, ack, window = e.direction, e.rel_seq, e.rel_ack, e.window
         conv, call, call_id, context = e.conversation, e.call_name, e.call_id, e.context
-        states = e.tcp_states
-        if states is not None:
-            return TCP_PACKET_LINE % (
-                p.index, t, "null" if direction is None else _string(direction), flow,
-                "null" if flags is None else _string(flags),
-                "null" if seq is None else seq, "null" if ack is None else ack,
-                "null" if window is None else window, d.payload_len, p.wirelen,
-                "null" if conv is None else conv, "null" if call is None else _string(call),
-                "null" if call_id is None else call_id, _string(e.step), _string(e.summary),
-                _string(e.explain), "null" if context is None else _string(context),
-                states_text(states),
-            )
-        return PACKET_LINE % (
+        values = (
             p.index, t, "null" if direction is None else _string(direction), flow,
             "null" if flags is None else _string(flags),
             "null" if seq is None else seq, "null" if ack is None else ack,
@@ -211,6 +199,10 @@ def packet_line(e: PacketShown) -> str:
             "null" if call_id is None else call_id, _string(e.step), _string(e.summary),
             _string(e.explain), "null" if context is None else _string(context),
         )
+        states = e.tcp_states
+        if states is None:
+            return PACKET_LINE % values
+        return TCP_PACKET_LINE % (*values, states_text(states))  # a TCP segment's: one key more
     except (TypeError, ValueError):  # a value of another type: the general encoder
         return encode(packet_json(e))
 
