@@ -36,6 +36,8 @@ import os
 import posixpath
 from collections.abc import Iterable, Mapping
 
+from sockviz.core.text import duration_unit
+
 DOMAIN = "sockviz"
 # os.path, not pathlib: this module is imported before the capture starts (pathlib: 7 ms).
 LOCALE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "locale")
@@ -301,15 +303,12 @@ def seconds(x: float, places: int = 0) -> str:
 
 
 def duration(x: float | None) -> str:
-    """A call's duration for people: '0.42 ms', '13.1 ms', '3.004 s' (text.duration's steps)."""
+    """A call's duration for people: '0.42 ms', '13.1 ms', '3.004 s' (French '3,004 s'),
+    in text.duration_unit's units."""
     if x is None:
         return ""
-    # Each unit from where its rounding reaches it: 999.6 µs is '1.0 ms', not '1000 µs'.
-    if x < 0.0009995:
-        return f"{decimal(x * 1e6, 0)}{_unit_space()}µs"
-    if x < 0.99995:
-        return f"{decimal(x * 1e3, 1)}{_unit_space()}ms"
-    return f"{decimal(x, 3)}{_unit_space()}s"
+    value, places, unit = duration_unit(x)
+    return f"{decimal(value, places)}{_unit_space()}{unit}"
 
 
 def size(n: float) -> str:

@@ -99,16 +99,26 @@ preview_json = _preview_json if _escape is _escape_c and all(
 ) else _preview_json_plain
 
 
+def duration_unit(seconds: float) -> tuple[float, int, str]:
+    """(value, decimal places, unit) a duration is written in: the one choice of unit
+    behind ``duration`` here and ``phrases.duration`` (which writes it in the language).
+
+    Each unit from where its rounding reaches it: 999.6 µs is 1.0 ms, not 1000 µs,
+    and 999.96 ms is 1.000 s.
+    """
+    if seconds < 0.0009995:
+        return seconds * 1e6, 0, "µs"
+    if seconds < 0.99995:
+        return seconds * 1e3, 1, "ms"
+    return seconds, 3, "s"
+
+
 def duration(seconds: float | None) -> str:
-    """A call's duration for people: 0.42 ms, 13.1 ms, 3.004 s."""
+    """A call's duration for people: 0.42 ms, 13.1 ms, 3.004 s (as a capture's comments keep it)."""
     if seconds is None:
         return ""
-    # Each unit from where its rounding reaches it: 999.6 µs is 1.0 ms, not 1000 µs.
-    if seconds < 0.0009995:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 0.99995:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.3f} s"
+    value, places, unit = duration_unit(seconds)
+    return f"{value:.{places}f} {unit}"
 
 
 def tcp_options(options) -> str:
