@@ -83,6 +83,12 @@ class NullSink:
     def begin(self, call, *, hold: bool = False) -> None:
         pass
 
+    def ending(self, call_id: int) -> None:
+        pass
+
+    def abandon(self, call_id: int) -> None:
+        pass
+
     def end(self, call, *, wait: float = 0.0) -> None:
         pass
 

@@ -21,6 +21,7 @@ from sockviz.tracing.recorder import Recorder, show
 class ListSink:
     def __init__(self) -> None:
         self.started, self.ended, self.holds = [], [], []
+        self.endings, self.abandoned = [], []
         self._ids = itertools.count(1)
 
     def next_id(self) -> int:
@@ -31,7 +32,14 @@ class ListSink:
         if hold:
             self.holds.append(call.name)
 
+    def ending(self, call_id) -> None:
+        self.endings.append(call_id)
+
+    def abandon(self, call_id) -> None:
+        self.abandoned.append(call_id)
+
     def end(self, call, *, wait=0.0) -> None:
+        assert call.id in self.endings  # said before the end is stamped
         self.ended.append(call)
 
     def names(self):

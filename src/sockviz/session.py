@@ -46,7 +46,10 @@ class LiveSession:
         self._marks: list = []
         self._tie = itertools.count()
         self._pending: list = []
-        self._holds: dict[int, float] = {}  # call id -> its start (s): frames after it wait
+        # call id -> a time (s): frames stamped at or after it wait for the call's end
+        # mark (its start for a call that learns its endpoints at its end; else the
+        # moment it began returning, see ending()).
+        self._holds: dict[int, float] = {}
         self._watermark = 0.0
         self._index = 0
         self._thread = threading.Thread(target=self._pipeline, name="sockviz-pipeline",
@@ -65,6 +68,23 @@ class LiveSession:
         """A traced call has started. ``hold``: its endpoints are learnt only at its end
         (``connect()`` given a name), so frames after its start wait for it."""
         self._mark(call.start, 0, call, hold=hold, waited=False)
+
+    def ending(self, call_id: int) -> None:
+        """A traced call is returning; its end is stamped just after this and marked later.
+
+        The recorder reads the kernel's state between the two (TCP_INFO; after
+        ``close()`` /proc/net/tcp, milliseconds). A frame stamped in that gap and
+        released before the end's mark would fall under the still-open call live,
+        and after it in a replay (sources/replay.py compares it with the end). So
+        frames stamped from now wait for the end's mark. This time is taken before
+        the end is stamped, so a frame released before this item was queued is
+        stamped before the call's end too.
+        """
+        self.queue.put(("ending", (call_id, time.time())))
+
+    def abandon(self, call_id: int) -> None:
+        """A call whose end will never be marked (the recorder failed): nothing waits for it."""
+        self.queue.put(("abandon", call_id))
 
     def end(self, call: Call, *, wait: float = 0.0) -> None:
         """A traced call has ended; ``wait`` seconds at most for its packets to be shown."""
@@ -151,6 +171,11 @@ class LiveSession:
                 elif kind == "hold":
                     heapq.heappush(self._marks, item)
                     self._holds[item[3].id] = item[0]
+                elif kind == "ending":
+                    call_id, t = item
+                    self._holds.setdefault(call_id, t)  # a hold from its start stays
+                elif kind == "abandon":
+                    self._holds.pop(item, None)
                 elif kind == "stop":
                     self._release(final=True)
                     return

@@ -6,7 +6,8 @@ library's clients and servers (``http.client``, ``urllib``, ``smtplib``,
 wrapping those sees every call, with its start, end, result or exception.
 (``sys.addaudithook`` sees some of them too, but only as they start.)
 
-Each call is handed to a *sink* (``begin(call, hold)`` / ``end(call)``, as
+Each call is handed to a *sink* (``begin(call, hold)``, ``ending(id)`` just
+before its end is stamped, ``end(call)``; ``abandon(id)`` if recording it failed; as
 :class:`sockviz.session.LiveSession` has them). A call's place in the program
 is the innermost frame outside the standard library, installed packages and
 sockviz: for ``urlopen(...)`` the ``urlopen`` line, not ``http/client.py``.
@@ -303,11 +304,16 @@ class Recorder:
             raise
         finally:
             stack.pop()
+            # Said before the end is stamped: the end's mark is queued only after the
+            # kernel's state is read, and frames stamped in between must wait for it
+            # (LiveSession.ending). It puts one tuple on a queue: a fraction of a µs.
+            self.sink.ending(call_id)
             end = time.time()
             try:
                 self._finish(call, end, None if error else result, error, sock, before)
             except Exception as exc:  # a bug of ours must never change the program's call
                 self.failures.append(exc)
+                self.sink.abandon(call_id)
         return result
 
     def _finish(self, call: Call, end: float, result, error, sock, before=None) -> None:
