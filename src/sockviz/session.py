@@ -11,10 +11,21 @@ frames carry kernel timestamps (the same clock). A mark is released once a
 later frame has been seen, or once the sniffer has found its socket empty
 after the mark's time ("drained"), so no frame stamped before the mark can
 still arrive.
+
+Two channels, so that a call costs its program no thread switch: the
+sniffer's frames and drained times come through ``queue`` (the pipeline
+sleeps on it; the capture says "drained" every few milliseconds even when
+idle), the program's marks through ``_calls``, a deque appended to without
+waking anyone (a mark can be released only once a later "drained" or frame
+has come anyway). The pipeline takes everything waiting in ``queue``, then
+everything in ``_calls``, then releases once: a whole batch for one wake-up.
+Only a mark someone waits for (a call's end in a live view, ``flush_until``)
+wakes the pipeline.
 """
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import queue
@@ -37,6 +48,7 @@ class LiveSession:
                  sniffer: Sniffer, frames: queue.SimpleQueue,
                  capture_path: str | None = None) -> None:
         self.queue = frames
+        self._calls: collections.deque = collections.deque()  # the program's side, see above
         self.sniffer = sniffer
         self.scope = scope
         self.sinks = sinks
@@ -80,11 +92,11 @@ class LiveSession:
         the end is stamped, so a frame released before this item was queued is
         stamped before the call's end too.
         """
-        self.queue.put(("ending", (call_id, time.time())))
+        self._calls.append(("ending", (call_id, time.time())))
 
     def abandon(self, call_id: int) -> None:
         """A call whose end will never be marked (the recorder failed): nothing waits for it."""
-        self.queue.put(("abandon", call_id))
+        self._calls.append(("abandon", call_id))
 
     def end(self, call: Call, *, wait: float = 0.0) -> None:
         """A traced call has ended; ``wait`` seconds at most for its packets to be shown."""
@@ -148,67 +160,95 @@ class LiveSession:
               waited: bool = True) -> threading.Event:
         """Queue a mark; ``waited``: someone will wait for it to be shown (an Event is made)."""
         done = threading.Event() if waited else _NOBODY_WAITS
-        self.queue.put(("hold" if hold else "mark", (t, order, next(self._tie), event, done)))
+        self._calls.append(("hold" if hold else "mark", (t, order, next(self._tie), event, done)))
+        if waited:
+            self.queue.put(_WAKE)  # after the mark: the pipeline finds it when it wakes
         return done
 
     # -- the pipeline thread -------------------------------------------------
     def _pipeline(self) -> None:
+        get, get_nowait, empty = self.queue.get, self.queue.get_nowait, queue.Empty
+        pending = self._pending
         try:
             while True:
-                kind, item = self.queue.get()
-                if kind == "frames":
-                    self._pending.extend(item)
-                elif kind == "drained":
-                    self._watermark = max(self._watermark, item)
-                elif kind == "mark":
-                    heapq.heappush(self._marks, item)
-                    event = item[3]
-                    if isinstance(event, Call):
-                        # Learnt as soon as known: frames not yet released can be matched.
-                        self._learn(event)
-                        if event.end is not None:
-                            self._holds.pop(event.id, None)
-                elif kind == "hold":
-                    heapq.heappush(self._marks, item)
-                    self._holds[item[3].id] = item[0]
-                elif kind == "ending":
-                    call_id, t = item
-                    self._holds.setdefault(call_id, t)  # a hold from its start stays
-                elif kind == "abandon":
-                    self._holds.pop(item, None)
-                elif kind == "stop":
-                    self._release(final=True)
+                kind, item = get()
+                stop = False
+                while True:  # everything waiting: one release for the batch
+                    if kind == "frames":
+                        pending.extend(item)
+                    elif kind == "drained":
+                        if item > self._watermark:
+                            self._watermark = item
+                    elif kind == "stop":
+                        stop = True  # the sniffer has stopped: nothing comes after it
+                    try:
+                        kind, item = get_nowait()
+                    except empty:
+                        break
+                # The marks after the frames: a call's ending() queued later than a frame
+                # taken here was said after that frame was stamped (see ending()).
+                self._take_calls()
+                self._release(final=stop)
+                if stop:
                     return
-                self._release()
         except BaseException as exc:  # raised again by finish(), as one sentence or --debug
             self.failure = exc
 
+    def _take_calls(self) -> None:
+        calls, marks, holds = self._calls, self._marks, self._holds
+        popleft, push = calls.popleft, heapq.heappush
+        while calls:
+            kind, item = popleft()
+            if kind == "mark":
+                push(marks, item)
+                event = item[3]
+                if isinstance(event, Call):
+                    # Learnt as soon as known: frames not yet released can be matched.
+                    self._learn(event)
+                    if event.end is not None and holds:
+                        holds.pop(event.id, None)
+            elif kind == "ending":
+                call_id, t = item
+                holds.setdefault(call_id, t)  # a hold from its start stays
+            elif kind == "hold":
+                push(marks, item)
+                holds[item[3].id] = item[0]
+            elif kind == "abandon":
+                holds.pop(item, None)
+
     def _release(self, final: bool = False) -> None:
+        """Hand on, in time order, every frame and mark that nothing can come before.
+
+        ``final``: nothing more will come (the sniffer has stopped): all of them,
+        still in time order, and no frame waits for a call's end.
+        """
         pending, marks = self._pending, self._marks
         pos = 0  # frames before it have been released
+        # Frames stamped at or after this wait for a call's end (see _holds).
+        held_from = min(self._holds.values()) if self._holds and not final else _NEVER
+        watermark = _NEVER if final else self._watermark
         # A frame's time is compared as its Packet's time, ns / 1e9 in seconds, and a
         # mark's as the call's time: exactly what a replay of the capture compares
         # (sources/replay.py), so that a packet a hair from a call's end falls on
         # the same side of it live and replayed.
         while True:
             frame = pending[pos] if pos < len(pending) else None
-            frame_time = frame[0] / 1e9 if frame is not None else None
             mark = marks[0] if marks else None
-            if mark is not None and (
-                final
-                or (frame is not None and mark[0] <= frame_time)
-                or (frame is None and self._watermark >= mark[0])
-            ):
+            if frame is None:
+                if mark is not None and watermark >= mark[0]:
+                    heapq.heappop(marks)
+                    self._emit_mark(mark)
+                    continue
+                break
+            frame_time = frame[0] / 1e9
+            if mark is not None and mark[0] <= frame_time:
                 heapq.heappop(marks)
                 self._emit_mark(mark)
                 continue
-            if frame is not None and (mark is None or frame_time < mark[0] or final):
-                if self._holds and not final and frame_time >= min(self._holds.values()):
-                    break  # a held call's end will say which of these are ours
-                pos += 1
-                self._frame(frame)
-                continue
-            break
+            if frame_time >= held_from:
+                break  # a held call's end will say which of these are ours
+            pos += 1
+            self._frame(frame)
         if pos:
             del pending[:pos]
 
@@ -256,6 +296,8 @@ class LiveSession:
 
 
 _FLUSH = object()  # a mark that only says "everything before me has been shown"
+_WAKE = ("wake", None)
+_NEVER = float("inf")  # on the queue: a mark someone waits for is in _calls
 
 
 class _NoWaiter:

@@ -58,26 +58,44 @@ class WaitForView:
 
 
 class RecordsSink:
-    """The timeline as the ``--json`` records (dicts), for scripts and graders."""
+    """The timeline as the ``--json`` records (dicts), for scripts and graders.
+
+    The records are made when they are read, not as the entries come: the
+    pipeline thread shares the interpreter with the traced program, and making a
+    call's record there (8 µs) would be paid by the program's next call. The
+    entries are frozen, so a record made later is the same; only the summary's
+    language is the moment's (``lang``), so its record is made at once.
+    """
 
     def __init__(self) -> None:
         from sockviz.core import jsonmodel
 
         self._model = jsonmodel
-        self.records: list[dict] = []
         self.entries: list[Entry] = []
+        self._records: list[dict] = []
+        self._made = 0  # entries whose record (if any) is in _records
+        self._summaries: dict[int, dict] = {}  # entry index -> its record, made at once
 
     def handle(self, entry: Entry) -> None:
-        m = self._model
+        if isinstance(entry, Summary):
+            self._summaries[len(self.entries)] = self._model.summary_json(entry)
         self.entries.append(entry)
-        if type(entry) is PacketShown:
-            self.records.append(m.packet_json(entry))
-        elif isinstance(entry, CallEnded):
-            self.records.append(m.call_json(entry))
-        elif isinstance(entry, Note):
-            self.records.append(m.note_json(entry))
-        elif isinstance(entry, Summary):
-            self.records.append(m.summary_json(entry))
+
+    @property
+    def records(self) -> list[dict]:
+        m, entries, out = self._model, self.entries, self._records
+        for index in range(self._made, len(entries)):
+            entry = entries[index]
+            if type(entry) is PacketShown:
+                out.append(m.packet_json(entry))
+            elif isinstance(entry, CallEnded):
+                out.append(m.call_json(entry))
+            elif isinstance(entry, Note):
+                out.append(m.note_json(entry))
+            elif index in self._summaries:
+                out.append(self._summaries[index])
+        self._made = len(entries)
+        return out
 
     def close(self) -> None:
         pass
