@@ -205,3 +205,91 @@ def test_a_traced_call_does_not_wake_the_pipeline_thread():
     assert woken == 0
     ended = [e for e in collect.entries if type(e).__name__ == "CallEnded"]
     assert len(ended) == 1000 and len(releases) <= 2
+
+
+class _SlowView:
+    """A renderer that holds the GIL as rich does (2 ms an entry), noting when each began."""
+
+    def __init__(self) -> None:
+        self.began: list[tuple[float, str]] = []
+        self.entries: list = []
+
+    def handle(self, entry) -> None:
+        import time
+
+        t0 = time.time()
+        self.began.append((t0, type(entry).__name__))
+        self.entries.append(entry)
+        while time.time() - t0 < 0.002:
+            pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_view_does_not_render_while_a_watched_call_is_under_way(monkeypatch):
+    """With the view on, the program's thread waits for each call's entries to be shown,
+    then goes on while the pipeline renders what follows. A call it makes returned from
+    its syscall and waited for the GIL, held by the rendering, before its end was
+    stamped: the server's echo, arriving meanwhile, fell under send(). The pipeline now
+    waits, without the GIL, for a call under way to return before rendering the next
+    entry. Here the call is a recv() whose byte comes 10 ms after it starts."""
+    import socket
+    import threading
+    import time
+
+    import sockviz.session
+    from sockviz.tracing.recorder import Recorder
+
+    monkeypatch.setattr(sockviz.session, "_YOUNG", 5.0, raising=False)  # however slow
+    frames: queue.SimpleQueue = queue.SimpleQueue()
+    view = _SlowView()
+    recv_began = threading.Event()
+
+    class Session(LiveSession):
+        def begin(self, call, *, hold=False):
+            super().begin(call, hold=hold)
+            if call.name == "recv":
+                recv_began.set()
+
+    session = Session(role="client", scope=Scope(), sinks=[view], dns=None,
+                      sniffer=_Sniffer(), frames=frames)
+    stop = threading.Event()
+
+    def drained():  # as the capture process says it, every few milliseconds
+        while not stop.wait(0.001):
+            frames.put(("drained", time.time()))
+
+    a, b = socket.socketpair()
+
+    def peer():  # not traced: sockviz's own threads are not the program
+        recv_began.wait(timeout=5)
+        time.sleep(0.01)
+        a.send(b"z")
+
+    def notes(call):
+        if call.name == "settimeout":  # lines to render after its end (2 ms each)
+            for n in range(40):
+                session.note(f"note {n}")
+            threading.Thread(target=peer, name="sockviz-test-peer").start()
+        return None
+
+    feeder = threading.Thread(target=drained, name="sockviz-test-drained", daemon=True)
+    feeder.start()
+    try:
+        with Recorder(session, wait=lambda call: 2.0, notes=notes):
+            b.settimeout(2.0)
+            b.recv(1)  # made while the notes are being rendered; "z" comes 10 ms into it
+    finally:
+        stop.set()
+        feeder.join()
+        session.finish()
+        a.close()
+        b.close()
+    recv = next(e.call for e in view.entries if type(e).__name__ == "CallEnded"
+                and e.call.name == "recv")
+    assert recv.result == b"z"
+    began = [(t, kind) for t, kind in view.began]
+    assert recv.end - recv.start > 0.005  # it waited for the byte
+    assert any(kind == "Note" and t > recv.end for t, kind in began)  # it overlapped them
+    assert [kind for t, kind in began if recv.start <= t <= recv.end] == []

@@ -288,11 +288,15 @@ class Recorder:
         if name == "close" and transport == "TCP":
             # After close() the fd is gone: the kernel's table is asked by endpoints.
             before = (_endpoint(sock.getsockname), _endpoint(sock.getpeername))
+        source, kept_args, cell = self._source(), tuple(map(recorded, args)) if args else (), \
+            self.cell()
+        # Stamped as late as it can be: the recorder's own work before the call (tens
+        # of µs after a pause, when the caches are cold) is not the call's duration.
         start = time.time()
-        call = _new_call(call_id, name, text, tuple(map(recorded, args)) if args else (), start,
-                         None, None, None, None, None, transport, None, peer, self._source(),
+        call = _new_call(call_id, name, text, kept_args, start,
+                         None, None, None, None, None, transport, None, peer, source,
                          fd if fd is not None and fd >= 0 else None, thread,
-                         stack[-1] if stack else None, self.cell(), None)
+                         stack[-1] if stack else None, cell, None)
         self.calls += 1
         self.sink.begin(call, hold=hold)
         stack.append(call_id)
