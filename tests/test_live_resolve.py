@@ -133,7 +133,9 @@ def test_timeout_stops_waiting_for_a_resolver_that_keeps_retrying(lab, tmp_path)
     assert [r["text"] for r in run.records if r["type"] == "note"][-1] == said
     assert run.calls() == []  # the call never ended
     assert len(dns(run, "query")) == 1  # the retry would come 5 s later
-    assert [r["type"] for r in run.records].count("summary") == 1
+    kinds = [r["type"] for r in run.records]
+    assert kinds.count("summary") == 1 and kinds[-1] == "summary"  # after the open call's lines
+    assert kinds.index("packet") < kinds.index("summary")
     replayed = replay_json(path)
     assert [r["text"] for r in replayed if r["type"] == "note"][-1] == said
 

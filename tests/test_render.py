@@ -78,3 +78,30 @@ def test_json_keeps_every_packet_when_calls_overlap():
              for r in map(json.loads, out.getvalue().splitlines())]
     assert [k for k in kinds if k[0] == "packet"] == [("packet", p.packet.index) for p in packets[:3]]
     assert kinds.index(("call", "send")) < kinds.index(("packet", packets[0].packet.index))
+
+
+def test_json_summary_comes_last_when_a_call_never_ended():
+    """``resolve --timeout``: glibc's getaddrinfo() cannot be interrupted, so the run ends
+    with the call open. The packets captured during it, held for its line, come out
+    before the summary, which is the last line (the README's order)."""
+    import io
+    import json
+
+    from scenarios import feed, tcp_exchange
+    from sockviz.core.events import Call
+    from sockviz.core.timeline import CallStarted, Note, Summary
+    from sockviz.render.jsonlines import JsonLinesSink
+
+    packets = [e for e in feed(tcp_exchange().events) if type(e).__name__ == "PacketShown"]
+    call = Call(id=1, name="getaddrinfo", text="getaddrinfo('chat.sockviz.test', None)",
+                start=1.0)
+    out = io.StringIO()
+    sink = JsonLinesSink(out)
+    sink.handle(CallStarted(call=call))
+    sink.handle(packets[0])
+    sink.handle(packets[1])
+    sink.handle(Note(time=2.5, text="no answer within 1.5 s"))
+    sink.handle(Summary(packets=2, calls=0, kernel_drops=0))
+    sink.close()
+    kinds = [r["type"] for r in map(json.loads, out.getvalue().splitlines())]
+    assert kinds == ["packet", "packet", "note", "summary"]

@@ -64,6 +64,8 @@ class JsonLinesSink:
         elif isinstance(entry, Note):
             self._put(encode(note_json(entry)))
         elif isinstance(entry, Summary):
+            if self._held is not None:  # a call that never ended (resolve --timeout)
+                self._release()
             self._write(encode(summary_json(entry)))
 
     def packet_texts(self, lines: list[str]) -> None:
