@@ -131,7 +131,8 @@ def test_the_tcp_ladder_reads_as_the_course_figure():
     assert "PSH,ACK 1:15 (14 B)" in text
     # The connect() call's bracket spans its packets on the same rows: the ARP its first
     # packet needed (the DNS query's, which comes first), then the handshake.
-    start = next(i for i, line in enumerate(lines) if line.startswith("connect()"))
+    tcp = next(i for i, line in enumerate(lines) if line.startswith("conversation 2"))
+    start = next(i for i, line in enumerate(lines) if line.startswith("connect()") and i > tcp)
     assert "ARP who has 192.0.2.2?" in lines[start] and "┐" in lines[start]
     syn = next(i for i, line in enumerate(lines) if "SYN seq=0" in line)
     assert syn > start
@@ -158,11 +159,39 @@ def test_each_conversation_has_its_heading_and_the_dns_server_its_column():
     assert f"conversation 1 · DNS over UDP · {dns[0]} ⇄ 192.0.2.2:53" in text
     assert f"conversation 2 · TCP · {tcp[0]} ⇄ 192.0.2.2:3001" in text
     assert "DNS server" in text
-    # connect() resolved the name itself: the DNS conversation comes first, then the call.
-    assert text.index("DNS A chat.sockviz.test?") < text.index("connect()")
-    assert text.index("conversation 2") < text.index("connect()")
+    # connect() resolved the name itself: the DNS conversation comes first, the call's
+    # label beside its DNS messages, then again in its own conversation.
+    first = next(line for line in text.splitlines() if "DNS A chat.sockviz.test?" in line)
+    assert first.startswith("connect() → None") and "┐" in first
+    assert text.count("connect() → None") == 2
+    assert text.index("conversation 2") < text.rindex("connect()")
     # The ARP exchange before the first DNS query goes with the call it came during.
     assert text.index("conversation 2") < text.index("ARP who has 192.0.2.2?")
+
+
+def test_a_name_resolved_inside_connect_has_its_bracket_over_the_dns_messages():
+    """connect(('chat.sockviz.test', 3001)): CPython resolves the name inside the call, so
+    its DNS messages are connect()'s and drawn as getaddrinfo()'s are: the call's label at
+    the left edge of the DNS conversation, its bracket over them (in the SVG too)."""
+    from sockviz.render.ladder import plan_rows
+
+    for name, call in (("tcp", "connect"), ("udp", "sendto")):
+        dns, own = build_sections(entries_of(name))[:2]
+        assert dns.proto.startswith("DNS") and not own.proto.startswith("DNS")
+        rows = plan_rows(dns, left_width=26, right_width=0, gap_width=40)
+        arrows = [r for r in rows if r.kind == "arrow"]
+        assert arrows and all(r.left_call is not None and r.left_call.name == call for r in arrows)
+        assert [r.left_bracket for r in arrows] == ["top", *["mid"] * (len(arrows) - 2), "bottom"]
+        assert "".join(t for t, _ in rows[0].left).startswith(f"{call}()")
+        # Counted once in the page's words, though drawn twice.
+        starts = [i for s in build_sections(entries_of(name)) for i in s.items
+                  if type(i).__name__ == "CallMark" and i.edge == "start" and not i.again]
+        assert len(starts) == len({i.call.id for i in starts})
+    planned = sum(1 for s in build_sections(entries_of("tcp"))
+                  for r in plan_rows(s, left_width=26, right_width=0, gap_width=40)
+                  if r.left_bracket in ("top", "single"))
+    assert planned == 4  # connect() twice (DNS, TCP), send(), close()
+    assert to_svg(entries_of("tcp")).count('class="bracket"') == planned
 
 
 def test_one_conversation_alone():

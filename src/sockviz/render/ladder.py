@@ -101,6 +101,9 @@ class CallMark:
     side: str  # 'left' or 'right'
     edge: str  # 'start' or 'end'
     ended: bool
+    # Drawn again beside its packets in another conversation than its own: the DNS
+    # messages of a name connect() or sendto() resolved inside itself.
+    again: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +391,11 @@ def build_sections(entries: Iterable[Entry], *, conversation: int | None = None,
             n = neighbour(pos, steps[1])
         place[cid] = (at_time(final[cid].start) if n is None else n, "left")
 
+    # A call with packets in other conversations than its own (connect() given a name:
+    # its DNS messages) is drawn there too, its bracket over them, as getaddrinfo() is.
+    also = {cid: [n for n in counts if n != place[cid][0] and n in sections]
+            for cid, counts in by_call.items() if cid in place}
+
     def section(n: int | None) -> Section:
         s = sections.get(n)
         if s is None:
@@ -432,6 +440,9 @@ def build_sections(entries: Iterable[Entry], *, conversation: int | None = None,
             n, side = place[cid]
             edge = "start" if t is CallStarted else "end"
             section(n).items.append(CallMark(final[cid], side, edge, cid in ended))
+            for other in also.get(cid, ()):
+                section(other).items.append(CallMark(final[cid], side, edge, cid in ended,
+                                                     again=True))
         elif t is Note:
             section(at_time(e.time)).items.append(NoteMark(e.text))
         elif t is Summary:

@@ -413,7 +413,8 @@ def html_document(ladder: Ladder, *, title: str | None = None) -> str:
     heading = title or phrases.html_heading()
     sections = ladder.sections
     packets = sum(s.packets for s in sections)
-    calls = sum(1 for s in sections for i in s.items if type(i) is CallMark and i.edge == "start")
+    calls = sum(1 for s in sections for i in s.items
+                if type(i) is CallMark and i.edge == "start" and not i.again)
     what = phrases.html_what(len(sections), packets, calls)
     keys = "".join(f"<li>{_key(kind)}{_x(phrases.svg_key(kind))}</li>" for kind in LEGEND_ITEMS)
     lang = phrases.current_language()
