@@ -170,3 +170,27 @@ def test_call_lessons_draw_their_diagram_from_the_rules_table():
     assert rules.diagram("connect", "TCP") == "SYN → SYN/ACK → ACK"
     assert rules.diagram("connect", "TCP") in ends("tcp_exchange")["connect"].lesson
     assert rules.diagram("close", "TCP") in ends("tcp_exchange")["close"].lesson
+
+
+def test_the_echo_and_our_ack_captured_during_send_are_said_not_to_be_its_doing():
+    """On a fast link the scheduler can preempt the sending thread inside send() while
+    the server's program answers: the echo and our kernel's ACK of it are captured before
+    send() returns. Each says what caused it, not send()."""
+    import dataclasses
+
+    from scenarios import T0, feed, tcp_exchange
+    from sockviz.core.timeline import PacketShown
+
+    events = tcp_exchange().events
+    at = next(i for i, (kind, c) in enumerate(events) if kind == "end" and c.name == "send")
+    _kind, send_done = events.pop(at)
+    ack = next(i for i, (kind, p) in enumerate(events)
+               if kind == "packet" and abs(p.time - (T0 + 0.0216)) < 1e-9)
+    events.insert(ack + 1, ("end", dataclasses.replace(send_done, end=T0 + 0.022)))
+    under = [e for e in feed(events) if isinstance(e, PacketShown) and e.call_name == "send"]
+    assert [(e.step, e.direction) for e in under] == [("data", "out"), ("data", "in"),
+                                                     ("ack", "out")]
+    assert under[0].context is None  # send()'s own segment
+    assert under[1].context.startswith("not send()'s doing") and "program sent" in under[1].context
+    assert under[2].context == ("not send()'s doing: your kernel acknowledges on its own the "
+                                "data that has just arrived")

@@ -854,6 +854,10 @@ class Correlator:
         if (step == _ACK and direction == _OUT and kind == ACK_WINDOW
                 and name in _RECV_CALLS):
             return Why.WINDOW_UPDATE
+        if step == _ACK and direction == _OUT and kind == ACK_NEW and name not in _RECV_CALLS:
+            # The peer's data came during the call (the echo under a send() whose thread
+            # the scheduler preempted): the kernel acknowledges it by itself.
+            return Why.KERNEL_ACK_DURING
         return None
 
     # -- neighbours: which packet an ARP or NDP exchange was for ---------------------

@@ -125,6 +125,7 @@ class Why(enum.StrEnum):
     ACK_OF_EARLIER = "ack-of-earlier"  # the peer's ACK under another call (fields: peer, call)
     DATA_NOT_CALL = "data-not-call"  # the peer's data under a call that did not ask for it
     WINDOW_UPDATE = "window-update"  # recv() made room: a window update (field: peer)
+    KERNEL_ACK_DURING = "kernel-ack-during"  # our ACK of data that came during a call (field: call)
     DELAYED_ACK = "delayed-ack"  # a pure ACK held back (field: delay, in seconds)
 
 
@@ -677,6 +678,7 @@ WHY: dict[Why, str] = {
     Why.ACK_FREES_ROOM: N_("{peer}'s kernel acknowledges your data as it arrives: each ACK frees room in your send buffer, which sendall() waits for whenever the buffer is full"),
     Why.ACK_OF_EARLIER: N_("not {call}()'s doing: {peer}'s kernel acknowledges data you sent earlier"),
     Why.DATA_NOT_CALL: N_("not {call}()'s doing: {peer}'s program sent these bytes; they wait in your receive buffer until you read them"),
+    Why.KERNEL_ACK_DURING: N_("not {call}()'s doing: your kernel acknowledges on its own the data that has just arrived"),
     Why.WINDOW_UPDATE: N_("a window update: recv() made room in your receive buffer, so your kernel tells {peer} the larger window, acknowledging nothing new (RFC 9293 §3.8.6.2.2)"),
     Why.DELAYED_ACK: N_("a delayed ACK, {delay} after the data it acknowledges: your kernel held it back, hoping to send it on data of its own (RFC 1122 §4.2.3.2: less than 0.5 s); Linux adapts the delay, about 40 to 200 ms, and early in a connection (quick-ACK mode) acknowledges at once"),
 }
