@@ -318,6 +318,9 @@ class Recorder:
             except Exception as exc:  # a bug of ours must never change the program's call
                 self.failures.append(exc)
                 self.sink.abandon(call_id)
+            except BaseException:  # Ctrl-C while its end was being recorded
+                self.sink.abandon(call_id)
+                raise
         return result
 
     def _finish(self, call: Call, end: float, result, error, sock, before=None) -> None:
