@@ -14,7 +14,7 @@ still arrive.
 
 Two channels, so that a call costs its program no thread switch: the
 sniffer's frames and drained times come through ``queue`` (the pipeline
-sleeps on it; the capture says "drained" every few milliseconds even when
+sleeps on it; the capture says "drained" every 8 to 20 ms even when
 idle), the program's marks through ``_calls``, a deque appended to without
 waking anyone (a mark can be released only once a later "drained" or frame
 has come anyway). The pipeline takes everything waiting in ``queue``, then
@@ -313,13 +313,13 @@ class LiveSession:
 
         The pipeline shares the interpreter with the program. Rendering an entry
         in the view holds the GIL for a millisecond or more (rich), and a call
-        whose syscall returns meanwhile waits for it before its end can be
-        stamped: the server's echo, arriving in that time, fell under send()
-        (in 9 view runs of `sockviz tcp` in 20). Only while the program is watched
-        call by call (WaitForView: a loop of calls does not wait, and the view
-        must keep up with it), and for ``_YOUNG`` seconds at most after a call's
-        start: a call that blocks longer (recv() waiting for data) does not hold
-        the view back.
+        whose syscall returns meanwhile waits for it (up to the 5 ms switch
+        interval) before its end can be stamped: a packet arriving in that time,
+        the server's echo, fell under send() (tests/test_session_order.py makes
+        the case). Only while the program is watched call by call (WaitForView:
+        a loop of calls does not wait, and the view must keep up with it), and
+        for ``_YOUNG`` seconds at most after a call's start: a call that blocks
+        longer (recv() waiting for data) does not hold the view back.
         """
         flying = self._flying
         while flying:
