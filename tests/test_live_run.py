@@ -123,6 +123,10 @@ def test_a_program_that_is_server_and_client_with_threads(lab):
     assert threads == {"MainThread", "serveur"}
     accept = calls(records, "accept")[0]
     assert accept["thread"] == "serveur"
+    # accept() names the new connection, and carries its state (not the listener's LISTEN):
+    # the kernel's and the packets' states agree, so no note says otherwise
+    assert accept["tcp_state"] == "ESTABLISHED"
+    assert not [r for r in records if r["type"] == "note" and "kernel says" in r["text"]]
     create = calls(records, "create_connection")[0]
     children = [c["name"] for c in calls(records) if c["parent"] == create["id"]]
     assert children[:3] == ["getaddrinfo", "socket", "connect"]
