@@ -46,6 +46,9 @@ def open_lab(*, dns: bool = True, chat: bool = True, delay_ms: float = 0.0,
 
 
 def run(args, env, argv) -> int:
+    if args.command_argv[:1] in (["-h"], ["--help"]) and getattr(args, "help_text", None):
+        env.stdout.write(args.help_text())  # 'lab run --help' asks for help, not a command
+        return ExitStatus.OK
     if args.action == "run":
         return _run_command(args, env)
     if args.command_argv:
