@@ -75,7 +75,7 @@ class CompactState(ViewState):
 
 
 def render_entry(entry: Entry, state: CompactState) -> Iterator[RenderableType]:
-    if not state.legend_shown:
+    if not state.legend_shown and not isinstance(entry, Summary):  # nothing shown: no legend
         state.legend_shown = True
         yield Hanging(Text(), Text(phrases.compact_legend()))
     if isinstance(entry, CallStarted):
