@@ -10,7 +10,7 @@ import pytest
 
 from scenarios import SCENARIOS
 from sockviz.capfile.reader import open_capture
-from sockviz.commands.replay import replay
+from sockviz.replay.engine import replay
 from sockviz.core.correlate import Correlator
 from sockviz.dissect import dns_info
 from sockviz.environment import Environment

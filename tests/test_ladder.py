@@ -48,7 +48,7 @@ class _Collect:
 def _replayed(name: str) -> tuple:
     """The timeline of a shipped capture, as ``sockviz replay`` makes it for its sinks."""
     from sockviz.capfile.reader import open_capture
-    from sockviz.commands import replay
+    from sockviz.replay import engine as replay
     from sockviz.environment import Environment
 
     sink = _Collect()

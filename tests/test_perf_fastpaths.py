@@ -154,7 +154,7 @@ def replay_json(path: Path, *, fast: bool, monkeypatch, worker: bool = False) ->
     from types import SimpleNamespace
 
     from sockviz.capfile.reader import NotACapture, open_capture
-    from sockviz.commands.replay import replay
+    from sockviz.replay.engine import replay
     from sockviz.core.fastjson import FastJson
     from sockviz.environment import Environment
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from sockviz.capfile.reader import NotACapture, open_capture
-from sockviz.commands.replay import replay
+from sockviz.replay.engine import replay
 from sockviz.environment import Environment
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tcpdump-tests"

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from scenarios import SCENARIOS, feed
 from sockviz.capfile.reader import open_capture
-from sockviz.commands.replay import replay
+from sockviz.replay.engine import replay
 from sockviz.environment import Environment
 from sockviz.render.summary import SummaryCounter, render
 from test_capture_roundtrip import live_json

@@ -10,7 +10,7 @@ _MODULES = {
     "tcp": "sockviz.commands.tcp",
     "udp": "sockviz.commands.udp",
     "resolve": "sockviz.commands.resolve",
-    "replay": "sockviz.commands.replay",
+    "replay": "sockviz.replay.engine",
     "demo": "sockviz.commands.demo",
     "lab": "sockviz.commands.lab",
     "serve": "sockviz.commands.serve",

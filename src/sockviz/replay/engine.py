@@ -45,12 +45,12 @@ _TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.RECORD)
 
 
 def replay(reader, env, args) -> int:
-    from sockviz.commands import replay_worker
+    from sockviz.replay import worker as replay_worker
     from sockviz.core.correlate import Correlator, describe, tally
     from sockviz.core.fastjson import PREPARED, PREPARED_TIME, FastJson, record_of
     from sockviz.core.timeline import Note
     from sockviz.dissect import dns_info
-    from sockviz.sources.replay import ReplaySource
+    from sockviz.replay.source import ReplaySource
 
     source = ReplaySource(reader)
     sinks: list = []

@@ -1,0 +1,1 @@
+"""Replay: a saved capture through the same correlator and sinks as a live run."""
