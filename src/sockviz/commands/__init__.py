@@ -10,7 +10,7 @@ _MODULES = {
     "tcp": "sockviz.commands.tcp",
     "udp": "sockviz.commands.udp",
     "resolve": "sockviz.commands.resolve",
-    "replay": "sockviz.replay.engine",
+    "replay": "sockviz.commands.replay",
     "demo": "sockviz.commands.demo",
     "lab": "sockviz.commands.lab",
     "serve": "sockviz.commands.serve",
@@ -24,7 +24,7 @@ def dispatch(args, env: Environment, argv: list[str]) -> int:
     A capturing command has closed its capture and printed its summary by
     then, so the sentence is the last thing read.
     """
-    from sockviz.commands.common import Refusal, say
+    from sockviz.refusal import Refusal, say
 
     module = importlib.import_module(_MODULES[args.command])
     try:

@@ -13,9 +13,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-from sockviz.commands.common import say
 from sockviz.commands.lab import open_lab
 from sockviz.core import phrases
+from sockviz.refusal import say
 from sockviz.status import ExitStatus
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 
-from sockviz.commands.common import Refusal
 from sockviz.core import phrases
+from sockviz.refusal import Refusal
 from sockviz.status import ExitStatus
 
 

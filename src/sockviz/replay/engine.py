@@ -1,42 +1,43 @@
-"""``sockviz replay FILE``: a saved capture through the same correlator and view."""
+"""The replay: a saved capture through the same correlator and sinks as a live run.
+
+``run(path)`` opens the file and replays it; ``replay(reader)`` replays one
+already open. The output is chosen by keyword: the terminal view, ``json``
+lines, or the ``summary``; ``sinks`` are fed every entry besides (a diagram,
+a test's collector). Errors are left to the caller, which says them
+(``commands/replay.py``): the reader's own (``FileNotFoundError``,
+``NotACapture``...) and ``WorkerStopped``. The status is ``OK``, or
+``DAMAGED_FILE`` when the file stopped being readable part way.
+"""
 
 from __future__ import annotations
 
-from sockviz.commands.common import Refusal, say, wants_diagram
+from collections.abc import Sequence
+
 from sockviz.core import phrases
+from sockviz.environment import Environment
 from sockviz.status import ExitStatus
 
 
-def run(args, env, argv) -> int:
-    from sockviz.capfile.reader import NotACapture, open_capture
+def run(path: str, env: Environment | None = None, *, json: bool = False,
+        summary: bool = False, view: bool = True, layout: str | None = None,
+        sinks: Sequence = (), worker: bool | None = None, lang: str | None = None) -> int:
+    """Replay the capture at ``path`` (see ``replay`` for the keywords).
 
-    if getattr(args, "packet", None):
-        return _one_packet(args, env)
-    if wants_diagram(args):
-        from sockviz.commands.common import output_file
+    ``lang`` ('en', 'fr') speaks that language for this replay alone; None keeps
+    the one spoken now.
+    """
+    from sockviz.capfile.reader import open_capture
 
-        output_file(getattr(args, "svg", None), "svg")  # before reading a big file
-        output_file(getattr(args, "html", None), "html")
+    previous = phrases.current_language() if lang is not None else None
+    if lang is not None:
+        phrases.set_language(lang)
     try:
-        reader = open_capture(args.file)
-    except FileNotFoundError:
-        say(env, phrases.no_such_file(args.file))
-        return ExitStatus.BAD_FILE
-    except IsADirectoryError:
-        say(env, phrases.file_is_a_folder(args.file))
-        return ExitStatus.BAD_FILE
-    except PermissionError:
-        say(env, phrases.file_not_readable(args.file))
-        return ExitStatus.BAD_FILE
-    except NotACapture as exc:
-        say(env, str(exc))
-        return ExitStatus.BAD_FILE
-    with reader:
-        if getattr(args, "step", False):
-            from sockviz.render.stepper import step_through
-
-            return step_through(reader, env, args)
-        return replay(reader, env, args)
+        with open_capture(path) as reader:
+            return replay(reader, env, json=json, summary=summary, view=view, layout=layout,
+                          sinks=sinks, worker=worker)
+    finally:
+        if previous is not None:
+            phrases.set_language(previous)
 
 
 PROGRESS_MIN = 16 * 1024 * 1024  # files this big show progress on a terminal
@@ -44,25 +45,38 @@ PROGRESS_EVERY = 8192  # packets between two progress updates
 _TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.RECORD)
 
 
-def replay(reader, env, args) -> int:
-    from sockviz.replay import worker as replay_worker
+def replay(reader, env: Environment | None = None, *, json: bool = False,
+           summary: bool = False, view: bool = True, layout: str | None = None,
+           sinks: Sequence = (), worker: bool | None = None) -> int:
+    """Replay an open ``reader`` (``capfile.reader.open_capture``) to ``env``'s streams.
+
+    ``summary``: the overview alone (with ``json``, as JSON); else ``json``: a
+    JSON line per record; else, with ``view``, the terminal view. ``sinks`` also
+    receive every entry. ``worker``: True or False forces the second process of
+    a big ``--json`` replay on or off; None decides by the file and the cores.
+    """
     from sockviz.core.correlate import Correlator, describe, tally
     from sockviz.core.fastjson import PREPARED, PREPARED_TIME, FastJson, record_of
     from sockviz.core.timeline import Note
     from sockviz.dissect import dns_info
+    from sockviz.replay import worker as replay_worker
     from sockviz.replay.source import ReplaySource
 
+    if env is None:
+        env = Environment()
+    extra = list(sinks)
     source = ReplaySource(reader)
     sinks: list = []
     handlers: list = []
     correlator = None
-    progress = _Progress(env, reader) if _wants_progress(env, args, reader) else None
+    progress = _Progress(env, reader) if _wants_progress(env, json, summary, reader) else None
     # --summary counts steps, never reads a packet's words: skip the wording.
-    word = tally if getattr(args, "summary", False) else describe
+    word = tally if summary else describe
     # --json: most packets' lines come straight from the frame (core/fastjson.py),
-    # the frames made ready in batches (commands/replay_worker.py); the rest, and
-    # every call, take the general path below.
-    json_fast = args.json and not getattr(args, "summary", False)
+    # the frames made ready in batches (replay/worker.py); the rest, and every
+    # call, take the general path below. Other sinks (a diagram) need every
+    # packet's entry, which the fast path never makes.
+    json_fast = json and not summary and not extra
     fast = write_fast = None
     tick = progress.update if progress is not None else None
     packet = source.packet
@@ -72,7 +86,8 @@ def replay(reader, env, args) -> int:
     def start(meta: dict | None) -> tuple:
         """At the first event: the correlator, in the role the run played, and the sinks."""
         role = meta.get("role") if meta else None
-        sinks = _sinks(env, args, reader, foreign=meta is None)
+        sinks = [*extra, *_outputs(env, reader, json=json, summary=summary,
+                                   view=view, layout=layout, foreign=meta is None)]
         return Correlator(role=role, dns=dns_info), sinks, [sink.handle for sink in sinks]
 
     def call_events(events) -> None:
@@ -87,7 +102,7 @@ def replay(reader, env, args) -> int:
                 for handle in handlers:
                     handle(entry)
 
-    if json_fast and replay_worker.wants_worker(reader, env.replay_worker):
+    if json_fast and replay_worker.wants_worker(reader, worker):
         batches = replay_worker.batches_from_worker(reader)
     else:
         batches = replay_worker.batches(reader, fast=json_fast)
@@ -104,7 +119,7 @@ def replay(reader, env, args) -> int:
                     packet_entries = correlator.packet
                     if json_fast:
                         fast = FastJson(correlator).take
-                        write_fast = sinks[0].packet_texts
+                        write_fast = sinks[-1].packet_texts  # the JSON lines' sink
                 if len(item) == PREPARED:  # made ready for the fast path, which takes most
                     if marks:
                         call_events(source.calls_before(item[PREPARED_TIME], ()))
@@ -149,13 +164,13 @@ def replay(reader, env, args) -> int:
     return ExitStatus.OK
 
 
-def _wants_progress(env, args, reader) -> bool:
+def _wants_progress(env, json: bool, summary: bool, reader) -> bool:
     """On a terminal, for a big file whose output is not the packets on that terminal."""
     try:
         tty = env.stderr.isatty()
     except (AttributeError, ValueError):
         return False
-    shows_packets = not args.json and not getattr(args, "summary", False) and env.stdout_isatty
+    shows_packets = not json and not summary and env.stdout_isatty
     return tty and not shows_packets and getattr(reader, "size", 0) >= PROGRESS_MIN
 
 
@@ -178,20 +193,19 @@ class _Progress:
         self.stream.flush()
 
 
-def _sinks(env, args, reader, *, foreign: bool) -> list:
-    from sockviz.commands.common import DiagramSink, wants_diagram
-
-    diagram = [DiagramSink(env, args)] if wants_diagram(args) else []
-    if diagram and not args.json and not getattr(args, "summary", False):
-        return diagram  # the diagram drawn (--ladder) or written (--svg, --html): nothing else
-    if getattr(args, "summary", False):
+def _outputs(env, reader, *, json: bool, summary: bool, view: bool, layout: str | None,
+             foreign: bool) -> list:
+    """The sink of the output asked for: the summary, JSON lines or the view (or none)."""
+    if summary:
         from sockviz.render.summary import SummarySink
 
-        return [*diagram, SummarySink(env, json_output=args.json)]
-    if args.json:
+        return [SummarySink(env, json_output=json)]
+    if json:
         from sockviz.render.jsonlines import JsonLinesSink
 
-        return [*diagram, JsonLinesSink(env.stdout, batch=True)]
+        return [JsonLinesSink(env.stdout, batch=True)]
+    if not view:
+        return []
     from sockviz.render.console import ConsoleSink
 
     if env.stdout_isatty and getattr(reader, "size", 0) >= PROGRESS_MIN:
@@ -199,24 +213,4 @@ def _sinks(env, args, reader, *, foreign: bool) -> list:
 
         env.console.print(Text(phrases.big_file_notice(reader.path, reader.size / 1e6),
                                style="dim"))
-    return [*diagram, ConsoleSink(env.console, foreign=foreign,
-                                  layout=getattr(args, "layout", None))]
-
-
-def _one_packet(args, env) -> int:
-    """``--packet N``: one packet layer by layer (scapy's dissectors: the one place they pay)."""
-    from sockviz.capfile.reader import NotACapture
-    from sockviz.render.layers import PacketNotFound, frame_layers, read_frame
-
-    try:
-        frame = read_frame(args.file, args.packet)
-    except FileNotFoundError:
-        raise Refusal(phrases.no_such_file(args.file), ExitStatus.BAD_FILE) from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise Refusal(phrases.file_unreadable(args.file, exc.strerror), ExitStatus.BAD_FILE) from None
-    except NotACapture as exc:
-        raise Refusal(str(exc), ExitStatus.BAD_FILE) from None
-    except PacketNotFound as exc:
-        raise Refusal(str(exc), ExitStatus.USAGE) from None
-    env.console.print(frame_layers(frame))
-    return ExitStatus.OK
+    return [ConsoleSink(env.console, foreign=foreign, layout=layout)]
