@@ -42,7 +42,7 @@ now), ``bytes`` (forwarded). ``received == forwarded + dropped + overflow +
 send_errors + queued`` at every report.
 
 Only the standard library, and nothing else of sockviz (the parent's side,
-:class:`WireProcess`, imports :mod:`sockviz.lab.netns` only when it fails).
+:class:`WireProcess`, imports :mod:`sockviz.lab.errors` only when it fails).
 """
 
 from __future__ import annotations
@@ -391,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _lab_error(message: str) -> Exception:
-    from sockviz.lab.netns import LabError  # not at import: the wire process needs none of it
+    from sockviz.lab.errors import LabError  # not at import: the wire process needs none of it
 
     return LabError(message)
 
