@@ -45,7 +45,7 @@ def open_capture(env: Environment, argv: list[str]):
     frames: queue.SimpleQueue = queue.SimpleQueue()
     try:
         sniffer = Sniffer(frames, ring_mb=env.ring_mb, use_ring=env.use_ring, drop_to=user,
-                          wait=False)
+                          stats=env.capture_stats, wait=False)
     except CaptureNotPermitted:
         require_capture_rights(argv)  # says why, with the command to run
         raise

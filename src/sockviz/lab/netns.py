@@ -293,17 +293,17 @@ class Host:
         run_kwargs.setdefault("start_new_session", True)
         return subprocess.run(self.argv(argv), timeout=timeout, check=False, **run_kwargs)
 
-    def interactive(self, argv: Sequence[str] | None = None, **run_kwargs: Any) -> int:
-        """Run an interactive command (default: ``$SHELL``) on this host, in the
-        foreground of the current terminal, and return its exit status.
+    def interactive(self, argv: Sequence[str], *, env: Mapping[str, str],
+                    **run_kwargs: Any) -> int:
+        """Run an interactive command on this host, in the foreground of the current
+        terminal, with the environment ``env`` (the caller's: the lab reads none),
+        and return its exit status.
 
         Unlike :meth:`run`, the child stays in our session and process group so
         it owns the terminal (job control, Ctrl-C). Like ``system(3)``, we
         ignore SIGINT and SIGQUIT while waiting, so a Ctrl-C typed in the shell
         does not take the lab down under it.
         """
-        argv = list(argv or [os.environ.get("SHELL") or "/bin/sh"])
-        run_kwargs.setdefault("env", {**os.environ, "SOCKVIZ_LAB_HOST": self.role})
         in_main = threading.current_thread() is threading.main_thread()
         saved = {}
         if in_main:
@@ -311,7 +311,7 @@ class Host:
                 saved[sig] = signal.signal(sig, signal.SIG_IGN)
         try:
             # restore_signals (the default) gives the child default handlers back.
-            return subprocess.run(self.argv(argv), check=False, **run_kwargs).returncode
+            return subprocess.run(self.argv(argv), check=False, env=env, **run_kwargs).returncode
         finally:
             for sig, handler in saved.items():
                 signal.signal(sig, handler)
