@@ -440,9 +440,8 @@ class Lab:
         if delay_ms or loss_pct:
             self.wire = Host(f"{self.lab_id}-wire", "wire", WIRE_CLIENT_END, "", "", "")
         self._wire_proc: WireProcess | None = None  # once up
-        self.dns_servers = (DNS_V4, DNS_V6)
         self.silent_v4, self.silent_v6 = SILENT_V4, SILENT_V6
-        self.chat_name, self.chat_port = CHAT_NAME, chat_port
+        self.chat_port = chat_port
         self._want_dns, self._want_chat, self._zone = dns, chat, zone
         self._handle_signals = handle_signals
         self._clean_stale = clean_stale
@@ -466,10 +465,6 @@ class Lab:
     @property
     def state_file(self) -> Path:
         return STATE_DIR / f"{self.lab_id}.json"
-
-    @property
-    def is_up(self) -> bool:
-        return self._state == "up"
 
     # -- context manager
 

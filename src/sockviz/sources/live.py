@@ -100,8 +100,6 @@ class Sniffer:
         if wait:
             self.wait_ready()
         self._read_pos = 0
-        self._end = 0
-        self._done = False
         self._thread = threading.Thread(target=self._run, name="sockviz-spool", daemon=True)
 
     def wait_ready(self) -> None:
