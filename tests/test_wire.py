@@ -277,6 +277,9 @@ def test_wire_ends_and_hosts_have_offloads_off(slow_lab: netns.Lab) -> None:
     assert str(lab.wire_pid) in pids
     cmdline = Path(f"/proc/{lab.wire_pid}/cmdline").read_bytes().split(b"\0")
     assert cmdline[:3] == [sys.executable.encode(), b"-m", b"sockviz.lab.wire"]
+    # Root in its namespace, it gets none of our environment: only what imports sockviz.
+    environ = Path(f"/proc/{lab.wire_pid}/environ").read_bytes().split(b"\0")
+    assert [v.split(b"=", 1)[0] for v in environ if v] == [b"PYTHONPATH"]
 
 
 # --------------------------------------------------------------------------- loss
