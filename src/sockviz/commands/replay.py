@@ -14,7 +14,7 @@ def run(args, env, argv) -> int:
 
     if args.packet:
         return _one_packet(args, env)
-    # Checked before a big file is read; the sink is made when the replay starts.
+    # Where the diagram goes is checked before a big file is read.
     diagram = wants_diagram(args)
     output_file(args.svg, "svg")
     output_file(args.html, "html")

@@ -64,9 +64,9 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
 
     if env is None:
         env = Environment()
-    extra = list(sinks)
+    given = list(sinks)
     source = ReplaySource(reader)
-    sinks: list = []
+    active: list = []  # every sink, once the first event says how to make the view
     handlers: list = []
     correlator = None
     progress = _Progress(env, reader) if _wants_progress(env, json, summary, reader) else None
@@ -76,7 +76,7 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
     # the frames made ready in batches (replay/worker.py); the rest, and every
     # call, take the general path below. Other sinks (a diagram) need every
     # packet's entry, which the fast path never makes.
-    json_fast = json and not summary and not extra
+    json_fast = json and not summary and not given
     fast = write_fast = None
     tick = progress.update if progress is not None else None
     packet = source.packet
@@ -86,9 +86,9 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
     def start(meta: dict | None) -> tuple:
         """At the first event: the correlator, in the role the run played, and the sinks."""
         role = meta.get("role") if meta else None
-        sinks = [*extra, *_outputs(env, reader, json=json, summary=summary,
-                                   view=view, layout=layout, foreign=meta is None)]
-        return Correlator(role=role, dns=dns_info), sinks, [sink.handle for sink in sinks]
+        made = [*given, *_outputs(env, reader, json=json, summary=summary, view=view,
+                                  layout=layout, foreign=meta is None)]
+        return Correlator(role=role, dns=dns_info), made, [sink.handle for sink in made]
 
     def call_events(events) -> None:
         for kind, call in events:
@@ -115,11 +115,11 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
                 item = items[i]
                 if correlator is None:
                     source.read_meta()
-                    correlator, sinks, handlers = start(source.meta)
+                    correlator, active, handlers = start(source.meta)
                     packet_entries = correlator.packet
                     if json_fast:
                         fast = FastJson(correlator).take
-                        write_fast = sinks[-1].packet_texts  # the JSON lines' sink
+                        write_fast = active[-1].packet_texts  # the JSON lines' sink
                 if len(item) == PREPARED:  # made ready for the fast path, which takes most
                     if marks:
                         call_events(source.calls_before(item[PREPARED_TIME], ()))
@@ -143,7 +143,7 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
         rest = source.calls_after()
         if correlator is None:
             # No packet: the calls kept in the section header, if any, with the run's role.
-            correlator, sinks, handlers = start(source.meta if rest else None)
+            correlator, active, handlers = start(source.meta if rest else None)
         call_events(rest)
         for entry in correlator.finish():
             for handle in handlers:
@@ -157,7 +157,7 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
         close = getattr(batches, "close", None)
         if close is not None:
             close()  # a worker process ends now, whatever happened
-        for sink in sinks:
+        for sink in active:
             sink.close()
     if reader.problem:
         return ExitStatus.DAMAGED_FILE
