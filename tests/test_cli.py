@@ -94,7 +94,7 @@ def test_address_family_conflict_is_refused_before_any_capture(command, monkeypa
         raise AssertionError("the capture was opened for bad input")
 
     monkeypatch.setattr("sockviz.commands.run.open_capture", no_capture)
-    monkeypatch.setattr("sockviz.commands.common.open_capture", no_capture)
+    monkeypatch.setattr("sockviz.commands.live_capture.open_capture", no_capture)
     status, _, err = run([command, "192.0.2.2", "3001", "-6"])
     assert status == ExitStatus.USAGE
     assert err == ("sockviz: 192.0.2.2 is an IPv4 address but -6 asks for IPv6; drop the option "

@@ -74,7 +74,7 @@ def test_the_seed_tcp_client_shows_dns_and_handshake_under_connect(lab):
     assert {p["step"] for p in tcp} >= {"fin-first", "fin-second"}  # the teardown after close()
     # The comments restore every call (source included), every note and every packet, each
     # under the same call: live and replay compare a packet's time with a call's alike,
-    # even a hair from its end (session._release, sources/replay.py). The summary differs
+    # even a hair from its end (session._release, replay/source.py). The summary differs
     # (kernel drops).
     #
     # One known difference is let through, and only it: the capture's last packet, when

@@ -24,14 +24,11 @@ import sys
 import traceback
 
 from sockviz import __version__
-from sockviz.commands.common import (
-    Refusal,
-    await_capture,
-    capture_path,
-    make_sinks,
-    open_capture,
-)
+from sockviz.commands.live_capture import await_capture, open_capture
+from sockviz.commands.output_paths import capture_path
+from sockviz.commands.sinks import make_sinks
 from sockviz.core import phrases
+from sockviz.refusal import Refusal
 from sockviz.status import ExitStatus
 
 TEARDOWN_GRACE = 2.0  # s to wait, after the program, for the teardowns it started
