@@ -71,7 +71,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import livebench as lb  # benchmarks/, beside this script
 
-from sockviz.lab.netns import IFACE, SERVER_V4, Lab, disable_offloads, read_offloads
+from sockviz.lab.netns import IFACE, SERVER_V4, Lab
+from sockviz.lab.offloads import disable_offloads, read_offloads
 
 PORT = 3001
 MODES = ("pipe", "file", "tty")

@@ -359,7 +359,7 @@ class JsonCount:
         return next((c for c in self.calls if c["name"] == name), None)
 
 
-def drain_fd(fd: int, sink, keep_tail: int = 0) -> threading.Thread:
+def drain_fd(fd: int, sink) -> threading.Thread:
     """A thread that reads ``fd`` to its end, handing each chunk to ``sink(chunk)``."""
 
     def run() -> None:
@@ -375,10 +375,6 @@ def drain_fd(fd: int, sink, keep_tail: int = 0) -> threading.Thread:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
-
-
-def mib(n: int | float | None) -> str:
-    return "-" if n is None else f"{n / (1 << 20):.0f}"
 
 
 def table(rows: Iterable[dict], columns: list[tuple[str, str]]) -> str:

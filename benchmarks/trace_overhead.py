@@ -351,7 +351,8 @@ BULK_COLUMNS = [("run", "run"), ("way", "way"), ("load", "load (1 5 15)"), ("wal
 
 
 def bulk(args) -> list[dict]:
-    from sockviz.lab.netns import IFACE, Lab, disable_offloads
+    from sockviz.lab.netns import IFACE, Lab
+    from sockviz.lab.offloads import disable_offloads
 
     size, chunk = size_bytes(args.size), size_bytes(args.chunk)
     tmp = tempfile.mkdtemp(prefix="sockviz-trace-")

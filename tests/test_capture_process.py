@@ -214,3 +214,24 @@ def test_ctrl_c_ends_both_and_leaves_a_complete_file(lab):
             assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
         saved = next(Path(cwd, "captures").glob("*.pcapng"))
         assert any(r.get("name") == "connect" for r in replay_json(saved))
+
+
+def test_the_capture_process_is_told_its_options_and_gets_none_of_our_environment(lab):
+    # SOCKVIZ_CAPTURE_STATS is read by the main process (its Environment) and passed as
+    # --stats; a variable of the user's never reaches the process that runs as root.
+    extra = {"SOCKVIZ_CAPTURE_STATS": "1", "SOCKVIZ_TEST_MARK": "not for root"}
+    with tempfile.TemporaryDirectory() as cwd:
+        proc = _interactive(lab, cwd, extra)
+        try:
+            proc.stdin.write("bonjour\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline()
+            capture = _sockviz_processes(proc)[-1]
+            environ = Path(f"/proc/{capture}/environ").read_bytes().split(b"\0")
+            argv = Path(f"/proc/{capture}/cmdline").read_bytes().split(b"\0")
+        finally:
+            _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert [v.split(b"=", 1)[0] for v in environ if v] == [b"PYTHONPATH"]
+        assert b"--stats" in argv
+        assert "sockviz-capture: ring peak " in err

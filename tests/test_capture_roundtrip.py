@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import io
 import json
-from types import SimpleNamespace
 
 import pytest
 
 from scenarios import SCENARIOS
 from sockviz.capfile.reader import open_capture
-from sockviz.commands.replay import replay
 from sockviz.core.correlate import Correlator
 from sockviz.dissect import dns_info
 from sockviz.environment import Environment
 from sockviz.render.capture_file import CaptureFileSink
 from sockviz.render.jsonlines import JsonLinesSink
+from sockviz.replay import replay
 
 TIMES = ("time", "start", "end")
 
@@ -41,7 +40,7 @@ def replay_json(path) -> tuple[list[dict], int]:
     out = io.StringIO()
     env = Environment(stdout=out, stderr=io.StringIO())
     with open_capture(path) as reader:
-        status = replay(reader, env, SimpleNamespace(json=True, summary=False))
+        status = replay(reader, env, json=True)
     return [json.loads(line) for line in out.getvalue().splitlines()], status
 
 

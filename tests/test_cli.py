@@ -30,6 +30,26 @@ def test_help_lists_every_command_with_an_example():
         assert f"sockviz {command}" in out
 
 
+@pytest.mark.parametrize("command", ["run", "lab", "resolve"])
+def test_a_commands_examples_stay_one_per_line(command):
+    # argparse joins an epilog's lines into one paragraph: "examples: sudo sockviz lab shell
+    # sudo sockviz lab run -- ..." read as one command
+    out = subprocess.run([sys.executable, "-m", "sockviz", command, "--help"],
+                         capture_output=True, text=True, check=True,
+                         env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"}).stdout
+    examples = out[out.index("example"):].splitlines()
+    assert len(examples) >= 2
+    assert all(line.count("sudo ") == 1 for line in examples)
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_lab_run_help_shows_the_labs_help(flag):
+    # with no '--', 'lab run --help' was taken for a command named '--help'
+    status, out, err = run(["lab", "run", flag])
+    assert status == ExitStatus.OK and not err
+    assert out.startswith("usage: sockviz lab") and "lab run -- jupyter lab" in out
+
+
 def test_help_does_not_import_scapy_or_rich():
     code = ("import sys, contextlib, io\n"
             "from sockviz.cli import main\n"
@@ -74,7 +94,7 @@ def test_address_family_conflict_is_refused_before_any_capture(command, monkeypa
         raise AssertionError("the capture was opened for bad input")
 
     monkeypatch.setattr("sockviz.commands.run.open_capture", no_capture)
-    monkeypatch.setattr("sockviz.commands.common.open_capture", no_capture)
+    monkeypatch.setattr("sockviz.commands.live_capture.open_capture", no_capture)
     status, _, err = run([command, "192.0.2.2", "3001", "-6"])
     assert status == ExitStatus.USAGE
     assert err == ("sockviz: 192.0.2.2 is an IPv4 address but -6 asks for IPv6; drop the option "

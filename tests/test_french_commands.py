@@ -286,16 +286,14 @@ def test_the_stepper_speaks_french():
     from test_ladder import _Collect
 
     phrases.set_language("fr")
-    from unittest import mock
 
     from sockviz.capfile.reader import open_capture
-    from sockviz.commands import replay
+    from sockviz.replay import replay
 
     sink = _Collect()
     env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), width=100, color=False)
-    with mock.patch.object(replay, "_sinks", lambda *a, **k: [sink]), \
-            open_capture(CAPTURES / "tcp.pcapng") as reader:
-        replay.replay(reader, env, SimpleNamespace(json=False, summary=False))
+    with open_capture(CAPTURES / "tcp.pcapng") as reader:
+        replay(reader, env, view=False, sinks=[sink])
     stepper = Stepper(sink.entries)
     screens = []
     for _step in range(len(stepper)):

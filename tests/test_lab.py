@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from sockviz.core.resolver_files import reverse_name
 from sockviz.lab import chatserver, dnsserver, netns
 from sockviz.lab.dnsserver import (
     AAAA,
@@ -113,8 +114,8 @@ def test_decode_name_rejects_malformed(wire: bytes) -> None:
         ("nope.sockviz.test", A, NXDOMAIN, []),
         ("2.2.0.192.in-addr.arpa", PTR, NOERROR, [(PTR, "chat.sockviz.test")]),
         ("1.2.0.192.in-addr.arpa", PTR, NOERROR, [(PTR, "client.sockviz.test")]),
-        (dnsserver.reverse_name("2001:db8::2"), PTR, NOERROR, [(PTR, "chat.sockviz.test")]),
-        (dnsserver.reverse_name("2001:db8::1"), PTR, NOERROR, [(PTR, "client.sockviz.test")]),
+        (reverse_name("2001:db8::2").rstrip("."), PTR, NOERROR, [(PTR, "chat.sockviz.test")]),
+        (reverse_name("2001:db8::1").rstrip("."), PTR, NOERROR, [(PTR, "client.sockviz.test")]),
         ("99.2.0.192.in-addr.arpa", PTR, NXDOMAIN, []),
         ("sockviz.test", SOA, NOERROR, [(SOA, None)]),
         ("example.com", A, REFUSED, []),
@@ -137,7 +138,7 @@ def test_zone_answers(name: str, qtype: int, rcode: int, answers: list) -> None:
 
 def test_empty_non_terminal_is_nodata() -> None:
     # RFC 8020: a name with descendants exists, even without records of its own.
-    name = dnsserver.reverse_name("2001:db8::2").split(".", 8)[-1]
+    name = reverse_name("2001:db8::2").rstrip(".").split(".", 8)[-1]
     msg = ask(name, PTR)
     assert (msg.rcode, msg.answers) == (NOERROR, ())
 

@@ -1,6 +1,6 @@
 """The ladder (issue 16): the timeline as a sequence diagram, in a terminal, an SVG, a page.
 
-The shipped captures go through the replay's own path (``commands.replay.replay``,
+The shipped captures go through the replay's own path (``sockviz.replay.replay``,
 its correlator and its sinks) into a list of entries; the ladder of each is
 compared with golden text on a fixed-width, colourless console. Regenerate
 after a deliberate change with: SOCKVIZ_UPDATE_GOLDEN=1 pytest tests/test_ladder.py
@@ -14,8 +14,6 @@ import io
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import SimpleNamespace
-from unittest import mock
 
 import pytest
 from rich.console import Console
@@ -48,14 +46,13 @@ class _Collect:
 def _replayed(name: str) -> tuple:
     """The timeline of a shipped capture, as ``sockviz replay`` makes it for its sinks."""
     from sockviz.capfile.reader import open_capture
-    from sockviz.commands import replay
     from sockviz.environment import Environment
+    from sockviz.replay import replay
 
     sink = _Collect()
     env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), width=100, color=False)
-    with mock.patch.object(replay, "_sinks", lambda *a, **k: [sink]), \
-            open_capture(CAPTURES / f"{name}.pcapng") as reader:
-        status = replay.replay(reader, env, SimpleNamespace(json=False, summary=False))
+    with open_capture(CAPTURES / f"{name}.pcapng") as reader:
+        status = replay(reader, env, view=False, sinks=[sink])
     assert status == 0
     return tuple(sink.entries)
 

@@ -74,7 +74,7 @@ def test_the_seed_tcp_client_shows_dns_and_handshake_under_connect(lab):
     assert {p["step"] for p in tcp} >= {"fin-first", "fin-second"}  # the teardown after close()
     # The comments restore every call (source included), every note and every packet, each
     # under the same call: live and replay compare a packet's time with a call's alike,
-    # even a hair from its end (session._release, sources/replay.py), and a frame stamped
+    # even a hair from its end (session._release, replay/source.py), and a frame stamped
     # after a call's end waits for its end's mark, which the recorder queues only after
     # reading the kernel's state (session.LiveSession.ending). The summary differs
     # (kernel drops).
@@ -107,6 +107,10 @@ def test_a_program_that_is_server_and_client_with_threads(lab):
     assert threads == {"MainThread", "serveur"}
     accept = calls(records, "accept")[0]
     assert accept["thread"] == "serveur"
+    # accept() names the new connection, and carries its state (not the listener's LISTEN):
+    # the kernel's and the packets' states agree, so no note says otherwise
+    assert accept["tcp_state"] == "ESTABLISHED"
+    assert not [r for r in records if r["type"] == "note" and "kernel says" in r["text"]]
     create = calls(records, "create_connection")[0]
     children = [c["name"] for c in calls(records) if c["parent"] == create["id"]]
     assert children[:3] == ["getaddrinfo", "socket", "connect"]

@@ -151,15 +151,13 @@ def test_repeated_dns_messages_are_dissected_once_and_keep_their_own_id():
 def replay_json(path: Path, *, fast: bool, monkeypatch, worker: bool = False) -> str:
     """``sockviz replay PATH --json``, with or without the fused fast path and its worker."""
     import io
-    from types import SimpleNamespace
 
     from sockviz.capfile.reader import NotACapture, open_capture
-    from sockviz.commands.replay import replay
     from sockviz.core.fastjson import FastJson
     from sockviz.environment import Environment
+    from sockviz.replay import replay
 
     with monkeypatch.context() as m:
-        m.setenv("SOCKVIZ_REPLAY_WORKER", "1" if worker else "0")
         if not fast:
             # take(items, i, pending, count, ...): every frame left to the general path
             m.setattr(FastJson, "take", lambda self, items, i, pending, count, *rest: (i, count))
@@ -169,7 +167,7 @@ def replay_json(path: Path, *, fast: bool, monkeypatch, worker: bool = False) ->
         except NotACapture:
             return ""
         with reader:
-            status = replay(reader, env, SimpleNamespace(json=True, summary=False))
+            status = replay(reader, env, json=True, worker=worker)
     return f"{status}\n{env.stdout.getvalue()}"
 
 

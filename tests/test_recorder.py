@@ -187,6 +187,7 @@ def test_show_names_sockets_and_sizes():
     s = socket.socket()
     assert show((s, ("192.0.2.2", 3001))) == f"(<socket fd={s.fileno()}>, ('192.0.2.2', 3001))"
     assert show(b"x" * 5000) == "<5000 bytes>"
+    assert show(socket._GLOBAL_DEFAULT_TIMEOUT) == "_GLOBAL_DEFAULT_TIMEOUT"  # not <object at 0x…>
     s.close()
 
 
@@ -199,6 +200,8 @@ def test_the_kernels_tcp_state_is_recorded(recorded):
     server.close()
     state = {c.name: c.tcp_state for c in recorded.ended if c.socket is not None}
     assert state["listen"] == "LISTEN"
+    # accept() is recorded with the new connection's endpoints, so with its state too
+    assert state["accept"] == "ESTABLISHED"
     assert next(c.tcp_state for c in recorded.ended if c.name == "connect") == "ESTABLISHED"
     closes = [c.tcp_state for c in recorded.ended if c.name == "close"]
     assert closes[0] in ("FIN-WAIT-2", "FIN-WAIT-1")  # the fd is gone, the connection is not

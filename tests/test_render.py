@@ -5,6 +5,7 @@ Regenerate after a deliberate change with: SOCKVIZ_UPDATE_GOLDEN=1 pytest tests/
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from pathlib import Path
@@ -105,3 +106,55 @@ def test_json_summary_comes_last_when_a_call_never_ended():
     sink.close()
     kinds = [r["type"] for r in map(json.loads, out.getvalue().splitlines())]
     assert kinds == ["packet", "packet", "note", "summary"]
+
+
+def _overlapping_calls():
+    """send() and, in another thread, recv_into() start; send() ends first, then recv_into();
+    then connect() alone."""
+    from sockviz.core.events import Call
+    from sockviz.core.timeline import CallEnded, CallStarted
+
+    a = Call(id=1, name="send", text="send(b'x')", start=1.0)
+    b = Call(id=2, name="recv_into", text="recv_into(<8192 bytes>)", start=1.5)
+    c = Call(id=3, name="connect", text="connect(('192.0.2.2', 3001))", start=4.0)
+    ended = {k.id: dataclasses.replace(k, end=k.start + 1, result_text=r)
+             for k, r in ((a, "1"), (b, "118"), (c, None))}
+    return [CallStarted(call=a), CallStarted(call=b), CallEnded(call=ended[1], packets=0),
+            CallEnded(call=ended[2], packets=0), CallStarted(call=c),
+            CallEnded(call=ended[3], packets=0)]
+
+
+@pytest.mark.parametrize("layout", ["compact", "full"])
+def test_an_end_that_does_not_follow_its_start_names_its_call(layout):
+    """With calls that overlap (threads, a call inside a call), a bare '└ → 1' would read as
+    the end of the call shown last; such an end names its call. An end right after its
+    own start stays bare."""
+    import io
+
+    from rich.console import Console
+
+    from sockviz.render.console import ConsoleSink
+
+    out = io.StringIO()
+    sink = ConsoleSink(Console(file=out, width=100, color_system=None), layout=layout)
+    for entry in _overlapping_calls():
+        sink.handle(entry)
+    ends = [line.strip() for line in out.getvalue().splitlines() if "└" in line]
+    assert ends[0].startswith("└ send() → 1")
+    assert ends[1].startswith("└ recv_into() → 118")
+    assert ends[2].startswith("└ → None")
+
+
+def test_a_long_bytes_argument_is_cut_on_the_calls_line_and_its_size_said():
+    """A 630-byte page sent by sendall() would fill twenty lines under '▶'; the line keeps
+    its start and says its size, and an address after it stays whole."""
+    from sockviz.render.view import SHOWN_LITERAL, short_call_text
+
+    page = b'<!DOCTYPE HTML>\n<html lang="en">\n' + b"<li>x</li>\n" * 54
+    text = short_call_text(f"sendto({page!r}, ('192.0.2.2', 3001))")
+    assert text.endswith(f"…' ({len(page)} bytes), ('192.0.2.2', 3001))")
+    assert len(text) < SHOWN_LITERAL + 45  # the literal cut, its size, the address
+    assert short_call_text("send(b'Test en classe')") == "send(b'Test en classe')"
+    # never cut inside an escape: the kept part is still a readable start of a literal
+    escaped = short_call_text(f"send({bytes(range(40))!r})")
+    assert escaped.split("…")[0][-1] != "\\" and "\\x" not in escaped.split("…")[0][-3:]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from sockviz.capfile.reader import NotACapture, open_capture
-from sockviz.commands.replay import replay
 from sockviz.environment import Environment
+from sockviz.replay import replay
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tcpdump-tests"
 FILES = sorted(p.name for p in CORPUS.iterdir()) if CORPUS.is_dir() else []
@@ -27,6 +26,6 @@ def test_corpus_file_replays(name, json_output):
         assert str(exc).count(".") >= 1  # one plain sentence
         return
     with reader:
-        status = replay(reader, env, SimpleNamespace(json=json_output, summary=False))
+        status = replay(reader, env, json=json_output)
     assert status in (0, 6)
     assert env.stdout.getvalue()

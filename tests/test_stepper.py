@@ -285,15 +285,15 @@ def test_off_a_terminal_it_refuses_in_one_sentence():
 
 
 def test_step_through_refuses_before_reading_the_file():
-    from sockviz.commands.common import Refusal
     from sockviz.environment import Environment
+    from sockviz.refusal import Refusal
     from sockviz.render.stepper import step_through
     from sockviz.status import ExitStatus
 
     env = Environment(stdin=io.StringIO(""), stdout=io.StringIO(), stderr=io.StringIO())
     reader = SimpleNamespace()  # any use of it would fail: it is not read
     with pytest.raises(Refusal) as caught:
-        step_through(reader, env, SimpleNamespace(conversation=None))
+        step_through(reader, env)
     assert caught.value.sentence == NOT_A_TERMINAL
     assert caught.value.status == ExitStatus.USAGE
 

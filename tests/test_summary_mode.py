@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 from scenarios import SCENARIOS, feed
 from sockviz.capfile.reader import open_capture
-from sockviz.commands.replay import replay
 from sockviz.environment import Environment
 from sockviz.render.summary import SummaryCounter, render
+from sockviz.replay import replay
 from test_capture_roundtrip import live_json
 
 
@@ -50,10 +49,8 @@ def test_retransmissions_are_counted():
 def run_replay(path, **flags):
     out = io.StringIO()
     env = Environment(stdout=out, stderr=io.StringIO(), width=100, color=False)
-    args = SimpleNamespace(json=False, summary=True)
-    vars(args).update(flags)
     with open_capture(path) as reader:
-        status = replay(reader, env, args)
+        status = replay(reader, env, **{"summary": True, **flags})
     return status, out.getvalue()
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from sockviz.lab import netns, wire
+from sockviz.lab import netns, offloads, wire
 from sockviz.lab.wire import LinkCounts, WireStats
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -263,10 +263,10 @@ def test_wire_ends_and_hosts_have_offloads_off(slow_lab: netns.Lab) -> None:
     assert lab.wire is not None and lab.wire.name == f"{lab.lab_id}-wire"
     ends = [(lab.client, "eth0"), (lab.server, "eth0"), (lab.wire, "c0"), (lab.wire, "s0")]
     for host, iface in ends:
-        assert netns.read_offloads(host, iface) == dict.fromkeys(netns.OFFLOADS, False)
+        assert offloads.read_offloads(host, iface) == dict.fromkeys(offloads.OFFLOADS, False)
         if shutil.which("ethtool"):  # a witness when there is one; the lab needs none
             out = host.call(["ethtool", "-k", iface], capture_output=True, text=True).stdout
-            for group in netns.OFFLOADS:
+            for group in offloads.OFFLOADS:
                 assert f"\n{group}: off" in out, (host.role, iface, group)
     # The wire has no address and IPv6 off: it never sends a frame of its own.
     addrs = lab.wire.call(["ip", "-o", "addr", "show"], capture_output=True, text=True).stdout
@@ -277,6 +277,9 @@ def test_wire_ends_and_hosts_have_offloads_off(slow_lab: netns.Lab) -> None:
     assert str(lab.wire_pid) in pids
     cmdline = Path(f"/proc/{lab.wire_pid}/cmdline").read_bytes().split(b"\0")
     assert cmdline[:3] == [sys.executable.encode(), b"-m", b"sockviz.lab.wire"]
+    # Root in its namespace, it gets none of our environment: only what imports sockviz.
+    environ = Path(f"/proc/{lab.wire_pid}/environ").read_bytes().split(b"\0")
+    assert [v.split(b"=", 1)[0] for v in environ if v] == [b"PYTHONPATH"]
 
 
 # --------------------------------------------------------------------------- loss
@@ -414,7 +417,7 @@ def test_without_delay_or_loss_there_is_no_wire(bare_lab: netns.Lab) -> None:
     link = lab.client.call(["ip", "-o", "link", "show", "eth0"], capture_output=True,
                            text=True).stdout  # fmt: skip
     assert f"link-netns {lab.server.name}" in link
-    assert netns.read_offloads(lab.client, "eth0")["tx-checksumming"]
+    assert offloads.read_offloads(lab.client, "eth0")["tx-checksumming"]
     with pytest.raises(netns.LabError):
         lab.set_link(delay_ms=10)
 

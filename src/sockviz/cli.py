@@ -39,8 +39,28 @@ Add --json to any command for one JSON object per line.
 """
 
 
+class _LinesKept(argparse.HelpFormatter):
+    """A description's and an epilog's own lines kept, each wrapped alone: the examples
+    stay one per line (argparse would join them into one paragraph)."""
+
+    def _fill_text(self, text, width, indent):
+        import textwrap
+
+        lines = text.split("\n")
+        if len(lines) == 1:
+            return super()._fill_text(text, width, indent)
+        return "\n".join(  # a wrapped example hangs under its own start
+            textwrap.fill(line.rstrip(), width, initial_indent=indent,
+                          subsequent_indent=indent + " " * (len(line) - len(line.lstrip()) + 4))
+            for line in lines)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage; 2 is 'needs root' here, so use EX_USAGE."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _LinesKept)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         from sockviz.core.phrases import usage_error
@@ -306,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_link(p)
     p.add_argument("command_argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
                    help="with run: the command (after --)")
+    p.set_defaults(help_text=p.format_help)  # 'lab run --help' (the rest is the command's)
 
     p = sub.add_parser("serve", help="the course chat server (TCP and UDP on one port)",
                        description="Run the chat server the course uses: over TCP each message "

@@ -51,6 +51,11 @@ class Environment:
         return not self.environ.get("SOCKVIZ_NO_RING")
 
     @property
+    def capture_stats(self) -> bool:
+        """SOCKVIZ_CAPTURE_STATS: the capture process tells, at its end, how full its ring got."""
+        return bool(self.environ.get("SOCKVIZ_CAPTURE_STATS"))
+
+    @property
     def replay_worker(self) -> bool | None:
         """SOCKVIZ_REPLAY_WORKER: 1 forces replay's second process, 0 forbids it, unset decides."""
         value = self.environ.get("SOCKVIZ_REPLAY_WORKER")

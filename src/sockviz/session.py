@@ -92,7 +92,7 @@ class LiveSession:
         The recorder reads the kernel's state between the two (TCP_INFO; after
         ``close()`` /proc/net/tcp, milliseconds). A frame stamped in that gap and
         released before the end's mark would fall under the still-open call live,
-        and after it in a replay (sources/replay.py compares it with the end). So
+        and after it in a replay (replay/source.py compares it with the end). So
         frames stamped from now wait for the end's mark. This time is taken before
         the end is stamped, so a frame released before this item was queued is
         stamped before the call's end too.
@@ -237,7 +237,7 @@ class LiveSession:
         watermark = _NEVER if final else self._watermark
         # A frame's time is compared as its Packet's time, ns / 1e9 in seconds, and a
         # mark's as the call's time: exactly what a replay of the capture compares
-        # (sources/replay.py), so that a packet a hair from a call's end falls on
+        # (replay/source.py), so that a packet a hair from a call's end falls on
         # the same side of it live and replayed.
         # What waits for a held call's end: frames stamped at or after held_from, and
         # marks after it (a note said after a call's end, before its mark is queued).

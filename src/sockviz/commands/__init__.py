@@ -24,7 +24,7 @@ def dispatch(args, env: Environment, argv: list[str]) -> int:
     A capturing command has closed its capture and printed its summary by
     then, so the sentence is the last thing read.
     """
-    from sockviz.commands.common import Refusal, say
+    from sockviz.refusal import Refusal, say
 
     module = importlib.import_module(_MODULES[args.command])
     try:

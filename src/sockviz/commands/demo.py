@@ -13,9 +13,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-from sockviz.commands.common import say
 from sockviz.commands.lab import open_lab
 from sockviz.core import phrases
+from sockviz.refusal import say
 from sockviz.status import ExitStatus
 
 
@@ -48,7 +48,7 @@ LESSONS = (
 
 
 def run(args, env, argv) -> int:
-    lab = open_lab(delay_ms=args.delay, loss_pct=args.loss)
+    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss)
     pause = not args.no_pause and env.stdin_isatty and not args.json
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     failures = []

@@ -12,18 +12,19 @@ from __future__ import annotations
 import os
 import shutil
 
-from sockviz.commands.common import Refusal
 from sockviz.core import phrases
+from sockviz.refusal import Refusal
 from sockviz.status import ExitStatus
 
 
-def open_lab(*, dns: bool = True, chat: bool = True, delay_ms: float = 0.0,
+def open_lab(*, argv: list[str], dns: bool = True, chat: bool = True, delay_ms: float = 0.0,
              loss_pct: float = 0.0):
     """The lab, up, or a Refusal saying why it cannot be.
 
     With a delay or a loss, a wire host between client and server forwards each
     frame after ``delay_ms`` and drops ``loss_pct`` percent (this kernel, like
-    many, has no netem: see ``sockviz.lab.wire``).
+    many, has no netem: see ``sockviz.lab.wire``). ``argv``: the command's
+    arguments, for the ``sudo`` command a refusal gives.
     """
     from sockviz.lab import netns
 
@@ -31,7 +32,7 @@ def open_lab(*, dns: bool = True, chat: bool = True, delay_ms: float = 0.0,
         import shlex
         import sys
 
-        command = shlex.join(["sudo", sys.executable, "-m", "sockviz", *sys.argv[1:]])
+        command = shlex.join(["sudo", sys.executable, "-m", "sockviz", *argv])
         raise Refusal(phrases.lab_needs_root(command), ExitStatus.NEED_ROOT)
     ok, why = netns.available()
     if not ok:
@@ -46,26 +47,29 @@ def open_lab(*, dns: bool = True, chat: bool = True, delay_ms: float = 0.0,
 
 
 def run(args, env, argv) -> int:
+    if args.command_argv[:1] in (["-h"], ["--help"]) and getattr(args, "help_text", None):
+        env.stdout.write(args.help_text())  # 'lab run --help' asks for help, not a command
+        return ExitStatus.OK
     if args.action == "run":
-        return _run_command(args, env)
+        return _run_command(args, env, argv)
     if args.command_argv:
         raise Refusal(phrases.lab_shell_takes_no_command(), ExitStatus.USAGE)
-    lab = open_lab(delay_ms=args.delay, loss_pct=args.loss)
+    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss)
     try:
         env.stdout.write(phrases.lab_banner())
         env.stdout.flush()
-        shell = os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"
+        shell = env.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"
         argv_shell = [shell]
         if os.path.basename(shell) == "bash":
             argv_shell = [shell, "--norc", "-i"]
-        child_env = {**os.environ, "PS1": "(sockviz lab) \\w# ", "SOCKVIZ_LAB": lab.lab_id,
+        child_env = {**env.environ, "PS1": "(sockviz lab) \\w# ", "SOCKVIZ_LAB": lab.lab_id,
                      **_language_environ(args)}
         return lab.client.interactive(argv_shell, env=child_env)
     finally:
         lab.down()
 
 
-def _run_command(args, env) -> int:
+def _run_command(args, env, argv: list[str]) -> int:
     """``sockviz lab run -- COMMAND``: COMMAND on the lab's client host, then the lab goes.
 
     Under sudo it runs as the invoking user with CAP_NET_RAW as an ambient
@@ -79,17 +83,19 @@ def _run_command(args, env) -> int:
     command = _link_options(args, list(args.command_argv or []))
     if not command:
         raise Refusal(phrases.lab_run_needs_a_command(), ExitStatus.USAGE)
-    found = shutil.which(command[0], path=_path(sys.executable))
+    path = _path(sys.executable, env.environ)
+    found = shutil.which(command[0], path=path)
     if found is None:
         raise Refusal(phrases.no_such_command(command[0]), ExitStatus.NO_PROGRAM)
-    user = privileges.invoking_user(os.environ)
-    argv = [found, *command[1:]]
-    child_env = {**os.environ, "PATH": _path(sys.executable), **_language_environ(args)}
+    user = privileges.invoking_user(env.environ)
+    child_argv = [found, *command[1:]]
+    child_env = {**env.environ, "PATH": path, **_language_environ(args)}
     if user is not None:
         uid, gid = user
         # Groups, then ids; CAP_NET_RAW kept across the exec as an ambient capability.
-        argv = [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={gid}",
-                "--init-groups", "--inh-caps=+net_raw", "--ambient-caps=+net_raw", "--", *argv]
+        child_argv = [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={gid}",
+                      "--init-groups", "--inh-caps=+net_raw", "--ambient-caps=+net_raw", "--",
+                      *child_argv]
         import pwd
 
         try:
@@ -99,10 +105,10 @@ def _run_command(args, env) -> int:
             pass
         for key in ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND"):
             child_env.pop(key, None)  # the command is that user now: nothing to give up again
-    lab = open_lab(delay_ms=args.delay, loss_pct=args.loss)
+    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss)
     try:
         child_env["SOCKVIZ_LAB"] = lab.lab_id
-        return lab.client.interactive(argv, env=child_env)
+        return lab.client.interactive(child_argv, env=child_env)
     finally:
         lab.down()
 
@@ -134,8 +140,8 @@ def _language_environ(args) -> dict[str, str]:
     return {"LANGUAGE": lang} if lang else {}
 
 
-def _path(python: str) -> str:
+def _path(python: str, environ) -> str:
     """PATH with this sockviz's venv first: sudo resets PATH, and the venv has the tools."""
     here = os.path.dirname(python)
-    rest = [p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if p and p != here]
+    rest = [p for p in environ.get("PATH", os.defpath).split(os.pathsep) if p and p != here]
     return os.pathsep.join([here, *rest])

@@ -91,7 +91,7 @@ def run_lesson(env, args, argv, lesson: LessonProgram, *, command: str, target: 
                 raise
             status, sentence = lesson.outcome(tracing.session, exc, lesson.failed)
             if sentence:
-                from sockviz.commands.common import Refusal
+                from sockviz.refusal import Refusal
 
                 raise Refusal(sentence, status) from None
             return status
@@ -125,7 +125,7 @@ class _Deadline:
     def _give_up(self) -> None:
         import os
 
-        from sockviz.commands.common import say
+        from sockviz.refusal import say
 
         with self._lock:
             if self._over:

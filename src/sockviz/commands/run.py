@@ -9,6 +9,8 @@ Where things go: the program's stdout and stderr stay its own. The view is
 written to stdout between the program's lines, in time order. With ``--json``
 the records take stdout and the program's stdout goes to stderr, so a file of
 records (``sockviz run p.py --json > records.jsonl``) holds nothing else.
+Without ``--json`` a program's line is never cut by the view
+(render/shared_terminal.py).
 """
 
 from __future__ import annotations
@@ -22,14 +24,11 @@ import sys
 import traceback
 
 from sockviz import __version__
-from sockviz.commands.common import (
-    Refusal,
-    await_capture,
-    capture_path,
-    make_sinks,
-    open_capture,
-)
+from sockviz.commands.live_capture import await_capture, open_capture
+from sockviz.commands.output_paths import capture_path
+from sockviz.commands.sinks import make_sinks
 from sockviz.core import phrases
+from sockviz.refusal import Refusal
 from sockviz.status import ExitStatus
 
 TEARDOWN_GRACE = 2.0  # s to wait, after the program, for the teardowns it started
@@ -68,6 +67,8 @@ def traced(env, args, argv, *, command: str, target: str, body, role: str = "cli
         out = env.stdout
         if args.json and env.stdout is sys.stdout:
             out, restore = _records_apart()
+        elif env.stdout is sys.stdout:  # the view between the program's lines, each whole
+            out, restore = _terminal_shared()
         sinks = make_sinks(_with_stdout(env, out), json_output=args.json, path=path, meta=meta,
                            args=args)
         await_capture(sniffer, argv)  # listening before the program's first line
@@ -215,6 +216,23 @@ def _records_apart():
         os.close(saved)
 
     return records, restore
+
+
+def _terminal_shared():
+    """The program's stdout and the view on one terminal (render/shared_terminal.py);
+    returns (the view's stream, undo)."""
+    from sockviz.render.shared_terminal import SharedTerminal
+
+    shared = SharedTerminal(sys.stdout)
+    sys.stdout = shared.program
+
+    def restore() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            shared.program.flush()  # a last partial line, as Python writes it at exit
+        if sys.stdout is shared.program:
+            sys.stdout = shared.stream
+
+    return shared.view, restore
 
 
 def _with_stdout(env, stream):

@@ -11,11 +11,12 @@ process, readable rather than fast.
 
 from __future__ import annotations
 
-from sockviz.commands.common import host_addresses, say
+from sockviz.addresses import host_addresses
 from sockviz.commands.lesson import LessonProgram, lesson_argv, run_lesson, show_code
 from sockviz.core import phrases
 from sockviz.core.scope import Scope
 from sockviz.lessons import chat_server
+from sockviz.refusal import say
 from sockviz.status import ExitStatus
 from sockviz.tracing.recorder import describe_error
 

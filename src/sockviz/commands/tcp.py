@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import socket
 
-from sockviz.commands.common import Refusal, literal_family
+from sockviz.addresses import literal_family
 from sockviz.commands.lesson import LessonProgram, lesson_argv, run_lesson, show_code
 from sockviz.core import phrases
 from sockviz.lessons import tcp_client
+from sockviz.refusal import Refusal
 from sockviz.status import ExitStatus
 from sockviz.tracing.recorder import describe_error as describe
 

@@ -238,8 +238,8 @@ def run_in_thread(
 ) -> Any:
     """Start the server on its own loop in a thread (inside ``netns_host``'s
     network namespace when given). Returns a
-    :class:`sockviz.lab.netns.ServiceHandle` with ``.stop()``, ``.port``."""
-    from sockviz.lab.netns import run_service_thread
+    :class:`sockviz.lab.services.ServiceHandle` with ``.stop()``, ``.port``."""
+    from sockviz.lab.services import run_service_thread
 
     async def amain(started: Callable[[Sequence[str], int], None], stop: asyncio.Event) -> None:
         server = ChatServer(host, port, log)

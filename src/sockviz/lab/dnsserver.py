@@ -71,6 +71,7 @@ from sockviz.core.dnscodec import (
     pack_header,
     read_header,
 )
+from sockviz.core.resolver_files import reverse_name  # with its root dot, which the zone drops
 
 # Types and classes (RFC 1035 §3.2.2-3.2.4, RFC 3596 for AAAA, RFC 6891 for OPT).
 A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, OPT, ANY = 1, 2, 5, 6, 12, 15, 16, 28, 41, 255
@@ -107,15 +108,6 @@ EDNS_MAX = 1232  # the DNS flag day 2020 value: fits any IPv6 path without fragm
 MAX_CNAME_CHAIN = 8
 
 ZoneData = Mapping[str, Mapping[str, Sequence[str]]]
-
-
-# --------------------------------------------------------------------------- names
-
-
-def reverse_name(address: str) -> str:
-    """The PTR owner name of an address: ``2.2.0.192.in-addr.arpa``,
-    or the ``ip6.arpa`` nibble name of an IPv6 address (RFC 3596 §2.5)."""
-    return ipaddress.ip_address(address).reverse_pointer
 
 
 # --------------------------------------------------------------------------- messages
@@ -668,9 +660,9 @@ def run_in_thread(
     log: Callable[[str], None] | None = None,
 ) -> Any:
     """Start the server in a thread (inside ``netns_host``'s namespace when
-    given); returns a :class:`sockviz.lab.netns.ServiceHandle` (``.stop()``,
+    given); returns a :class:`sockviz.lab.services.ServiceHandle` (``.stop()``,
     ``.port``, ``.addresses``)."""
-    from sockviz.lab.netns import run_service_thread
+    from sockviz.lab.services import run_service_thread
 
     async def amain(started: Callable[[Sequence[str], int], None], stop: asyncio.Event) -> None:
         await serve(addresses, port, zone=zone, log=log, started=started, stop=stop)

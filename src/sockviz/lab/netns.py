@@ -50,11 +50,9 @@ hosts above, offloads untouched.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import ctypes
-import fcntl
 import itertools
 import json
 import math
@@ -63,15 +61,16 @@ import re
 import secrets
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sockviz.lab.errors import LabError
+from sockviz.lab.offloads import disable_offloads
 
 if TYPE_CHECKING:
     from sockviz.lab.wire import WireProcess, WireStats
@@ -107,10 +106,6 @@ _CLONE_NEWNET = 0x40000000
 _NAME_RE = re.compile(r"^svz-(?P<pid>\d+)-(?P<n>\d+)-(?P<rand>[0-9a-f]+)(?:-(?P<role>[a-z]+))?$")
 _counter = itertools.count()
 _libc: Any = None
-
-
-class LabError(RuntimeError):
-    """A lab operation failed (an ``ip`` command, setns, a missing privilege)."""
 
 
 def available() -> tuple[bool, str]:
@@ -238,146 +233,6 @@ def _kill_netns_pids(name: str) -> None:
             return
 
 
-# --------------------------------------------------------------------------- offloads
-
-SIOCETHTOOL = 0x8946
-#: The offloads the wire needs off, as ``ethtool -k`` groups them: group ->
-#: (``ethtool -K`` word, legacy get and set commands, the group's features).
-#: linux/ethtool.h: ETHTOOL_GTXCSUM/STXCSUM, GTSO/STSO, GGSO/SGSO, GGRO/SGRO.
-OFFLOADS: dict[str, tuple[str, int, int, str]] = {
-    "tx-checksumming": ("tx", 0x16, 0x17, r"tx-checksum-.*"),
-    "tcp-segmentation-offload": ("tso", 0x1E, 0x1F, r"tx-tcp.*-segmentation"),
-    "generic-segmentation-offload": ("gso", 0x23, 0x24, r"tx-generic-segmentation"),
-    "generic-receive-offload": ("gro", 0x2B, 0x2C, r"rx-gro"),
-}
-_ETHTOOL_GSSET_INFO, _ETHTOOL_GSTRINGS = 0x37, 0x1B
-_ETHTOOL_GFEATURES, _ETHTOOL_SFEATURES = 0x3A, 0x3B
-_ETH_SS_FEATURES = 4
-_ETH_GSTRING_LEN = 32
-_IFREQ_SIZE = 40  # struct ifreq on 64-bit Linux: the name, then a union holding ifr_data
-
-
-def _ethtool_raw(sock: socket.socket, iface: str, request: bytes) -> bytes:
-    """One SIOCETHTOOL call: ``request`` is the ethtool struct; returns it as the
-    kernel left it."""
-    buf = ctypes.create_string_buffer(request, len(request))
-    ifreq = struct.pack("16sP", iface.encode(), ctypes.addressof(buf)).ljust(_IFREQ_SIZE, b"\0")
-    fcntl.ioctl(sock.fileno(), SIOCETHTOOL, ifreq)
-    return buf.raw
-
-
-def _ethtool(sock: socket.socket, iface: str, cmd: int, data: int = 0) -> int:
-    """A legacy command with a ``struct ethtool_value {u32 cmd; u32 data}``."""
-    return struct.unpack("=II", _ethtool_raw(sock, iface, struct.pack("=II", cmd, data)))[1]
-
-
-def _features(sock: socket.socket, iface: str) -> tuple[list[str], list[tuple[int, int, int, int]]]:
-    """The device's feature names (ETH_SS_FEATURES) and their bit blocks
-    ``(available, requested, active, never_changed)`` (ETHTOOL_GFEATURES)."""
-    info = _ethtool_raw(sock, iface, struct.pack("=IIQI", _ETHTOOL_GSSET_INFO, 0,
-                                                 1 << _ETH_SS_FEATURES, 0))  # fmt: skip
-    count = struct.unpack_from("=I", info, 16)[0]
-    raw = _ethtool_raw(sock, iface, struct.pack("=III", _ETHTOOL_GSTRINGS, _ETH_SS_FEATURES, count)
-                       + bytes(count * _ETH_GSTRING_LEN))  # fmt: skip
-    names = [raw[12 + i * _ETH_GSTRING_LEN : 12 + (i + 1) * _ETH_GSTRING_LEN].split(b"\0")[0].decode()
-             for i in range(count)]  # fmt: skip
-    size = (count + 31) // 32
-    raw = _ethtool_raw(sock, iface, struct.pack("=II", _ETHTOOL_GFEATURES, size) + bytes(16 * size))
-    blocks = [struct.unpack_from("=IIII", raw, 8 + 16 * i) for i in range(size)]
-    return names, blocks
-
-
-def _ethtool_socket(host: Host) -> socket.socket:
-    with host.enter():  # the ioctl acts on the socket's namespace
-        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-
-
-def _group_of(name: str) -> str | None:
-    for group, (*_, pattern) in OFFLOADS.items():
-        if re.fullmatch(pattern, name):
-            return group
-    return None
-
-
-def read_offloads(host: Host, iface: str) -> dict[str, bool]:
-    """``{ethtool -k group: on?}`` for :data:`OFFLOADS` of ``iface`` on ``host``.
-
-    A group is on when any of its features is (``ethtool -k`` shows
-    tcp-segmentation-offload on while tx-tcp-accecn-segmentation alone is).
-    """
-    err: OSError | None = None
-    with _ethtool_socket(host) as sock:
-        try:
-            names, blocks = _features(sock, iface)
-        except OSError as exc:  # an old kernel: the legacy commands, one bit a group
-            try:
-                return {group: bool(_ethtool(sock, iface, get))
-                        for group, (_, get, _, _) in OFFLOADS.items()}  # fmt: skip
-            except OSError as exc2:
-                err = exc2 if exc.errno == exc2.errno else exc
-        else:
-            on = dict.fromkeys(OFFLOADS, False)
-            for i, name in enumerate(names):
-                group = _group_of(name)
-                if group is not None and blocks[i // 32][2] >> (i % 32) & 1:
-                    on[group] = True
-            return on
-    if shutil.which("ethtool"):
-        proc = host.call(["ethtool", "-k", iface], capture_output=True, text=True)
-        found = dict(re.findall(r"^([a-z-]+): (on|off)", proc.stdout, re.M))
-        if proc.returncode == 0 and set(OFFLOADS) <= set(found):
-            return {group: found[group] == "on" for group in OFFLOADS}
-    raise LabError(f"{host.name} {iface}: cannot read offloads: {err}")
-
-
-def disable_offloads(host: Host, iface: str) -> None:
-    """Turn checksum, TSO, GSO and GRO offloads off on ``iface`` and check they are.
-
-    With tx checksum offload, a veth hands over frames with only a partial
-    checksum (the receiver's kernel is trusted to finish it); a frame the wire
-    forwards that way reaches the other host with a wrong checksum and is
-    dropped. Without segmentation offloads every TCP segment is one frame.
-
-    SIOCETHTOOL from Python: the legacy commands (ETHTOOL_STXCSUM ...), then
-    ETHTOOL_SFEATURES for every feature of those groups (the legacy STSO
-    leaves tx-tcp-accecn-segmentation on); the ``ethtool`` command if that
-    fails. Raises LabError if any is still on.
-    """
-    errors: list[str] = []
-    with _ethtool_socket(host) as sock:
-        for group, (_, _, set_cmd, _) in OFFLOADS.items():
-            try:
-                _ethtool(sock, iface, set_cmd, 0)
-            except OSError as exc:
-                errors.append(f"{group}: {exc.strerror or exc}")
-        try:
-            names, blocks = _features(sock, iface)
-            valid = [0] * len(blocks)
-            for i, name in enumerate(names):
-                # Only what can change (ETHTOOL_SFEATURES refuses the fixed ones).
-                if _group_of(name) is not None and blocks[i // 32][0] >> (i % 32) & 1:
-                    valid[i // 32] |= 1 << (i % 32)
-            request = struct.pack("=II", _ETHTOOL_SFEATURES, len(blocks))
-            request += b"".join(struct.pack("=II", v, 0) for v in valid)  # requested: all off
-            _ethtool_raw(sock, iface, request)
-        except OSError as exc:
-            errors.append(f"ETHTOOL_SFEATURES: {exc.strerror or exc}")
-    try:
-        still = [group for group, on in read_offloads(host, iface).items() if on]
-    except LabError as exc:
-        errors.append(str(exc))
-        still = list(OFFLOADS)
-    if still and shutil.which("ethtool"):
-        words = [w for group in still for w in (OFFLOADS[group][0], "off")]
-        proc = host.call(["ethtool", "-K", iface, *words], capture_output=True, text=True)
-        if proc.returncode != 0:
-            errors.append(f"ethtool -K: {proc.stderr.strip() or proc.returncode}")
-        still = [group for group, on in read_offloads(host, iface).items() if on]
-    if still:
-        raise LabError(f"{host.name} {iface}: cannot turn off {', '.join(still)}"
-                       + (f" ({'; '.join(errors)})" if errors else ""))  # fmt: skip
-
-
 def _remove_netns(name: str) -> None:
     if (NETNS_DIR / name).exists():
         _kill_netns_pids(name)
@@ -438,17 +293,17 @@ class Host:
         run_kwargs.setdefault("start_new_session", True)
         return subprocess.run(self.argv(argv), timeout=timeout, check=False, **run_kwargs)
 
-    def interactive(self, argv: Sequence[str] | None = None, **run_kwargs: Any) -> int:
-        """Run an interactive command (default: ``$SHELL``) on this host, in the
-        foreground of the current terminal, and return its exit status.
+    def interactive(self, argv: Sequence[str], *, env: Mapping[str, str],
+                    **run_kwargs: Any) -> int:
+        """Run an interactive command on this host, in the foreground of the current
+        terminal, with the environment ``env`` (the caller's: the lab reads none),
+        and return its exit status.
 
         Unlike :meth:`run`, the child stays in our session and process group so
         it owns the terminal (job control, Ctrl-C). Like ``system(3)``, we
         ignore SIGINT and SIGQUIT while waiting, so a Ctrl-C typed in the shell
         does not take the lab down under it.
         """
-        argv = list(argv or [os.environ.get("SHELL") or "/bin/sh"])
-        run_kwargs.setdefault("env", {**os.environ, "SOCKVIZ_LAB_HOST": self.role})
         in_main = threading.current_thread() is threading.main_thread()
         saved = {}
         if in_main:
@@ -456,7 +311,7 @@ class Host:
                 saved[sig] = signal.signal(sig, signal.SIG_IGN)
         try:
             # restore_signals (the default) gives the child default handlers back.
-            return subprocess.run(self.argv(argv), check=False, **run_kwargs).returncode
+            return subprocess.run(self.argv(argv), check=False, env=env, **run_kwargs).returncode
         finally:
             for sig, handler in saved.items():
                 signal.signal(sig, handler)
@@ -530,95 +385,6 @@ class Host:
             _kill_group(self._procs.pop())
 
 
-# --------------------------------------------------------------------------- services
-
-
-class ServiceHandle:
-    """An asyncio service running on its own event loop in its own thread.
-
-    ``addresses`` and ``port`` are what the service reported once listening.
-    :meth:`stop` asks the service to finish, waits for its thread and is
-    idempotent.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.addresses: tuple[str, ...] = ()
-        self.port: int | None = None
-        self.thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-
-    def __repr__(self) -> str:
-        return f"<ServiceHandle {self.name} {self.addresses} port {self.port}>"
-
-    def __enter__(self) -> ServiceHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        loop, stop = self._loop, self._stop
-        if loop is not None and stop is not None:
-            with contextlib.suppress(RuntimeError):  # loop already closed
-                loop.call_soon_threadsafe(stop.set)
-        if self.thread is not None and self.thread is not threading.current_thread():
-            self.thread.join(timeout)
-
-
-def run_service_thread(
-    name: str,
-    amain: Callable[[Callable[[Sequence[str], int], None], asyncio.Event], Awaitable[None]],
-    netns_host: Host | None = None,
-    timeout: float = 10.0,
-) -> ServiceHandle:
-    """Run ``amain(started, stop)`` on a new event loop in a daemon thread.
-
-    With ``netns_host`` the thread first enters that host's network namespace
-    (for its whole life), so every socket the service creates lives there.
-    ``amain`` calls ``started(addresses, port)`` once listening and returns
-    when ``stop`` is set. Returns once started; re-raises a startup failure.
-    """
-    handle = ServiceHandle(name)
-
-    def started(addresses: Sequence[str], port: int) -> None:
-        handle.addresses, handle.port = tuple(addresses), port
-        handle._started.set()
-
-    async def runner() -> None:
-        handle._loop = asyncio.get_running_loop()
-        handle._stop = asyncio.Event()
-        await amain(started, handle._stop)
-
-    def body() -> None:
-        try:
-            with netns_host.enter() if netns_host is not None else contextlib.nullcontext():
-                asyncio.run(runner())
-        except BaseException as exc:
-            handle._error = exc
-        finally:
-            handle._started.set()
-
-    handle.thread = threading.Thread(target=body, name=name, daemon=True)
-    handle.thread.start()
-    if not handle._started.wait(timeout):
-        handle.stop()
-        raise LabError(f"{name}: not listening after {timeout} s")
-    if handle._error is not None:
-        handle.thread.join(timeout)
-        raise handle._error
-    if not handle.running:
-        raise LabError(f"{name}: stopped before listening")
-    return handle
-
-
 # --------------------------------------------------------------------------- the lab
 
 
@@ -674,9 +440,8 @@ class Lab:
         if delay_ms or loss_pct:
             self.wire = Host(f"{self.lab_id}-wire", "wire", WIRE_CLIENT_END, "", "", "")
         self._wire_proc: WireProcess | None = None  # once up
-        self.dns_servers = (DNS_V4, DNS_V6)
         self.silent_v4, self.silent_v6 = SILENT_V4, SILENT_V6
-        self.chat_name, self.chat_port = CHAT_NAME, chat_port
+        self.chat_port = chat_port
         self._want_dns, self._want_chat, self._zone = dns, chat, zone
         self._handle_signals = handle_signals
         self._clean_stale = clean_stale
@@ -700,10 +465,6 @@ class Lab:
     @property
     def state_file(self) -> Path:
         return STATE_DIR / f"{self.lab_id}.json"
-
-    @property
-    def is_up(self) -> bool:
-        return self._state == "up"
 
     # -- context manager
 
@@ -989,6 +750,4 @@ __all__ = [
     "LabError",
     "available",
     "cleanup_stale",
-    "disable_offloads",
-    "read_offloads",
 ]

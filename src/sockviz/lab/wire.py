@@ -42,7 +42,7 @@ now), ``bytes`` (forwarded). ``received == forwarded + dropped + overflow +
 send_errors + queued`` at every report.
 
 Only the standard library, and nothing else of sockviz (the parent's side,
-:class:`WireProcess`, imports :mod:`sockviz.lab.netns` only when it fails).
+:class:`WireProcess`, imports :mod:`sockviz.lab.errors` only when it fails).
 """
 
 from __future__ import annotations
@@ -391,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _lab_error(message: str) -> Exception:
-    from sockviz.lab.netns import LabError  # not at import: the wire process needs none of it
+    from sockviz.lab.errors import LabError  # not at import: the wire process needs none of it
 
     return LabError(message)
 
@@ -416,6 +416,8 @@ class WireProcess:
               timeout: float = 10.0) -> WireProcess:  # fmt: skip
         """Start ``python -m sockviz.lab.wire a b`` on ``host``; return once it forwards."""
         _check_settings(delay_ms, loss_pct)
+        import shutil
+
         import sockviz
 
         argv = [sys.executable, "-m", "sockviz.lab.wire", a, b, "--delay-ms", repr(float(delay_ms)),
@@ -426,12 +428,13 @@ class WireProcess:
             # PR_SET_PDEATHSIG fires when the *thread* that forked us ends: only the
             # main thread lives as long as the process. Our stdin tells us anyway.
             argv += ["--parent-pid", str(os.getpid())]
-        # The child must import this sockviz, also from a checkout without install.
+        # The child, root in its namespace, gets none of our environment: only what
+        # imports this sockviz (also from a checkout without install). ``ip`` is found
+        # on our PATH here, since the child's environment has none.
         root = str(Path(sockviz.__file__).resolve().parents[1])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            filter(None, [root, os.environ.get("PYTHONPATH")]))}  # fmt: skip
         proc = host.run(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE, bufsize=0, env=env)  # fmt: skip
+                        stderr=subprocess.PIPE, bufsize=0, env={"PYTHONPATH": root},
+                        executable=shutil.which("ip") or "ip")  # fmt: skip
         wire = cls(proc, a, b)
         try:
             wire._read_event({"ready"}, timeout)

@@ -27,7 +27,7 @@ def header(command: str) -> list[str]:
 def family_of(host: str, family: int | None) -> str:
     """The socket family the program asks for: the address's own, else -6's, else the
     course's AF_INET (a name is then resolved to an IPv4 address inside the call)."""
-    from sockviz.commands.common import literal_family
+    from sockviz.addresses import literal_family
 
     lit = literal_family(host)
     return "socket.AF_INET6" if (lit or family) == 6 else "socket.AF_INET"

@@ -75,20 +75,19 @@ class CompactState(ViewState):
 
 
 def render_entry(entry: Entry, state: CompactState) -> Iterator[RenderableType]:
-    if not state.legend_shown:
+    if not state.legend_shown and not isinstance(entry, Summary):  # nothing shown: no legend
         state.legend_shown = True
         yield Hanging(Text(), Text(phrases.compact_legend()))
     if isinstance(entry, CallStarted):
-        state.in_call = True
-        state.packets_in_call = 0
+        state.call_started(entry.call)
         if state.origin is None:
             state.origin = entry.call.start
         yield Hanging(CALL_MARK, call_head(entry.call))
     elif isinstance(entry, PacketShown):
         yield CompactPacket(entry, state)
     elif isinstance(entry, CallEnded):
-        state.in_call = False
-        yield Hanging(Text("└ ", style=GUTTER_STYLE), call_result(entry.call))
+        named = state.call_ended(entry.call)
+        yield Hanging(Text("└ ", style=GUTTER_STYLE), call_result(entry.call, named=named))
         if entry.lesson and _first_time(state, ("lesson", entry.lesson)):
             yield Hanging(Text("  "), Text(entry.lesson, style=LESSON_STYLE))
     elif isinstance(entry, Note):

@@ -526,7 +526,6 @@ BROKE_HEADER_LEN = N_("cut short: the header says it is {announced} bytes long (
                     "were captured; it breaks at byte {at} of the frame, in the {field} field")
 BROKE_BECAUSE_IHL = "IHL {value}"
 BROKE_BECAUSE_DATAOFS = "data offset {value}"
-BROKE_BECAUSE_LEN = "length {value}"
 BROKE_UNREADABLE = N_("these bytes should be a {name} header but could not be read as one: {error}")
 BROKE_LINKTYPE = N_("link type {linktype} is not one sockviz knows: the bytes are shown as they are")
 BROKE_RAW_VERSION = N_("a raw IP link, but the first 4 bits say version {version}, neither 4 nor 6")
@@ -1209,9 +1208,6 @@ class _Rows:
 
     def val(self, name: str) -> Any:
         return self.pkt.fields.get(name, self.pkt.default_fields.get(name))
-
-    def byte(self, bit: int) -> int:
-        return bit // 8
 
     # -- fields ----------------------------------------------------------------
 

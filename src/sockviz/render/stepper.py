@@ -17,7 +17,7 @@ Two parts, kept apart so that the first is tested without a terminal:
   screen cleared and redrawn at each step, the terminal's settings restored
   on every way out (``try``/``finally``: a key, Ctrl-C, an exception).
 
-``step_through(reader, env, args)`` is what ``sockviz replay --step`` calls:
+``step_through(reader, env)`` is what ``sockviz replay --step`` calls:
 the capture through the replay's own path into a list of entries, then the
 loop.
 """
@@ -499,19 +499,12 @@ class StepSink:
 def replayed_entries(reader, env, *, max_packets: int = MAX_PACKETS) -> tuple[list[Entry], int]:
     """A capture's timeline through ``sockviz replay``'s own path (its correlator), and its status.
 
-    The replay's sinks are swapped for one ``StepSink`` while it runs.
+    One ``StepSink`` is the replay's only sink.
     """
-    from types import SimpleNamespace
-
-    from sockviz.commands import replay as replay_command
+    from sockviz.replay import replay
 
     sink = StepSink(max_packets=max_packets)
-    saved = replay_command._sinks
-    replay_command._sinks = lambda *args, **kwargs: [sink]
-    try:
-        status = replay_command.replay(reader, env, SimpleNamespace(json=False, summary=False))
-    finally:
-        replay_command._sinks = saved
+    status = replay(reader, env, view=False, sinks=[sink])
     return sink.entries, status
 
 
@@ -528,13 +521,13 @@ def entries_of(path, env=None, *, max_packets: int = MAX_PACKETS) -> list[Entry]
         return replayed_entries(reader, env, max_packets=max_packets)[0]
 
 
-def step_through(reader, env, args) -> int:
+def step_through(reader, env, *, conversation: int | None = None) -> int:
     """``sockviz replay FILE --step``: refuse off a terminal, read the capture, step through it.
 
     ``NotATerminal`` becomes a ``Refusal`` (one sentence, ``ExitStatus.USAGE``)
     before the file is read.
     """
-    from sockviz.commands.common import Refusal
+    from sockviz.refusal import Refusal
 
     try:
         fd = env.stdin.fileno()
@@ -544,4 +537,4 @@ def step_through(reader, env, args) -> int:
     except (NotATerminal, AttributeError, OSError, ValueError):
         raise Refusal(phrases._(NOT_A_TERMINAL), ExitStatus.USAGE) from None
     entries, _status = replayed_entries(reader, env)
-    return run_stepper(entries, env.console, fd, conversation=getattr(args, "conversation", None))
+    return run_stepper(entries, env.console, fd, conversation=conversation)

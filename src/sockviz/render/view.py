@@ -9,6 +9,8 @@ comes from the phrasebook (``core/phrases.py``), in the language it speaks.
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterator
 
 from rich.console import RenderableType
@@ -99,6 +101,25 @@ class ViewState:
         self.foreign = foreign  # a capture from elsewhere: show conversation headers
         self.packets_in_call = 0
         self.last_time: float | None = None  # the previous packet's, for its successor's Δt
+        self.open_calls: list[int] = []  # the calls started and not ended, by id
+        self.last_call_line: tuple[int, bool] | None = None  # (call id, a start?) last shown
+
+    def call_started(self, call) -> None:
+        self.open_calls.append(call.id)
+        self.in_call = True
+        self.packets_in_call = 0
+        self.last_call_line = (call.id, True)
+
+    def call_ended(self, call) -> bool:
+        """Forget ``call``; True when its end line must name it: another call's line came
+        between its start and its end (calls that overlap, in threads, or one inside
+        another), so a bare ``└ → …`` would read as the end of the other."""
+        named = self.last_call_line is not None and self.last_call_line != (call.id, True)
+        if call.id in self.open_calls:
+            self.open_calls.remove(call.id)
+        self.in_call = bool(self.open_calls)
+        self.last_call_line = (call.id, False)
+        return named
 
     def since_last(self, t: float) -> float:
         """Seconds since the previous packet (the first: since the run began); then ``t`` is it."""
@@ -232,22 +253,55 @@ def repr_payload(data: bytes, limit: int = 40) -> str:
 
 
 CALL_MARK = Text("▶ ", style="bold")
+# A bytes literal in a call's text (the recorder writes reprs: escapes stay escapes).
+_BYTES_LITERAL = re.compile(r"b'(?:[^'\\]|\\.)*'" r'|b"(?:[^"\\]|\\.)*"')
+SHOWN_LITERAL = 48  # characters of a longer bytes argument the call's line keeps
+
+
+def short_call_text(text: str) -> str:
+    """``text`` with each long bytes argument cut, and its size said:
+    ``sendall(b'<!DOCTYPE HTML>\\n<html lang="en">…' (630 bytes))``.
+
+    The call's line is where the eye follows the program; a 630-byte page
+    would fill twenty lines. The record (``--json``, the capture's comment)
+    keeps the text whole; the packets' lines show the bytes again.
+    """
+    if len(text) <= SHOWN_LITERAL:
+        return text
+
+    def cut(m: re.Match) -> str:
+        literal = m.group(0)
+        if len(literal) <= SHOWN_LITERAL:
+            return literal
+        try:
+            size = len(ast.literal_eval(literal))
+        except (ValueError, SyntaxError):  # not a whole literal: leave it
+            return literal
+        head = literal[: SHOWN_LITERAL - 2]
+        if "\\" in head[-3:]:  # do not end inside an escape (\x0a, \n)
+            head = head[: head.rindex("\\", len(head) - 3)]
+        return f"{head}…{literal[1]} ({phrases.n_bytes(size)})"
+
+    return _BYTES_LITERAL.sub(cut, text)
 
 
 def call_head(call) -> Text:
     """What follows ``▶``: ``connect(('192.0.2.2', 3001))`` and, for a traced program's call,
     its place."""
     head = Text()
-    head.append(call.text, style="bold")
+    head.append(short_call_text(call.text), style="bold")
     if call.source is not None:  # a traced program's call: its line, socket, thread
         head.append("   " + phrases.call_place(call.source[0], call.source[1], call.socket,
                                                call.thread), style="dim")
     return head
 
 
-def call_result(c) -> Text:
-    """``→ None  (172 µs)``, or the exception the call raised."""
+def call_result(c, *, named: bool = False) -> Text:
+    """``→ None  (172 µs)``, or the exception the call raised; ``named``: after the call's
+    name, ``connect() → None  (172 µs)``, for an end that does not follow its start."""
     t = Text()
+    if named:
+        t.append(f"{c.name}() ", style="bold")
     if c.error:
         t.append(c.error, style="bold red")
     else:
@@ -259,8 +313,7 @@ def call_result(c) -> Text:
 
 def render_entry(entry: Entry, state: ViewState) -> Iterator[RenderableType]:
     if isinstance(entry, CallStarted):
-        state.in_call = True
-        state.packets_in_call = 0
+        state.call_started(entry.call)
         if state.origin is None:
             state.origin = entry.call.start
         else:
@@ -429,9 +482,9 @@ class PacketRows:
 
 
 def _call_end(e: CallEnded, state: ViewState) -> Iterator[RenderableType]:
-    state.in_call = False
+    named = state.call_ended(e.call)
     # A long result (getaddrinfo's list) wraps under itself, not at column 0.
-    yield Hanging(Text("  └ ", style=GUTTER_STYLE), call_result(e.call))
+    yield Hanging(Text("  └ ", style=GUTTER_STYLE), call_result(e.call, named=named))
     if e.lesson:
         yield Hanging(Text("    "), Text(e.lesson, style=LESSON_STYLE))
 

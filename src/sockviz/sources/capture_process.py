@@ -332,12 +332,14 @@ def _die_with_parent() -> None:
 
 class Options:
     """The command line Sniffer gives: ``--spool-fd N [--ring-mb N] [--no-ring]
-    [--user UID] [--group GID]`` (no argparse: it costs 15 ms of start-up here)."""
+    [--user UID] [--group GID] [--stats]`` (no argparse: it costs 15 ms of start-up
+    here). Everything it is told comes this way, not from its environment."""
 
     def __init__(self, argv: list[str]) -> None:
         self.spool_fd: int | None = None
         self.ring_mb = 128
         self.no_ring = False
+        self.stats = False  # at the end, on stderr: how close the ring came to overflowing
         self.user: int | None = None
         self.group: int | None = None
         numbers = {"--spool-fd": "spool_fd", "--ring-mb": "ring_mb", "--user": "user",
@@ -346,6 +348,8 @@ class Options:
         for word in words:
             if word == "--no-ring":
                 self.no_ring = True
+            elif word == "--stats":
+                self.stats = True
             elif word in numbers:
                 setattr(self, numbers[word], int(next(words)))
             else:
@@ -402,8 +406,9 @@ def main(argv: list[str] | None = None) -> int:
         _error(spool, ERR_CAPTURE, exc.strerror or str(exc))
         return 1
     spool.drops += read_drops(sock)
-    if os.environ.get("SOCKVIZ_CAPTURE_STATS"):
-        # For benchmarks/live_capture.py: how close the ring came to overflowing, and why.
+    if args.stats:
+        # For benchmarks/live_capture.py (SOCKVIZ_CAPTURE_STATS): how close the ring came
+        # to overflowing, and why.
         ring = capture.stats() + ", " if isinstance(capture, RingCapture) else ""
         try:
             sys.stderr.write(f"sockviz-capture: {ring}slowest spool write "

@@ -57,11 +57,14 @@ class Sniffer:
 
     ``ring_mb`` sizes the kernel ring (``use_ring=False``: the ``recvmsg``
     loop); ``drop_to`` is the ``(uid, gid)`` the capture process becomes once
-    its socket is open.
+    its socket is open; ``stats``: it says at its end, on stderr, how close its
+    ring came to overflowing. The capture process is told all this on its
+    command line and reads nothing of our environment.
     """
 
     def __init__(self, out: queue.SimpleQueue, *, ring_mb: int = 128, use_ring: bool = True,
-                 drop_to: tuple[int, int] | None = None, wait: bool = True) -> None:
+                 drop_to: tuple[int, int] | None = None, stats: bool = False,
+                 wait: bool = True) -> None:
         """``wait=False``: return once the capture process is started, and let the caller
         do its own start-up meanwhile; :meth:`wait_ready` (or :meth:`start`) then waits
         for it to listen."""
@@ -81,6 +84,8 @@ class Sniffer:
                 "--ring-mb", str(ring_mb)]
         if not use_ring:
             argv.append("--no-ring")
+        if stats:
+            argv.append("--stats")
         if drop_to is not None:
             argv += ["--user", str(drop_to[0]), "--group", str(drop_to[1])]
         try:
@@ -95,8 +100,6 @@ class Sniffer:
         if wait:
             self.wait_ready()
         self._read_pos = 0
-        self._end = 0
-        self._done = False
         self._thread = threading.Thread(target=self._run, name="sockviz-spool", daemon=True)
 
     def wait_ready(self) -> None:
@@ -318,11 +321,14 @@ def _read_exactly(fd: int, n: int) -> bytes | None:
 
 
 def _child_environ() -> dict[str, str]:
-    """The capture process's environment: ours, with sockviz importable as it is here."""
-    env = dict(os.environ)
+    """The capture process's environment: sockviz importable as it is here, nothing else.
+
+    It runs as root until its socket is open and needs only the standard library
+    and sockviz (``-S``): none of the user's variables (PYTHON*, LD_*, locale)
+    reaches it, and its options come on its command line.
+    """
     here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
+    return {"PYTHONPATH": here}
 
 
 def linktype_for(hatype: int) -> int:

@@ -56,6 +56,8 @@ _raw_family = _socket.socket.family.__get__
 _raw_type = _socket.socket.type.__get__
 # Values whose text is their repr (exact types: an IntEnum goes the general way).
 _PLAIN = frozenset({int, str, float, bool, type(None)})
+# The sentinel create_connection() takes for "the default timeout" (getdefaulttimeout()).
+_DEFAULT_TIMEOUT = getattr(_socket_module, "_GLOBAL_DEFAULT_TIMEOUT", object())
 
 # Module functions and socket methods recorded, and what each may learn.
 FUNCTIONS = ("getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex",
@@ -139,6 +141,8 @@ def show(value) -> str:
         return f"<{len(value)} bytes>"
     if isinstance(value, enum.Enum):  # socket.AF_INET, SOCK_STREAM, MSG_PEEK: by name
         return value.name or repr(value)
+    if value is _DEFAULT_TIMEOUT:  # create_connection()'s "no timeout given": by its name
+        return "_GLOBAL_DEFAULT_TIMEOUT"
     if isinstance(value, tuple):
         inner = ", ".join(show(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -332,9 +336,11 @@ class Recorder:
             else:
                 tcp_state = kernelstate.of_socket(sock)
         if call.name == "accept":
-            if error is None and result:  # the new connection's endpoints
+            if error is None and result:  # the new connection's endpoints, and its state
                 local = _endpoint(result[0].getsockname)
                 peer = _endpoint(result[0].getpeername)
+                # The record names the new connection: its state, not the listener's LISTEN.
+                tcp_state = kernelstate.of_socket(result[0]) if tcp_state else None
         elif sock is not None and call.name in LEARNS:
             local = _endpoint(sock.getsockname)
             peer = _endpoint(sock.getpeername) or call.peer

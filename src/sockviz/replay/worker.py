@@ -28,20 +28,21 @@ import struct
 from collections.abc import Iterator
 from itertools import islice
 
-from sockviz.commands.common import Refusal
-from sockviz.core import phrases
 from sockviz.core.fastjson import prepare
-from sockviz.status import ExitStatus
 
 BATCH = 512  # frames a batch
 WORKER_MIN = 8 << 20  # files this big are worth a second process
 _LENGTH = struct.Struct("!I")
 
 
+class WorkerStopped(RuntimeError):
+    """The second process ended before the end of the file (killed, out of memory)."""
+
+
 def wants_worker(reader, choice: bool | None = None) -> bool:
     """A second process, for a file big enough, on a machine with a second core.
 
-    ``choice`` (``Environment.replay_worker``, from SOCKVIZ_REPLAY_WORKER) forces
+    ``choice`` (the command passes ``Environment.replay_worker``) forces
     it on or off whatever the file's size (the tests compare the two ways).
     """
     if choice is not None:
@@ -93,7 +94,7 @@ def batches_from_worker(reader) -> Iterator[list]:
             size = _LENGTH.unpack(head)[0] if len(head) == _LENGTH.size else 0
             blob = pipe.read(size) if size else b""
             if not size or len(blob) < size:  # the pipe ended before the end message
-                raise Refusal(phrases.replay_worker_stopped(), ExitStatus.ERROR)
+                raise WorkerStopped()
             items, bytes_read, comments, problem = marshal.loads(blob)
             reader.bytes_read = bytes_read
             reader.shb_comments.extend(comments)
