@@ -314,7 +314,7 @@ class Recorder:
             stack.pop()
             # Said before the end is stamped: the end's mark is queued only after the
             # kernel's state is read, and frames stamped in between must wait for it
-            # (LiveSession.ending). It puts one tuple on a queue: a fraction of a µs.
+            # (LiveSession.ending). It appends one tuple to a deque: a fraction of a µs.
             self.sink.ending(call_id)
             end = time.time()
             try:
