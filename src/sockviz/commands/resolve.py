@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 
-from sockviz.commands.common import Refusal, literal_family
+from sockviz.addresses import literal_family
 from sockviz.commands.lesson import LessonProgram, lesson_argv, run_lesson, show_code
 from sockviz.core import phrases
 from sockviz.core.resolver_files import (
@@ -23,6 +23,7 @@ from sockviz.core.resolver_files import (
 )
 from sockviz.core.scope import Scope
 from sockviz.lessons import names
+from sockviz.refusal import Refusal
 from sockviz.status import ExitStatus
 from sockviz.tracing.recorder import describe_error
 

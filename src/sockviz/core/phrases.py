@@ -1482,7 +1482,7 @@ def kernel_disagrees(call: str, kernel: str, inferred: str) -> str:
 
 # -- commands and errors: refusals, the CLI, the lab, demo, run, replay, the notebook --
 #
-# One plain sentence each (commands/common.py ``say`` writes "sockviz: " before
+# One plain sentence each (sockviz/refusal.py ``say`` writes "sockviz: " before
 # it). {reason} is the system's own words (strerror), left as the system says them.
 
 
