@@ -55,3 +55,19 @@ def test_the_cell_number_follows_the_shell():
     shell.execution_count = 8
     tracer.pre_run_cell()
     assert tracer.cell == 8
+
+
+def test_a_cells_view_keeps_its_lines_in_a_narrow_column():
+    # The browser's own wrapping (pre-wrap) broke each view line of a 100-column block in a
+    # 700 px output column, and left the meanings beside the wrong packets (seen in Chromium).
+    # The block is 80 columns and scrolls sideways when the column is narrower still.
+    import html
+    import re
+
+    from scenarios import feed, tcp_exchange
+
+    entries = feed(tcp_exchange().events)
+    fragment = to_html(CellView([], entries, cell_start=0.0))
+    assert "white-space:pre;" in fragment and "overflow-x:auto" in fragment
+    text = html.unescape(re.sub(r"<[^>]+>", "", fragment))
+    assert max(len(line) for line in text.splitlines()) <= 80

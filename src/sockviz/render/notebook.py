@@ -3,13 +3,18 @@
 Readable on a white background and in a narrow column: rich's HTML export
 with its light theme, inline styles (a notebook saved and opened elsewhere
 shows it the same), and a width that fits a notebook's output column.
+80 columns of 12 px text are about 580 px: JupyterLab's and Colab's output
+column on a laptop, beside a file browser. Narrower still, the lines keep
+their layout and the block scrolls sideways: a browser's own wrapping
+(``pre-wrap``) broke each line of the view's columns in two and left the
+meanings beside the wrong packets.
 """
 
 from __future__ import annotations
 
 import io
 
-NOTEBOOK_WIDTH = 100
+NOTEBOOK_WIDTH = 80
 
 
 def _console(width: int, *, record: bool):
@@ -40,4 +45,4 @@ def to_html(renderable, width: int = NOTEBOOK_WIDTH) -> str:
 # rich's export_html template, reduced to a fragment a notebook cell can hold.
 _FRAGMENT = ('<pre style="font-family:Menlo,\'DejaVu Sans Mono\',consolas,monospace;'
              'font-size:12px;line-height:1.3;color:{foreground};background:{background};'
-             'padding:6px;white-space:pre-wrap">{code}</pre>')
+             'padding:6px;white-space:pre;overflow-x:auto">{code}</pre>')
