@@ -71,3 +71,16 @@ def test_a_cells_view_keeps_its_lines_in_a_narrow_column():
     assert "white-space:pre;" in fragment and "overflow-x:auto" in fragment
     text = html.unescape(re.sub(r"<[^>]+>", "", fragment))
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_call_in_a_cell_is_placed_by_the_cell_as_ipython_says_it():
+    # ipykernel compiles a cell as /tmp/ipykernel_PID/HASH.py: '973638359.py:1' meant nothing
+    cell_file = "/tmp/ipykernel_4242/973638359.py"
+    assert phrases.call_place(cell_file, 1, 63, None, 3) == "Cell In[3], line 1 · fd 63"
+    # a call made in a module the cell imported keeps its file's name
+    assert phrases.call_place("/home/etu/client.py", 7, 4, None, 3) == "client.py:7 · fd 4"
+    phrases.set_language("fr")
+    try:
+        assert phrases.call_place(cell_file, 1, None, None, 3) == "cellule In[3], ligne 1"
+    finally:
+        phrases.set_language("en")

@@ -1127,15 +1127,28 @@ def legend() -> str:
                                             received=labels[Direction.IN].rstrip())
 
 
-def call_place(file: str, line: int, fd: int | None, thread: str | None) -> str:
+def call_place(file: str, line: int, fd: int | None, thread: str | None,
+               cell: int | None = None) -> str:
     """Where a traced call came from, so several sockets and threads are told apart:
-    'client.py:7 · fd 4 · thread serveur'."""
-    parts = [f"{posixpath.basename(file)}:{line}"]
+    'client.py:7 · fd 4 · thread serveur'; in a notebook's cell, 'Cell In[3], line 1'
+    as IPython's tracebacks say it (the kernel's file for a cell, 973638359.py, means
+    nothing to a student)."""
+    if cell is not None and _is_cell_file(file):
+        parts = [_("Cell In[{cell}], line {line}").format(cell=cell, line=line)]
+    else:
+        parts = [f"{posixpath.basename(file)}:{line}"]
     if fd is not None:
         parts.append(_("fd {fd}").format(fd=fd))
     if thread and thread != "MainThread":
         parts.append(_("thread {name}").format(name=thread))
     return " · ".join(parts)
+
+
+def _is_cell_file(file: str) -> bool:
+    """A cell's code as ipykernel compiles it (/tmp/ipykernel_PID/HASH.py), or IPython's
+    terminal (<ipython-input-N-...>)."""
+    folder = posixpath.basename(posixpath.dirname(file))
+    return folder.startswith("ipykernel_") or file.startswith("<ipython-input-")
 
 
 def name_resolved_inside(call: str, host: str) -> str:

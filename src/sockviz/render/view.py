@@ -292,7 +292,7 @@ def call_head(call) -> Text:
     head.append(short_call_text(call.text), style="bold")
     if call.source is not None:  # a traced program's call: its line, socket, thread
         head.append("   " + phrases.call_place(call.source[0], call.source[1], call.socket,
-                                               call.thread), style="dim")
+                                               call.thread, call.cell), style="dim")
     return head
 
 
