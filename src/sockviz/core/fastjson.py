@@ -10,11 +10,12 @@ work is cut in two:
   takes, the few header fields the line needs, the flow's key, the
   payload's preview and the time's text. It may run in another process
   (commands/replay_worker.py).
-- ``FastJson.take`` does the rest, in the order of the file: it updates the
-  very same correlator state through the very same functions
-  (``track_segment``, ``tcp_head``, ``phrases.meaning``, the line's flow part),
-  so that the two paths cannot drift apart, and writes the line in one
-  %-format.
+- ``FastJson.take`` does the rest, in the order of the file: it changes the
+  correlator's state only through the correlator's own per-packet operations,
+  the very ones ``Correlator.facts`` calls (``conversation``, ``segment``,
+  ``datagram``, ``unprompted``, ``add_packets``), words with the same
+  functions (``tcp_head``, ``phrases.meaning``, the line's flow part), and
+  writes the line in one %-format: one path, of which this is a cheap case.
 
 Most of a line is the same for every packet of one flow direction: the
 addresses, the conversation, the flags, the summary's head. A ``_Flow``,
@@ -40,14 +41,9 @@ from json.encoder import encode_basestring as _string
 from string import Formatter
 
 from sockviz.core import phrases
-from sockviz.core.correlate import (
-    Correlator,
-    meaning_fields,
-    tcp_head,
-    track_data_and_acks,
-)
-from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
-from sockviz.core.flows import Conversation, sides, track_segment, track_states
+from sockviz.core.correlate import Correlator, meaning_fields, tcp_head
+from sockviz.core.decode import FLAG_TEXT, format_ipv4, format_ipv6
+from sockviz.core.flows import Conversation, ends
 from sockviz.core.jsonmodel import (
     ELLIPSIS_MARK,
     PACKET_KEYS,
@@ -70,10 +66,8 @@ _IPV6 = b"\x86\xdd"
 _TS_NOPS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps: Linux's options after the handshake
 _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, not here
 _SYN_OR_RST = 0x06
-_FIN, _ACK = 0x01, 0x10
 _UDP = phrases.Step.UDP  # every datagram's step (a module name: take() is the hot path)
-# Steps whose context (Correlator._context) needs a direction: without one, none.
-_QUIET = frozenset((phrases.Step.DATA, phrases.Step.UDP, phrases.Step.ACK))
+_DELAYED_ACK = phrases.Why.DELAYED_ACK
 _STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
 # The fields of a meaning that are the same for every packet of a flow
 # direction with the same length: such meanings are worded once.
@@ -82,7 +76,6 @@ _CACHE_MAX = 8192  # meanings kept
 # Flows kept, per protocol: each holds its formats (about 1.5 KiB); a capture
 # interleaves far fewer flows at a time, and memory stays small (issue 6).
 _FLOWS_MAX = 1024
-_BATCH = 512  # lines handed to ``write`` at once (render/jsonlines.BATCH)
 # Meanings: worded once per flow, around the acknowledged number, or each time.
 _PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
 # A fast line's fields that change from packet to packet, as take() gives them.
@@ -187,16 +180,15 @@ def record_of(item: tuple, read_at: Callable) -> tuple:
 class _Flow:
     """One direction of one conversation, as its lines repeat it (see the module's text)."""
 
-    __slots__ = ("conv", "direction", "dport", "dst", "end", "head", "lines", "me", "peer",
-                 "proto", "receiver", "sender", "sport", "src", "states", "transition")
+    __slots__ = ("conv", "direction", "dport", "dst", "ends", "head", "lines", "proto",
+                 "receiver", "sender", "sport", "src", "states", "transition")
 
     def __init__(self, conv: Conversation, proto: str, src: str, sport: int, dst: str,
                  dport: int, direction: str | None, iface: str) -> None:
         self.conv = conv
         self.sender, self.receiver = (src, sport), (dst, dport)
-        self.me = self.peer = None
-        if proto == "TCP":
-            self.me, self.peer = sides(conv, self.sender, self.receiver)
+        # A TCP flow's Ends (flows.py), the same for the conversation's life.
+        self.ends = ends(conv, self.sender, self.receiver) if proto == "TCP" else None
         self.proto, self.src, self.dst, self.sport, self.dport = proto, src, dst, sport, dport
         self.direction = direction
         # What every line of the flow holds (jsonmodel.packet_format's texts, %-escaped):
@@ -207,7 +199,6 @@ class _Flow:
             "conversation": str(conv.number), "call": "null", "call_id": "null",
         }
         self.lines: dict[int, str] = {}  # TCP flags and timestamps, or 0 (UDP) -> line format
-        self.end = 0 if self.sender == conv.key[1] else 1  # the sender's end (flows.track_states)
         self.transition = None  # the last segment's Transition (tcpstates), and its JSON text
         self.states = "null"
 
@@ -220,7 +211,7 @@ class FastJson:
         # (address and port bytes, direction, interface) -> _Flow, for TCP and for UDP
         self._tcp: dict[tuple, _Flow] = {}
         self._udp: dict[tuple, _Flow] = {}
-        self._retired = correlator._retired_total
+        self._retired = correlator.retired_total
         # (flow, step, length) -> the encoded meaning, or its two halves
         self._meanings: dict[tuple, str | tuple] = {}
         self._kinds: dict[tuple, int] = {}  # (step, direction) -> _PER_FLOW...
@@ -246,13 +237,13 @@ class FastJson:
         end = len(items)
         if c.busy or i >= end:
             return i, count
-        if c._retired_total != self._retired:  # conversations were forgotten: their flows too
+        if c.retired_total != self._retired:  # conversations were forgotten: their flows too
             self._forget()
         role = c.role
-        first = count
+        first, start = count, i
         tcp_flows, udp_flows = self._tcp, self._udp
         meanings = self._meanings
-        conversation_context = c._context
+        segment, datagram, unprompted = c.segment, c.datagram, c.unprompted
         contexts = self._contexts
         step_texts = _STEP_TEXT
         next_tick = count - count % every + every if tick is not None else -1
@@ -268,54 +259,35 @@ class FastJson:
             if direction is None and role is not None:
                 break
 
-            # From here on, the correlator's state changes as Correlator.facts would change it
-            # (its packet count and last time: when the loop ends, below).
+            # From here on, the correlator's state changes, through its own operations.
             flow = (tcp_flows if p == 6 else udp_flows).get(key)
             if flow is None:
                 flow = self._new_flow(key, p, sport, dport, time)
-            if c.first_time is None:
-                c.first_time = time
             conv = flow.conv
-            conv.packets += 1
-            conv.last_time = time
-
             if p == 17:
                 step = _UDP
                 rel_ack = None
-                if conv.initiator is None:
-                    conv.initiator = flow.sender
+                datagram(conv, flow.sender, time)
             else:
-                step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
-                    conv, flow.me, flow.peer, flow.sender, False, offflags & _ACK,
-                    offflags & _FIN, False, seq, ack, window, n, (), time)
-                # Each end's state (core/tcpstates.py): in the bulk of a connection the
-                # same Transition object each time, whose text the flow keeps.
-                machine = conv.states
-                if machine is None:
-                    transition = track_states(conv, flow.sender, _FLAG_TEXT[offflags & 0x1FF],
-                                              seq, ack, n)
-                else:  # track_states without its call: the flow knows which end it is
-                    transition = machine.segment(flow.end, _FLAG_TEXT[offflags & 0x1FF], seq,
-                                                 ack, n)
+                step, rel_seq, rel_ack, window, _interval, _attempt, transition = segment(
+                    flow.ends, offflags, seq=seq, ack=ack, window=window, payload=n, time=time)
+                # In the bulk of a connection, the same Transition object each time
+                # (core/tcpstates.py), whose text the flow keeps.
                 if transition is flow.transition:
                     states = flow.states
                 else:
                     states = flow.states = states_text(states_json(transition))
                     flow.transition = transition
-            # The meaning (see _meaning), then the context as Correlator.facts finds it.
+            # The meaning (see _meaning), then the context.
             explain = meanings.get((flow, step, n)) or self._meaning(flow, step, n)
             if type(explain) is tuple:
                 explain = f"{explain[0]}{rel_ack}{explain[1]}"  # as format_map writes {acked}
             elif explain is None:
                 explain = _string(phrases.meaning(step, flow.direction,
                                                   self._fields(flow, n, rel_ack)))
-            if direction is None and step in _QUIET:
-                why = None
-            else:
-                why = conversation_context(step, direction, None, conv, time)
-            delay = track_data_and_acks(conv, step, direction, flow.sender, flow.receiver, n,
-                                        rel_ack, time)
-            if delay is not None:
+            why, delay = unprompted(step, direction, conv, flow.sender, flow.receiver, n,
+                                    rel_ack, time)
+            if why is _DELAYED_ACK:
                 context = _string(phrases.delayed_ack(delay))
             else:
                 context = contexts.get(why) or self._context(why)
@@ -352,8 +324,7 @@ class FastJson:
             if i == end or pending:
                 break
         if count != first:
-            c.packets += count - first
-            c.last_time = time
+            c.add_packets(count - first, items[start][PREPARED_TIME], time)
             write(out)
         return i, count
 
@@ -363,29 +334,25 @@ class FastJson:
         return text
 
     def _forget(self) -> None:
-        self._retired = self.c._retired_total
+        self._retired = self.c.retired_total
         self._tcp.clear()
         self._udp.clear()
         self._meanings.clear()
 
     def _new_flow(self, key: tuple, p: int, sport: int, dport: int, time: float) -> _Flow:
-        """The flow of ``key``: its conversation found or made, as Correlator.facts does."""
+        """The flow of ``key``: its conversation found or made (``Correlator.conversation``)."""
         addresses = key[0]
         if len(addresses) == 12:  # IPv4: source, destination, ports
-            s, d = addresses[:4], addresses[4:8]
-            src, dst = _ip4_get(s) or _ip4_new(s), _ip4_get(d) or _ip4_new(d)
+            src, dst = format_ipv4(addresses[:4]), format_ipv4(addresses[4:8])
         else:
-            s, d = addresses[:16], addresses[16:32]
-            src, dst = _ip6_get(s) or _ip6_new(s), _ip6_get(d) or _ip6_new(d)
+            src, dst = format_ipv6(addresses[:16]), format_ipv6(addresses[16:32])
         proto = "TCP" if p == 6 else "UDP"
         a, b = (src, sport), (dst, dport)
         conv_key = (proto, a, b) if a <= b else (proto, b, a)
         c = self.c
-        conv = c.conversations.get(conv_key)
-        if conv is None:
-            conv = c._new_conversation(conv_key, time)
-            if c._retired_total != self._retired:  # it made room: the flows of those forgotten go
-                self._forget()
+        conv, new = c.conversation(conv_key, time)
+        if new and c.retired_total != self._retired:  # it made room: the flows of those forgotten go
+            self._forget()
         flows = self._tcp if p == 6 else self._udp
         if len(flows) >= _FLOWS_MAX:
             flows.clear()
@@ -400,7 +367,7 @@ class FastJson:
         written in, the flags, and summarize's words up to the numbers
         (``tcp_head``).
         """
-        flags = _FLAG_TEXT[shape >> 1]
+        flags = FLAG_TEXT[shape >> 1]
         acked = " ack=%d" if flags and "A" in flags else ""
         summary = _string(tcp_head(flow.src, flow.sport, flow.dst, flow.dport, flags))[:-1]
         fmt = packet_format(_HOLES | flow.head | {
