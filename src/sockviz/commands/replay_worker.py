@@ -11,7 +11,7 @@ forked child while this process writes the lines of the batch before: the
 two halves cost about the same, so a replay takes about half the time.
 
 The child sends each batch as one marshal blob after its length, on a pipe;
-the frames' bytes stay in the file (``prepare(keep_data=False)``) and are
+the frames' bytes stay in the file (``prepare(for_pipe=True)``) and are
 read again only for the rare frame the fast path leaves to the general one.
 The child never writes anything else and always ends with ``os._exit``: it
 runs no cleanup of its parent's (buffers, temporary files, test fixtures).
@@ -113,7 +113,7 @@ def _prepare_all(reader, fd: int) -> None:
     records = reader.records()
     sent = 0  # section header comments already sent
     while True:
-        items = prepare(records, BATCH, keep_data=False)
+        items = prepare(records, BATCH, for_pipe=True)
         comments = reader.shb_comments[sent:]
         sent += len(comments)
         end = not items

@@ -30,9 +30,7 @@ from sockviz.core.flows import (
     FLAG_BITS,
     NDP_TYPES,
     Conversation,
-    Ends,
     FlowKey,
-    Segment,
     ends,
     flow_key,
     track_segment,
@@ -630,15 +628,9 @@ class Correlator:
             return conv, False
         return self._new_conversation(key, time), True
 
-    @staticmethod
-    def segment(e: Ends, flags: int, *, seq: int | None, ack: int | None, window: int | None,
-                payload: int, options: tuple = (), time: float) -> Segment:
-        """A TCP segment of ``e.conv``, counted and tracked (``flows.track_segment``)."""
-        conv = e.conv
-        conv.packets += 1
-        conv.last_time = time
-        return track_segment(e, flags, seq=seq, ack=ack, window=window, payload=payload,
-                             options=options, time=time)
+    # A TCP segment of ``e.conv``, counted and tracked: ``flows.track_segment(e, flags, *,
+    # seq, ack, window, payload, options, time)``, bound here (the hot path: one call).
+    segment = staticmethod(track_segment)
 
     @staticmethod
     def datagram(conv: Conversation, sender: tuple, time: float) -> None:
@@ -659,11 +651,9 @@ class Correlator:
         datagram is decided from the conversation alone, said without facts.
         """
         why = self._context(step, direction, d, conv, time)
-        if conv is not None:
-            delay = track_data_and_acks(conv, step, direction, sender, receiver, payload,
-                                        rel_ack, time)
-            if delay is not None:
-                return _DELAYED_ACK, delay
+        if conv is not None and (delay := track_data_and_acks(
+                conv, step, direction, sender, receiver, payload, rel_ack, time)) is not None:
+            return _DELAYED_ACK, delay
         return why, None
 
     def _new_conversation(self, key: tuple, time: float) -> Conversation:

@@ -39,7 +39,9 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from json.encoder import encode_basestring as _string
 from string import Formatter
+from typing import NamedTuple
 
+from sockviz.capfile.reader import Record
 from sockviz.core import phrases
 from sockviz.core.correlate import Correlator, meaning_fields, tcp_head
 from sockviz.core.decode import FLAG_TEXT, format_ipv4, format_ipv6
@@ -84,12 +86,42 @@ _HOLES = dict.fromkeys(PACKET_KEYS, "%s") | {
 _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in two
 
 
-PREPARED = 17  # fields of a frame made ready by ``prepare`` (a reader record has 11)
-PREPARED_TIME = 11  # the position of its time
+class Prepared(NamedTuple):
+    """A frame made ready by ``prepare`` for ``FastJson.take``: few objects, a tuple.
+
+    A worker sends these on a pipe, where marshal takes exact tuples only: a
+    batch from it holds the plain tuples of Prepared's fields and of
+    ``Record``'s, told apart by their length (``PREPARED``) and read by
+    position. In one process they are Prepared and Record.
+    """
+
+    key: tuple  # (address and port bytes, direction, interface): its flow's (_Flow)
+    proto: int  # IP protocol: 6 TCP, 17 UDP
+    sport: int
+    dport: int
+    seq: int  # TCP's raw fields (a UDP datagram: its length and checksum as one number)
+    ack: int
+    offflags: int  # TCP's data offset and flags
+    window: int
+    payload: int  # the payload's length
+    timestamps: tuple[int, int] | None  # TCP's TSval and TSecr (Linux's NOP, NOP, timestamps)
+    preview: str  # the summary's payload preview, encoded (empty without payload)
+    time: float
+    time_text: str  # as the line writes it: repr(time)
+    index: int
+    wirelen: int
+    data: bytes | None  # None when prepared for the pipe: read again by ``record_of``
+    rebuild: bytes  # length, interface id, time in ns and offset: enough to make the Record
+
+
+PREPARED = len(Prepared._fields)  # a batch's item of this length is a Prepared's fields
+PREPARED_TIME = Prepared._fields.index("time")
+_new_prepared = tuple.__new__
 _REBUILD = struct.Struct("!IIqq")  # size, interface id, time in ns, offset
 
 
-def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
+def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False,
+            ) -> list[Prepared | Record] | list[tuple]:
     """The next ``limit`` records (fewer at the end), each made ready for ``FastJson.take``.
 
     The part of the work that depends on the frame alone: which frames the
@@ -97,14 +129,11 @@ def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
     key, the payload's preview and the time's text. A replay on a machine
     with a second core does it in another process (commands/replay_worker.py).
 
-    A frame it takes becomes a tuple of PREPARED fields: (flow key, protocol,
-    ports, seq, ack, offset and flags, window, payload length, TCP timestamps
-    or None, the preview's encoded words, time, time as written, index, wire
-    length, the frame's bytes (None without ``keep_data``), and its length,
-    interface, time in ns and offset in the file in one bytes object, enough
-    to make the record again: ``record_of``). Few objects: a worker sends
-    them on a pipe. Any other frame stays the reader's record, as it was.
+    A frame it takes becomes a ``Prepared``; any other frame stays the
+    reader's ``Record``, as it was. ``for_pipe``: the plain tuples of their
+    fields, without the frames' bytes (see ``Prepared``).
     """
+    keep_data = not for_pipe
     items: list = []
     add = items.append
     unpack4, unpack6, unpack_ts = _ETH_IP4.unpack_from, _ETH_IP6.unpack_from, _II.unpack_from
@@ -113,12 +142,12 @@ def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
         time, data, wirelen, linktype, iface, iface_id, direction, comments, index, ns, at = record
         size = len(data)
         if linktype != _ETHERNET or comments:
-            add(record)
+            add(tuple(record) if for_pipe else record)
             continue
         if size >= 50 and data[12:15] == _IPV4_NO_OPTIONS:
             tot, frag, p, sport, dport, seq, ack, offflags, window = unpack4(data)
             if frag & 0x3FFF or (p != 6 and p != 17) or (tot < 20 and tot != 0):
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             if tot == 0:  # TCP segmentation offload: the captured length (as decode)
                 tot = size - 14
@@ -128,53 +157,54 @@ def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
         elif size >= 70 and data[12:14] == _IPV6:
             vtf, plen, p, sport, dport, seq, ack, offflags, window = unpack6(data)
             if vtf >> 28 != 6 or not plen or (p != 6 and p != 17):
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             end = 54 + plen
             head = 54
             addresses = data[22:58]
         else:
-            add(record)
+            add(tuple(record) if for_pipe else record)
             continue
         cap = end if end < size else size
         if p == 6:
             hlen = (offflags >> 12) << 2
             if offflags & _SYN_OR_RST or hlen > cap - head or hlen > end - head:
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             if hlen == 20:
                 ts = None
             elif hlen == 32 and data[head + 20 : head + 24] == _TS_NOPS:
                 ts = unpack_ts(data, head + 24)
             else:
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             start = head + hlen
         else:
             if cap - head < 8 or end - head < 8 or seq >> 16 != end - head:  # seq >> 16: UDP length
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             start = head + 8
             ts = None
         n = end - start
         if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
-            add(record)
+            add(tuple(record) if for_pipe else record)
             continue
         more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
-        add(((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n, ts,
-             more, time, repr(time), index, wirelen, data if keep_data else None,
-             pack_rebuild(size, iface_id, ns, at)))
+        fields = ((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n,
+                  ts, more, time, repr(time), index, wirelen, data if keep_data else None,
+                  pack_rebuild(size, iface_id, ns, at))
+        add(fields if for_pipe else _new_prepared(Prepared, fields))
     return items
 
 
-def record_of(item: tuple, read_at: Callable) -> tuple:
-    """The reader's record of an item of ``prepare``: ``read_at(offset, size)`` reads its bytes."""
+def record_of(item: Prepared | tuple, read_at: Callable[[int, int], bytes]) -> Record:
+    """The reader's record of a ``Prepared``: ``read_at(offset, size)`` reads its bytes."""
     (key, _p, _sport, _dport, _seq, _ack, _offflags, _window, _n, _ts, _more, time, _time_text,
      index, wirelen, data, rebuild) = item
     size, iface_id, ns, offset = _REBUILD.unpack(rebuild)
     if data is None:
         data = read_at(offset, size)
-    return (time, data, wirelen, _ETHERNET, key[2], iface_id, key[1], (), index, ns, offset)
+    return Record(time, data, wirelen, _ETHERNET, key[2], iface_id, key[1], (), index, ns, offset)
 
 
 class _Flow:
@@ -222,13 +252,14 @@ class FastJson:
              tick: Callable | None = None, every: int = 8192) -> tuple[int, int]:
         """The lines of ``items[i]`` and of the items after it, as long as it can take them.
 
-        ``items`` is a list from ``prepare``. Lines go to ``write`` in lists.
-        It stops at a record (``prepare`` left it as it was), before an item
-        while ``pending`` (the replay's call marks) holds any, and at an item
-        it does not take (a call running, a direction to infer). ``count``
-        counts the items done: ``tick(count)`` every ``every`` of them
-        (progress). Returns ``(position, count)``: the position of the item
-        left to the caller, not counted (``len(items)`` when all were taken).
+        ``items`` is a batch from ``prepare`` (Prepared and Record, or their
+        plain tuples). Lines go to ``write`` in lists. It stops at a record
+        (``prepare`` left it as it was), before an item while ``pending`` (the
+        replay's call marks) holds any, and at an item it does not take (a call
+        running, a direction to infer). ``count`` counts the items done:
+        ``tick(count)`` every ``every`` of them (progress). Returns
+        ``(position, count)``: the position of the item left to the caller, not
+        counted (``len(items)`` when all were taken).
 
         One loop for the whole run of items: the hot path of a replay, every
         name it uses is a local.

@@ -9,7 +9,7 @@ role in the connection's life (RFC 9293 §3.5 handshake, §3.6 closing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from sockviz.core.decode import FLAG_TEXT, Decoded
@@ -90,6 +90,9 @@ class Conversation:
     # FIN not acknowledged before), ACK_WINDOW (nothing new, a larger window: a window
     # update) or ACK_NOTHING. The explanations read it right after (Correlator._context).
     ack_kind: int = 0
+    # Its two directions' ``Ends`` (TCP), from key[1] and from key[2], made by ``ends``.
+    ends_a: Ends | None = field(default=None, repr=False, compare=False)  # they hold conv
+    ends_b: Ends | None = field(default=None, repr=False, compare=False)
 
     def side(self, ep: Endpoint) -> Side:
         if ep == self.key[1]:
@@ -126,14 +129,16 @@ class Ends(NamedTuple):
 
 
 def ends(conv: Conversation, sender: Endpoint, receiver: Endpoint) -> Ends:
-    """The ``Ends`` of segments from ``sender`` to ``receiver`` (their sides made if new)."""
+    """The ``Ends`` of segments from ``sender`` to ``receiver``: made once, kept by ``conv``."""
     if sender == conv.key[1]:
-        me = conv.a if conv.a is not None else conv.side(sender)
-        peer = conv.b if conv.b is not None else conv.side(receiver)
-        return Ends(conv, sender, receiver, me, peer, 0)
-    me = conv.b if conv.b is not None else conv.side(sender)
-    peer = conv.a if conv.a is not None else conv.side(receiver)
-    return Ends(conv, sender, receiver, me, peer, 1)
+        e = conv.ends_a
+        if e is None:
+            e = conv.ends_a = Ends(conv, sender, receiver, conv.side(sender), conv.side(receiver), 0)
+        return e
+    e = conv.ends_b
+    if e is None:
+        e = conv.ends_b = Ends(conv, sender, receiver, conv.side(sender), conv.side(receiver), 1)
+    return e
 
 
 class Segment(NamedTuple):
@@ -153,7 +158,7 @@ _new_segment = tuple.__new__  # Segment's fields as one tuple: a segment's hot p
 
 def track_segment(e: Ends, flags: int, *, seq: int | None, ack: int | None, window: int | None,
                   payload: int, options: tuple = (), time: float) -> Segment:
-    """Update the conversation with one segment and name its step.
+    """Count one segment in its conversation, update the conversation's state, name its step.
 
     ``flags`` are the header's flag bits; ``seq``, ``ack`` and ``window`` its
     raw fields (None when the frame was cut before them), ``payload`` its
@@ -162,6 +167,8 @@ def track_segment(e: Ends, flags: int, *, seq: int | None, ack: int | None, wind
     the replay's fast path both come here, so they cannot drift apart.
     """
     conv, src, _receiver, me, peer, end = e
+    conv.packets += 1
+    conv.last_time = time
     d_seq, d_ack, d_window = seq, ack, window
     syn, ack, fin, rst = flags & SYN, flags & ACK, flags & FIN, flags & RST
     seq = d_seq or 0
