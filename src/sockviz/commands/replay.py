@@ -41,7 +41,7 @@ def run(args, env, argv) -> int:
 
 PROGRESS_MIN = 16 * 1024 * 1024  # files this big show progress on a terminal
 PROGRESS_EVERY = 8192  # packets between two progress updates
-_TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.RECORD)
+_TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.Record's fields)
 
 
 def replay(reader, env, args) -> int:

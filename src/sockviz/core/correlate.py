@@ -628,8 +628,8 @@ class Correlator:
             return conv, False
         return self._new_conversation(key, time), True
 
-    # A TCP segment of ``e.conv``, counted and tracked: ``flows.track_segment(e, flags, *,
-    # seq, ack, window, payload, options, time)``, bound here (the hot path: one call).
+    # A TCP segment of ``e.conv``, counted and tracked: ``flows.track_segment(e, flags, seq,
+    # ack, window, payload, options, time)``, bound here (the hot path: one call).
     segment = staticmethod(track_segment)
 
     @staticmethod
@@ -650,7 +650,10 @@ class Correlator:
         None. Without ``d`` (the fast path), what it says of a segment or a
         datagram is decided from the conversation alone, said without facts.
         """
-        why = self._context(step, direction, d, conv, time)
+        # Nobody can tell which way the data or ACKs of a capture from elsewhere went: no
+        # context, and no call to find it out (the bulk of such a replay).
+        why = None if direction is None and step in _QUIET_STEPS else \
+            self._context(step, direction, d, conv, time)
         if conv is not None and (delay := track_data_and_acks(
                 conv, step, direction, sender, receiver, payload, rel_ack, time)) is not None:
             return _DELAYED_ACK, delay

@@ -87,12 +87,15 @@ _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in tw
 
 
 class Prepared(NamedTuple):
-    """A frame made ready by ``prepare`` for ``FastJson.take``: few objects, a tuple.
+    """The fields of a frame made ready by ``prepare`` for ``FastJson.take``.
 
-    A worker sends these on a pipe, where marshal takes exact tuples only: a
-    batch from it holds the plain tuples of Prepared's fields and of
-    ``Record``'s, told apart by their length (``PREPARED``) and read by
-    position. In one process they are Prepared and Record.
+    A batch carries them as a plain tuple in this order, told from a
+    ``Record`` by its length (``PREPARED``) and read by position: a worker
+    sends batches on a pipe, where marshal takes exact tuples only, and one
+    shape in both ways keeps one reader of them (in one process, a
+    NamedTuple's construction and unpacking cost 3.5 % of a replay's
+    instructions, measured with cachegrind). ``Prepared(*item)`` names them
+    where speed does not matter.
     """
 
     key: tuple  # (address and port bytes, direction, interface): its flow's (_Flow)
@@ -110,18 +113,17 @@ class Prepared(NamedTuple):
     time_text: str  # as the line writes it: repr(time)
     index: int
     wirelen: int
-    data: bytes | None  # None when prepared for the pipe: read again by ``record_of``
-    rebuild: bytes  # length, interface id, time in ns and offset: enough to make the Record
+    # The frame's Record in one process; for the pipe, its length, interface id, time in
+    # ns and offset, packed (_REBUILD): its bytes stay in the file (``record_of``).
+    source: Record | bytes
 
 
 PREPARED = len(Prepared._fields)  # a batch's item of this length is a Prepared's fields
 PREPARED_TIME = Prepared._fields.index("time")
-_new_prepared = tuple.__new__
 _REBUILD = struct.Struct("!IIqq")  # size, interface id, time in ns, offset
 
 
-def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False,
-            ) -> list[Prepared | Record] | list[tuple]:
+def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False) -> list[tuple]:
     """The next ``limit`` records (fewer at the end), each made ready for ``FastJson.take``.
 
     The part of the work that depends on the frame alone: which frames the
@@ -129,11 +131,10 @@ def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False,
     key, the payload's preview and the time's text. A replay on a machine
     with a second core does it in another process (commands/replay_worker.py).
 
-    A frame it takes becomes a ``Prepared``; any other frame stays the
-    reader's ``Record``, as it was. ``for_pipe``: the plain tuples of their
-    fields, without the frames' bytes (see ``Prepared``).
+    A frame it takes becomes a ``Prepared``'s fields; any other frame stays
+    the reader's ``Record``, as it was. ``for_pipe``: both as plain tuples,
+    without the frames' bytes (see ``Prepared``).
     """
-    keep_data = not for_pipe
     items: list = []
     add = items.append
     unpack4, unpack6, unpack_ts = _ETH_IP4.unpack_from, _ETH_IP6.unpack_from, _II.unpack_from
@@ -190,21 +191,21 @@ def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False,
             add(tuple(record) if for_pipe else record)
             continue
         more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
-        fields = ((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n,
-                  ts, more, time, repr(time), index, wirelen, data if keep_data else None,
-                  pack_rebuild(size, iface_id, ns, at))
-        add(fields if for_pipe else _new_prepared(Prepared, fields))
+        add(((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n, ts,
+             more, time, repr(time), index, wirelen,
+             pack_rebuild(size, iface_id, ns, at) if for_pipe else record))
     return items
 
 
-def record_of(item: Prepared | tuple, read_at: Callable[[int, int], bytes]) -> Record:
-    """The reader's record of a ``Prepared``: ``read_at(offset, size)`` reads its bytes."""
-    (key, _p, _sport, _dport, _seq, _ack, _offflags, _window, _n, _ts, _more, time, _time_text,
-     index, wirelen, data, rebuild) = item
-    size, iface_id, ns, offset = _REBUILD.unpack(rebuild)
-    if data is None:
-        data = read_at(offset, size)
-    return Record(time, data, wirelen, _ETHERNET, key[2], iface_id, key[1], (), index, ns, offset)
+def record_of(item: tuple, read_at: Callable[[int, int], bytes]) -> Record:
+    """The reader's record of a ``Prepared``'s fields: ``read_at(offset, size)`` reads its bytes."""
+    prepared = Prepared(*item)
+    if type(prepared.source) is not bytes:
+        return prepared.source
+    size, iface_id, ns, offset = _REBUILD.unpack(prepared.source)
+    key = prepared.key
+    return Record(prepared.time, read_at(offset, size), prepared.wirelen, _ETHERNET, key[2],
+                  iface_id, key[1], (), prepared.index, ns, offset)
 
 
 class _Flow:
@@ -252,11 +253,11 @@ class FastJson:
              tick: Callable | None = None, every: int = 8192) -> tuple[int, int]:
         """The lines of ``items[i]`` and of the items after it, as long as it can take them.
 
-        ``items`` is a batch from ``prepare`` (Prepared and Record, or their
-        plain tuples). Lines go to ``write`` in lists. It stops at a record
-        (``prepare`` left it as it was), before an item while ``pending`` (the
-        replay's call marks) holds any, and at an item it does not take (a call
-        running, a direction to infer). ``count`` counts the items done:
+        ``items`` is a batch from ``prepare`` (Prepared's fields and Records).
+        Lines go to ``write`` in lists. It stops at a record (``prepare`` left
+        it as it was), before an item while ``pending`` (the replay's call
+        marks) holds any, and at an item it does not take (a call running, a
+        direction to infer). ``count`` counts the items done:
         ``tick(count)`` every ``every`` of them (progress). Returns
         ``(position, count)``: the position of the item left to the caller, not
         counted (``len(items)`` when all were taken).
@@ -285,7 +286,7 @@ class FastJson:
             if len(item) != PREPARED:
                 break
             (key, p, sport, dport, seq, ack, offflags, window, n, ts, more, time, time_text,
-             index, wirelen, _data, _rebuild) = item
+             index, wirelen, _source) = item
             direction = key[1]
             if direction is None and role is not None:
                 break
@@ -301,7 +302,7 @@ class FastJson:
                 datagram(conv, flow.sender, time)
             else:
                 step, rel_seq, rel_ack, window, _interval, _attempt, transition = segment(
-                    flow.ends, offflags, seq=seq, ack=ack, window=window, payload=n, time=time)
+                    flow.ends, offflags, seq, ack, window, n, (), time)
                 # In the bulk of a connection, the same Transition object each time
                 # (core/tcpstates.py), whose text the flow keeps.
                 if transition is flow.transition:

@@ -156,15 +156,16 @@ class Segment(NamedTuple):
 _new_segment = tuple.__new__  # Segment's fields as one tuple: a segment's hot path
 
 
-def track_segment(e: Ends, flags: int, *, seq: int | None, ack: int | None, window: int | None,
-                  payload: int, options: tuple = (), time: float) -> Segment:
+def track_segment(e: Ends, flags: int, seq: int | None, ack: int | None, window: int | None,
+                  payload: int, options: tuple, time: float) -> Segment:
     """Count one segment in its conversation, update the conversation's state, name its step.
 
     ``flags`` are the header's flag bits; ``seq``, ``ack`` and ``window`` its
     raw fields (None when the frame was cut before them), ``payload`` its
     length, ``options`` as ``Decoded.tcp_options``. Also feeds the
     conversation's state machine (core/tcpstates.py). The general path and
-    the replay's fast path both come here, so they cannot drift apart.
+    the replay's fast path both come here, so they cannot drift apart; the
+    fast path passes the fields by position (keywords cost 85 ns a call more).
     """
     conv, src, _receiver, me, peer, end = e
     conv.packets += 1
