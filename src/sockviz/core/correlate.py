@@ -1072,28 +1072,48 @@ def tcp_head(src: str | None, sport: int | None, dst: str | None, dport: int | N
     return head
 
 
+# Which options a TCP summary shows: none, Linux's timestamps, or others (as text).
+NO_OPTIONS, TIMESTAMPS, OTHER_OPTIONS = 0, 1, 2
+_TCP_NUMBERS: dict[tuple, str] = {}
+
+
+def tcp_numbers(seq: bool, ack: bool, window: bool, options: int) -> str:
+    """The %-format of a TCP summary's numbers, after ``tcp_head``: what it shows of them.
+
+    ' seq=%d ack=%d win=%d <TSval %d TSecr %d> len=%d', without the numbers a
+    frame cut short lacks; ``options``: NO_OPTIONS, TIMESTAMPS (what Linux puts
+    in every segment after the handshake: NOP, NOP, timestamps, RFC 7323 §3)
+    or OTHER_OPTIONS (' <%s>'). ``summarize`` and the replay's fast path
+    (core/fastjson.py) both write with it.
+    """
+    key = (seq, ack, window, options)
+    fmt = _TCP_NUMBERS.get(key)
+    if fmt is None:
+        fmt = _TCP_NUMBERS[key] = (
+            (" seq=%d" if seq else "") + (" ack=%d" if ack else "") + (" win=%d" if window else "")
+            + ("", " <TSval %d TSecr %d>", " <%s>")[options] + " len=%d")
+    return fmt
+
+
 def summarize(d: Decoded, rel_seq: int | None, rel_ack: int | None, window: int | None) -> str:
     """A one-line, tcpdump-like description of a packet."""
     if d.tcp_flags is not None and not d.frag_offset:  # the common case first
-        text = tcp_head(d.src, d.sport, d.dst, d.dport, d.tcp_flags)
-        if rel_seq is not None:
-            text += f" seq={rel_seq}"
-        if rel_ack is not None:
-            text += f" ack={rel_ack}"
-        if window is not None:
-            text += f" win={window}"
+        numbers = [n for n in (rel_seq, rel_ack, window) if n is not None]
         options = d.tcp_options
+        shown = NO_OPTIONS
         if options:
             if len(options) == 3 and options[2][0] == "Timestamp" and options[0][0] == "NOP" \
                     and options[1][0] == "NOP":
-                # What Linux puts in every segment: NOP, NOP, timestamps (RFC 7323 §3).
-                value = options[2][1]
-                text += f" <TSval {value[0]} TSecr {value[1]}>"
+                shown = TIMESTAMPS
+                numbers += options[2][1]
             else:
                 opts = tcp_options(options)
                 if opts:
-                    text += f" <{opts}>"
-        text += f" len={d.payload_len}"
+                    shown = OTHER_OPTIONS
+                    numbers.append(opts)
+        numbers.append(d.payload_len)
+        text = tcp_head(d.src, d.sport, d.dst, d.dport, d.tcp_flags) + tcp_numbers(
+            rel_seq is not None, rel_ack is not None, window is not None, shown) % tuple(numbers)
         if d.payload:
             text += f' "{preview(d.payload)}"'
         return text

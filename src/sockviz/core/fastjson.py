@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 from sockviz.capfile.reader import Record
 from sockviz.core import phrases
-from sockviz.core.correlate import Correlator, meaning_fields, tcp_head
+from sockviz.core.correlate import NO_OPTIONS, TIMESTAMPS, Correlator, meaning_fields, tcp_head, tcp_numbers
 from sockviz.core.decode import FLAG_TEXT, format_ipv4, format_ipv6
 from sockviz.core.flows import Conversation, ends
 from sockviz.core.jsonmodel import (
@@ -396,16 +396,16 @@ class FastJson:
         """The %-format of a TCP line of ``flow`` with these flags, with or without timestamps.
 
         A packet line (jsonmodel.packet_format) with the flow's constant parts
-        written in, the flags, and summarize's words up to the numbers
-        (``tcp_head``).
+        written in, the flags, and summarize's words (``tcp_head``, then
+        ``tcp_numbers``: plain ASCII, the same in JSON).
         """
         flags = FLAG_TEXT[shape >> 1]
-        acked = " ack=%d" if flags and "A" in flags else ""
+        acked = "A" in flags
         summary = _string(tcp_head(flow.src, flow.sport, flow.dst, flow.dport, flags))[:-1]
         fmt = packet_format(_HOLES | flow.head | {
             "flags": _escaped(_string(flags)), "ack": "%d" if acked else "null",
-            "summary": _escaped(summary) + " seq=%d" + acked + " win=%d"
-            + (" <TSval %d TSecr %d>" if shape & 1 else "") + ' len=%d%s"',
+            "summary": _escaped(summary)
+            + tcp_numbers(True, acked, True, TIMESTAMPS if shape & 1 else NO_OPTIONS) + '%s"',
             "tcp_states": "%s",
         })
         flow.lines[shape] = fmt
