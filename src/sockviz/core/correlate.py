@@ -77,6 +77,7 @@ _DIRECTIONS: dict[str | None, Direction | None] = {None: None, **{d.value: d for
 _ACK, _DATA, _UDP, _FRAGMENT = Step.ACK, Step.DATA, Step.UDP, Step.FRAGMENT
 _PORT_UNREACHABLE = Step.PORT_UNREACHABLE
 _DELAYED_ACK = Why.DELAYED_ACK
+_NO_REASON = (None, None)  # unprompted()'s answer for most packets, made once
 _IN, _OUT = Direction.IN, Direction.OUT
 _CLIENT, _SERVER = Role.CLIENT, Role.SERVER
 _BUFFERED_STEPS = frozenset((Step.DATA, Step.UDP))
@@ -657,7 +658,7 @@ class Correlator:
         if conv is not None and (delay := track_data_and_acks(
                 conv, step, direction, sender, receiver, payload, rel_ack, time)) is not None:
             return _DELAYED_ACK, delay
-        return why, None
+        return _NO_REASON if why is None else (why, None)
 
     def _new_conversation(self, key: tuple, time: float) -> Conversation:
         convs = self.conversations

@@ -56,15 +56,15 @@ from sockviz.core.jsonmodel import (
 from sockviz.core.tcpstates import states_json
 from sockviz.core.text import endpoint, preview_json
 
-# Ethernet, then IPv4 without options (TOS, id, TTL, checksum and addresses
-# skipped: the flow has them) or IPv6, then the first 16 bytes of TCP (up to
+# Ethernet from its type, then IPv4 without options (id, TTL, checksum and
+# addresses skipped: the flow has them) or IPv6, then the first 16 bytes of TCP (up to
 # the window) or of UDP (ports, then length and checksum as one 'I').
-_ETH_IP4 = struct.Struct("!16xH2xH1xB10xHHIIHH")
+_ETH_IP4 = struct.Struct("!12xIH2xH1xB10xHHIIHH")
 _ETH_IP6 = struct.Struct("!14xIHB33xHHIIHH")
 _II = struct.Struct("!II")
 _ETHERNET = 1
-_IPV4_NO_OPTIONS = b"\x08\x00\x45"  # ethertype IPv4, version 4 and IHL 5
-_IPV6 = b"\x86\xdd"
+_IPV4_NO_OPTIONS = 0x0800_45  # ethertype IPv4, then version 4 and IHL 5
+_IPV6 = 0x86DD
 _TS_NOPS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps: Linux's options after the handshake
 _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, not here
 _SYN_OR_RST = 0x06
@@ -145,8 +145,13 @@ def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False) ->
         if linktype != _ETHERNET or comments:
             add(tuple(record) if for_pipe else record)
             continue
-        if size >= 50 and data[12:15] == _IPV4_NO_OPTIONS:
-            tot, frag, p, sport, dport, seq, ack, offflags, window = unpack4(data)
+        if size < 50:
+            add(tuple(record) if for_pipe else record)
+            continue
+        # The ethertype, IPv4's version and IHL, and TOS as one number, read with the rest:
+        # slices of the frame to compare with cost about as much as the whole unpack.
+        kind, tot, frag, p, sport, dport, seq, ack, offflags, window = unpack4(data)
+        if kind >> 8 == _IPV4_NO_OPTIONS:
             if frag & 0x3FFF or (p != 6 and p != 17) or (tot < 20 and tot != 0):
                 add(tuple(record) if for_pipe else record)
                 continue
@@ -155,7 +160,7 @@ def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False) ->
             end = 14 + tot
             head = 34
             addresses = data[26:38]  # source, destination, ports
-        elif size >= 70 and data[12:14] == _IPV6:
+        elif size >= 70 and kind >> 16 == _IPV6:
             vtf, plen, p, sport, dport, seq, ack, offflags, window = unpack6(data)
             if vtf >> 28 != 6 or not plen or (p != 6 and p != 17):
                 add(tuple(record) if for_pipe else record)

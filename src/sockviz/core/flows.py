@@ -141,19 +141,15 @@ def ends(conv: Conversation, sender: Endpoint, receiver: Endpoint) -> Ends:
     return e
 
 
-class Segment(NamedTuple):
-    """What the tracking says of one TCP segment."""
-
-    step: Step
-    rel_seq: int | None  # relative to the sender's ISN (RFC 9293 §3.4.1), as Wireshark shows it
-    rel_ack: int | None  # relative to the receiver's ISN; None without the ACK flag
-    window: int | None  # in bytes: scaled once the handshake announced a scale (RFC 7323 §2.2)
-    interval: float | None  # a repeated SYN's time since the one before, else None
-    attempt: int  # a repeated SYN's attempt number, else 1
-    transition: Transition | None  # what it did to each end's state (None: no sequence number)
-
-
-_new_segment = tuple.__new__  # Segment's fields as one tuple: a segment's hot path
+# What the tracking says of one TCP segment, a plain tuple of, in this order: its step,
+# rel_seq (relative to the sender's ISN, RFC 9293 §3.4.1, as Wireshark shows it),
+# rel_ack (to the receiver's ISN; None without the ACK flag), window (in bytes: scaled
+# once the handshake announced a scale, RFC 7323 §2.2), interval and attempt (a
+# repeated SYN's time since the one before and its number, else None and 1), and
+# transition (what it did to each end's state; None without a sequence number).
+# Not a NamedTuple: every segment's, unpacked at once, and a tuple subclass's
+# construction and unpacking cost a replay's fast path 10 % more (measured).
+Segment = tuple[Step, int | None, int | None, int | None, float | None, int, Transition | None]
 
 
 def track_segment(e: Ends, flags: int, seq: int | None, ack: int | None, window: int | None,
@@ -289,7 +285,7 @@ def track_segment(e: Ends, flags: int, seq: int | None, ack: int | None, window:
         if machine is None:
             machine = conv.states = Connection()
         transition = machine.segment(end, FLAG_TEXT[flags & 0x1FF], d_seq, d_ack, payload)
-    return _new_segment(Segment, (step, rel_seq, rel_ack, window, interval, attempt, transition))
+    return step, rel_seq, rel_ack, window, interval, attempt, transition
 
 
 # The steps, bound once: an enum member read as ``Step.DATA`` costs ten times a module name.
