@@ -80,7 +80,8 @@ class _FastFrame:
     into a ``Frame``.  CPython allows the ``__class__`` assignment because both
     layouts are identical (same base, same ``__slots__``); the result is an
     ordinary, immutable ``Frame``.  ``_new_frame`` falls back to the normal
-    constructor should an interpreter refuse.
+    constructor should an interpreter refuse.  Measured (CPython 3.11, issue
+    11): 0.16 µs a Frame, against 1.0 µs through the dataclass's ``__init__``.
     """
 
     __slots__ = Frame.__slots__

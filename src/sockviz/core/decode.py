@@ -119,7 +119,9 @@ class _Builder:
 
     Setting a slot on it is a plain specialised store; when it is complete its
     `__class__` becomes `Decoded`, which CPython allows because the layouts are
-    identical, and from then on it is an ordinary frozen `Decoded`.
+    identical, and from then on it is an ordinary frozen `Decoded`. Kept for
+    its measured cost (CPython 3.11, issue 11): 0.31 µs against 2.6 µs for the
+    dataclass's `__init__`, which sets all 33 fields through `object.__setattr__`.
     """
 
     __slots__ = Decoded.__slots__
