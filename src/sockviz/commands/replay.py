@@ -46,8 +46,8 @@ _TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.Record's
 
 def replay(reader, env, args) -> int:
     from sockviz.commands import replay_worker
-    from sockviz.core.correlate import Correlator, describe, tally
-    from sockviz.core.fastjson import PREPARED, PREPARED_TIME, FastJson, record_of
+    from sockviz.core.correlate import Correlator, count_only, describe
+    from sockviz.core.json_fast_path import PREPARED, PREPARED_TIME, JsonFastPath, record_of
     from sockviz.core.timeline import Note
     from sockviz.dissect import dns_info
     from sockviz.sources.replay import ReplaySource
@@ -58,8 +58,8 @@ def replay(reader, env, args) -> int:
     correlator = None
     progress = _Progress(env, reader) if _wants_progress(env, args, reader) else None
     # --summary counts steps, never reads a packet's words: skip the wording.
-    word = tally if getattr(args, "summary", False) else describe
-    # --json: most packets' lines come straight from the frame (core/fastjson.py),
+    word = count_only if getattr(args, "summary", False) else describe
+    # --json: most packets' lines come straight from the frame (core/json_fast_path.py),
     # the frames made ready in batches (commands/replay_worker.py); the rest, and
     # every call, take the general path below.
     json_fast = args.json and not getattr(args, "summary", False)
@@ -103,7 +103,7 @@ def replay(reader, env, args) -> int:
                     correlator, sinks, handlers = start(source.meta)
                     packet_entries = correlator.packet
                     if json_fast:
-                        fast = FastJson(correlator).take
+                        fast = JsonFastPath(correlator).write_run
                         write_fast = sinks[0].packet_texts
                 if len(item) == PREPARED:  # made ready for the fast path, which takes most
                     if marks:

@@ -3,9 +3,9 @@
 Without ``--json`` (or with ``--summary``) the batches are the reader's own
 records. With it:
 
-``core.fastjson.prepare`` does the part of a packet's work that depends on
+``core.json_fast_path.prepare`` does the part of a packet's work that depends on
 the frame alone (reading it, its headers, its preview, its time's text);
-``FastJson.take`` does the rest, which follows the conversations in order.
+``JsonFastPath.write_run`` does the rest, which follows the conversations in order.
 On a machine with two cores or more, a big file's frames are prepared by a
 forked child while this process writes the lines of the batch before: the
 two halves cost about the same, so a replay takes about half the time.
@@ -30,7 +30,7 @@ from itertools import islice
 
 from sockviz.commands.common import Refusal
 from sockviz.core import phrases
-from sockviz.core.fastjson import prepare
+from sockviz.core.json_fast_path import prepare
 from sockviz.status import ExitStatus
 
 BATCH = 512  # frames a batch

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from sockviz.core import phrases, rules
 from sockviz.core.decode import Decoded
 from sockviz.core.events import Call, Packet
-from sockviz.core.fastnew import positional
+from sockviz.core.fast_init import positional
 from sockviz.core.flows import (
     ACK_NEW,
     ACK_WINDOW,
@@ -180,7 +180,7 @@ class _Running:
 
 
 class PacketFacts(NamedTuple):
-    """What the timeline says of a packet, before any wording (``Correlator.facts``)."""
+    """What the timeline says of a packet, before any wording (``Correlator.track``)."""
 
     direction: Direction | None
     call_id: int | None
@@ -219,10 +219,10 @@ _say_context = phrases.context
 
 
 def describe(pkt: Packet, facts: PacketFacts) -> PacketShown:
-    """The timeline entry of a packet from its facts (``Correlator.facts``): the words.
+    """The timeline entry of a packet from its facts (``Correlator.track``): the words.
 
     The summary line and the meaning cost about as much as the tracking
-    itself; a renderer that only counts (``--summary``) uses ``tally``.
+    itself; a renderer that only counts (``--summary``) uses ``count_only``.
     """
     (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
      dns_info, why, fields, transition) = facts
@@ -233,7 +233,7 @@ def describe(pkt: Packet, facts: PacketFacts) -> PacketShown:
                       *_states(transition, fields))
 
 
-def tally(pkt: Packet, facts: PacketFacts) -> PacketShown:
+def count_only(pkt: Packet, facts: PacketFacts) -> PacketShown:
     """``describe`` without the words (empty summary and meaning), for counting renderers."""
     (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
      dns_info, why, fields, transition) = facts
@@ -492,22 +492,22 @@ class Correlator:
     # -- packets -----------------------------------------------------------
     def packet(self, pkt: Packet, word: Callable[[Packet, PacketFacts], PacketShown] = describe,
                ) -> list[Entry]:
-        """The packet's timeline entry: its facts (``facts``) told by ``word``.
+        """The packet's timeline entry: its facts (``track``) told by ``word``.
 
-        ``describe`` words them; a renderer that only counts takes ``tally``.
+        ``describe`` words them; a renderer that only counts takes ``count_only``.
         """
         if self._state_checks:
             due = self._due_checks(pkt.time)
-            facts = self.facts(pkt)
+            facts = self.track(pkt)
             if facts.transition is not None and self._state_checks:
                 self._settle_checks(self.conversations[flow_key(pkt.decoded)])
             return [*due, word(pkt, facts)]
-        return [word(pkt, self.facts(pkt))]
+        return [word(pkt, self.track(pkt))]
 
-    def facts(self, pkt: Packet) -> PacketFacts:
+    def track(self, pkt: Packet) -> PacketFacts:
         """Track ``pkt`` and return what the timeline says of it, before any wording.
 
-        Plain values, worded by ``describe`` (or only counted: ``tally``). The
+        Plain values, worded by ``describe`` (or only counted: ``count_only``). The
         per-packet state changes go through the same public operations the
         replay's fast path calls (``conversation``, ``segment``, ``datagram``,
         ``unprompted``, ``add_packets``): one path, of which the fast one is a
@@ -610,7 +610,7 @@ class Correlator:
             conv.number if conv else None, new_conv, step, rel_seq, rel_ack, window,
             dns_info, why, fields, transition))
 
-    # -- the per-packet operations, shared with the replay's fast path (core/fastjson.py) --
+    # -- the per-packet operations, shared with the replay's fast path (core/json_fast_path.py) --
     def add_packets(self, count: int, first_time: float, last_time: float) -> None:
         """Count ``count`` packets, the first at ``first_time``, the last at ``last_time``."""
         self.packets += count
@@ -1085,7 +1085,7 @@ def tcp_numbers(seq: bool, ack: bool, window: bool, options: int) -> str:
     frame cut short lacks; ``options``: NO_OPTIONS, TIMESTAMPS (what Linux puts
     in every segment after the handshake: NOP, NOP, timestamps, RFC 7323 §3)
     or OTHER_OPTIONS (' <%s>'). ``summarize`` and the replay's fast path
-    (core/fastjson.py) both write with it.
+    (core/json_fast_path.py) both write with it.
     """
     key = (seq, ack, window, options)
     fmt = _TCP_NUMBERS.get(key)

@@ -116,7 +116,7 @@ class Ends(NamedTuple):
     """One direction of a TCP conversation: what the tracking of each of its segments reads.
 
     Made once per segment by the general path (``ends``), once per flow by the
-    replay's fast path (core/fastjson.py): its ``Side`` objects stay the same
+    replay's fast path (core/json_fast_path.py): its ``Side`` objects stay the same
     for the conversation's life. A connection to itself has one side, both.
     """
 

@@ -104,7 +104,7 @@ TCP_PACKET_KEYS = (*PACKET_KEYS, "tcp_states")
 def packet_format(texts: dict[str, str]) -> str:
     """A packet record's line, each key's value written as ``texts`` says: a %-field or text.
 
-    PACKET_LINE is one; the replay's fast path (core/fastjson.py) makes one
+    PACKET_LINE is one; the replay's fast path (core/json_fast_path.py) makes one
     per flow, with the flow's constant parts written in. With a "tcp_states"
     text, the line is a TCP segment's (TCP_PACKET_KEYS).
     """

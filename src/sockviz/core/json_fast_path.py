@@ -2,7 +2,7 @@
 
 A big capture is mostly TCP segments and UDP datagrams over Ethernet, and a
 replay of a million of them must take less time than tshark's (issue 6).
-The general path builds a ``Decoded``, a ``Packet``, the facts tuple and a
+The general path builds a ``Decoded``, a ``Packet``, the ``PacketFacts`` and a
 ``PacketShown`` before writing the line: about 15 µs a packet. Here the
 work is cut in two:
 
@@ -10,9 +10,9 @@ work is cut in two:
   takes, the few header fields the line needs, the flow's key, the
   payload's preview and the time's text. It may run in another process
   (commands/replay_worker.py).
-- ``FastJson.take`` does the rest, in the order of the file: it changes the
+- ``JsonFastPath.write_run`` does the rest, in the order of the file: it changes the
   correlator's state only through the correlator's own per-packet operations,
-  the very ones ``Correlator.facts`` calls (``conversation``, ``segment``,
+  the very ones ``Correlator.track`` calls (``conversation``, ``segment``,
   ``datagram``, ``unprompted``, ``add_packets``), words with the same
   functions (``tcp_head``, ``phrases.meaning``, the line's flow part), and
   writes the line in one %-format: one path, of which this is a cheap case.
@@ -68,7 +68,7 @@ _IPV6 = 0x86DD
 _TS_NOPS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps: Linux's options after the handshake
 _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, not here
 _SYN_OR_RST = 0x06
-_UDP = phrases.Step.UDP  # every datagram's step (a module name: take() is the hot path)
+_UDP = phrases.Step.UDP  # every datagram's step (a module name: write_run() is the hot path)
 _DELAYED_ACK = phrases.Why.DELAYED_ACK
 _STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
 # The fields of a meaning that are the same for every packet of a flow
@@ -80,14 +80,14 @@ _CACHE_MAX = 8192  # meanings kept
 _FLOWS_MAX = 1024
 # Meanings: worded once per flow, around the acknowledged number, or each time.
 _PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
-# A fast line's fields that change from packet to packet, as take() gives them.
+# A fast line's fields that change from packet to packet, as write_run() gives them.
 _HOLES = dict.fromkeys(PACKET_KEYS, "%s") | {
     "index": "%d", "seq": "%d", "window": "%d", "len": "%d", "wirelen": "%d"}
 _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in two
 
 
 class Prepared(NamedTuple):
-    """The fields of a frame made ready by ``prepare`` for ``FastJson.take``.
+    """The fields of a frame made ready by ``prepare`` for ``JsonFastPath.write_run``.
 
     A batch carries them as a plain tuple in this order, told from a
     ``Record`` by its length (``PREPARED``) and read by position: a worker
@@ -124,7 +124,7 @@ _REBUILD = struct.Struct("!IIqq")  # size, interface id, time in ns, offset
 
 
 def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False) -> list[tuple]:
-    """The next ``limit`` records (fewer at the end), each made ready for ``FastJson.take``.
+    """The next ``limit`` records (fewer at the end), each made ready for ``JsonFastPath.write_run``.
 
     The part of the work that depends on the frame alone: which frames the
     fast path takes (see the module's text), their header fields, the flow's
@@ -239,8 +239,8 @@ class _Flow:
         self.states = "null"
 
 
-class FastJson:
-    """``take``: the ``--json`` lines of prepared frames, until one the general path must take."""
+class JsonFastPath:
+    """``write_run``: the ``--json`` lines of prepared frames, until one the general path must take."""
 
     def __init__(self, correlator: Correlator) -> None:
         self.c = correlator
@@ -254,7 +254,7 @@ class FastJson:
         # Why -> its context, encoded (phrases.context, in the run's language)
         self._contexts: dict = {None: "null"}
 
-    def take(self, items: list, i: int, pending, count: int, write: Callable,
+    def write_run(self, items: list, i: int, pending, count: int, write: Callable,
              tick: Callable | None = None, every: int = 8192) -> tuple[int, int]:
         """The lines of ``items[i]`` and of the items after it, as long as it can take them.
 
@@ -430,7 +430,7 @@ class FastJson:
     def _meaning(self, flow: _Flow, step: str, n: int) -> str | tuple | None:
         """The encoded meaning of ``step`` in ``flow`` for this length, worded once (a cache miss).
 
-        As Correlator.facts' fields and phrases.meaning word it: whole when nothing
+        As Correlator.track's fields and phrases.meaning word it: whole when nothing
         else shows in it; around the acknowledged number (an ACK's meaning),
         the one field that changes from packet to packet, as its two encoded
         halves in a tuple; None when it must be worded each time.
@@ -453,7 +453,7 @@ class FastJson:
         return text
 
     def _fields(self, flow: _Flow, n: int, acked) -> dict:
-        """Correlator.facts' fields for a TCP segment or a UDP datagram."""
+        """Correlator.track's fields for a TCP segment or a UDP datagram."""
         fields = meaning_fields(flow.proto, flow.src, flow.dst, flow.sport, flow.dport, n,
                                 self.c.role)
         if flow.proto == "TCP":
