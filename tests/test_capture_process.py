@@ -60,8 +60,8 @@ STARVED = textwrap.dedent("""
         except queue.Empty:
             continue
         if kind == "frames":
-            seen += sum(1 for f in item if f[3] == "out" and len(f[1]) >= 1200
-                        and f[1][23] == 17)
+            seen += sum(1 for f in item if f.direction == "out" and len(f.data) >= 1200
+                        and f.data[23] == 17)
     print(json.dumps({"sent": sent, "seen": seen, "drops": sniffer.drops, "held": held}))
 """)
 

@@ -153,14 +153,14 @@ def replay_json(path: Path, *, fast: bool, monkeypatch, worker: bool = False) ->
     import io
 
     from sockviz.capfile.reader import NotACapture, open_capture
-    from sockviz.core.fastjson import FastJson
+    from sockviz.core.json_fast_path import JsonFastPath
     from sockviz.environment import Environment
     from sockviz.replay import replay
 
     with monkeypatch.context() as m:
         if not fast:
-            # take(items, i, pending, count, ...): every frame left to the general path
-            m.setattr(FastJson, "take", lambda self, items, i, pending, count, *rest: (i, count))
+            # write_run(items, i, pending, count, ...): every frame left to the general path
+            m.setattr(JsonFastPath, "write_run", lambda self, items, i, pending, count, *rest: (i, count))
         env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), width=100, color=False)
         try:
             reader = open_capture(path)
@@ -189,7 +189,7 @@ def write_frames(path: Path, frames) -> None:
 
 
 def test_fused_json_replay_writes_what_the_general_path_writes(tmp_path, monkeypatch):
-    from sockviz.core.fastjson import FastJson
+    from sockviz.core.json_fast_path import JsonFastPath
 
     rng = random.Random(7)
     plain = list(frames())
@@ -197,14 +197,14 @@ def test_fused_json_replay_writes_what_the_general_path_writes(tmp_path, monkeyp
     write_frames(tmp_path / "damaged.pcap", [damaged(f, rng) if i % 3 else f
                                              for i, f in enumerate(plain)])
     taken = []
-    take = FastJson.take
+    take = JsonFastPath.write_run
 
     def counting(self, items, i, pending, count, *rest):
         result = take(self, items, i, pending, count, *rest)
         taken.append(result[1] - count)
         return result
 
-    monkeypatch.setattr(FastJson, "take", counting)
+    monkeypatch.setattr(JsonFastPath, "write_run", counting)
     captures = sorted((Path(__file__).resolve().parents[1] / "captures").glob("*.pcapng"))
     for path in [tmp_path / "synth.pcap", tmp_path / "damaged.pcap", *captures]:
         general = replay_json(path, fast=False, monkeypatch=monkeypatch)

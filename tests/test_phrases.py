@@ -125,7 +125,7 @@ def test_clauses_are_joined_in_each_language():
 
 def test_a_change_of_language_takes_effect_at_once():
     """What is said per packet is cached, per language: set_language empties the caches."""
-    facts = Correlator().facts  # noqa: F841 - a correlator made before the change
+    track = Correlator().track  # noqa: F841 - a correlator made before the change
     english = phrases.meaning(Step.SYN, Direction.OUT, phrases.packet_facts("TCP", "a", "b", 1, 2, 0,
                                                                             Role.CLIENT))
     phrases.set_language("fr")

@@ -43,7 +43,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from sockviz.capfile.reader import RECORD, Frame, NotACapture, open_capture
+from sockviz.capfile.reader import Frame, NotACapture, Record, open_capture
 from sockviz.cli import main
 from sockviz.core import decode as decode_module
 from sockviz.core.decode import Decoded, decode
@@ -500,7 +500,8 @@ def read_checked(path: Path) -> Verdict:
             if f.offset >= 0:  # the frame's bytes are where it says
                 assert reader.read_at(f.offset, len(f.data)) == f.data
             check_decoded(decode(f.data, f.linktype), f.data)
-        assert records == [tuple(getattr(f, name) for name in RECORD) for f in frames]
+        assert all(type(r) is Record for r in records)
+        assert records == [tuple(getattr(f, name) for name in Record._fields) for f in frames]
     if problem is not None:
         one_sentence(problem)
     return Verdict(False, problem, len(frames))

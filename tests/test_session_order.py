@@ -25,6 +25,7 @@ from sockviz.core.scope import Scope
 from sockviz.environment import Environment
 from sockviz.render.capture_file import CaptureFileSink
 from sockviz.session import LiveSession
+from sockviz.sources.live import LiveFrame
 
 END = 1795000000.1234567  # a call's end, as time.time() gives it
 
@@ -61,11 +62,11 @@ class _Collect:
         pass
 
 
-def _frame(ns: int, sport: int) -> tuple:
+def _frame(ns: int, sport: int) -> LiveFrame:
     data = bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
                  / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=sport, dport=3001)
                  / b"x")
-    return (ns, data, "veth0", "out", 1, len(data))
+    return LiveFrame(ns, data, len(data), 1, "veth0", "out")
 
 
 def test_a_packet_a_hair_after_a_call_end_falls_after_it_live_and_replayed(tmp_path):

@@ -291,7 +291,7 @@ class LiveSession:
                 self.scope.watch(address, port)
 
     def _frame(self, frame) -> None:
-        ts, data, iface, direction, linktype, wirelen = frame
+        ts, data, wirelen, linktype, iface, direction = frame  # a sources.live.LiveFrame
         d = decode(data, linktype)
         if not self.scope.wants(d, direction):
             return

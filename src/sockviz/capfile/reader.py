@@ -31,16 +31,16 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import starmap
-from typing import IO
+from typing import IO, NamedTuple
 
 from sockviz.core import phrases
 
 __all__ = [
-    "RECORD",
     "CaptureReader",
     "Frame",
     "Interface",
     "NotACapture",
+    "Record",
     "open_capture",
 ]
 
@@ -80,7 +80,8 @@ class _FastFrame:
     into a ``Frame``.  CPython allows the ``__class__`` assignment because both
     layouts are identical (same base, same ``__slots__``); the result is an
     ordinary, immutable ``Frame``.  ``_new_frame`` falls back to the normal
-    constructor should an interpreter refuse.
+    constructor should an interpreter refuse.  Measured (CPython 3.11, issue
+    11): 0.16 µs a Frame, against 1.0 µs through the dataclass's ``__init__``.
     """
 
     __slots__ = Frame.__slots__
@@ -134,9 +135,27 @@ def _pick_frame_factory():
 
 _new_frame = _pick_frame_factory()
 
-# A record: a frame as a plain tuple, its fields in this order.
-RECORD = ("time", "data", "wirelen", "linktype", "iface", "iface_id", "direction", "comments",
-          "index", "time_ns", "offset")
+class Record(NamedTuple):
+    """A frame as the reader yields it to a replay (``records``): ``Frame``'s fields, a tuple.
+
+    Unpacked by position on the replay's hot path, so made with
+    ``tuple.__new__`` (a fifth of the generated constructor's cost).
+    """
+
+    time: float
+    data: bytes
+    wirelen: int
+    linktype: int
+    iface: str
+    iface_id: int
+    direction: str | None
+    comments: tuple[str, ...]
+    index: int
+    time_ns: int
+    offset: int
+
+
+_new_record = tuple.__new__
 
 
 
@@ -274,8 +293,8 @@ class CaptureReader:
             self.size = st.st_size
             self._buf = self._file.read(_CHUNK)
             self._base = 0  # file offset of self._buf[0]
-            # One generator of plain tuples in Frame's field order (``records``);
-            # iterating the reader makes a Frame of each.
+            # One generator of Records (``records``); iterating the reader makes a
+            # Frame of each.
             self._records = self._start()
             self._frames = starmap(_new_frame, self._records)
         except BaseException:
@@ -287,11 +306,10 @@ class CaptureReader:
     def __iter__(self) -> Iterator[Frame]:
         return self._frames
 
-    def records(self) -> Iterator[tuple]:
-        """The frames as plain tuples in ``Frame``'s field order (see ``RECORD``).
+    def records(self) -> Iterator[Record]:
+        """The frames as ``Record`` tuples, from the very same position as iterating the reader.
 
-        The very same position as iterating the reader: a replay takes tuples,
-        which cost less than a ``Frame`` each.
+        A replay takes these, which cost less than a ``Frame`` each.
         """
         return self._records
 
@@ -342,7 +360,7 @@ class CaptureReader:
 
     # --- dispatch -------------------------------------------------------------
 
-    def _start(self) -> Iterator[Frame]:
+    def _start(self) -> Iterator[Record]:
         head = self._buf
         if not head:
             raise NotACapture(phrases.file_empty(self.path))
@@ -359,7 +377,7 @@ class CaptureReader:
 
     # --- classic pcap ---------------------------------------------------------
 
-    def _pcap_frames(self, order: str, nano: bool, hlen: int) -> Iterator[Frame]:
+    def _pcap_frames(self, order: str, nano: bool, hlen: int) -> Iterator[Record]:
         # The file header is read at once, so ``interfaces`` is known before
         # the first frame; the records are read by a generator.
         e = _ENDIANS[order]
@@ -378,7 +396,7 @@ class CaptureReader:
 
     def _pcap_records(
         self, buf: bytes, e: _Endian, linktype: int, nano: bool, hlen: int
-    ) -> Iterator[Frame]:
+    ) -> Iterator[Record]:
         max_caplen = _MAX_CAPLEN_FOR.get(linktype, _MAX_CAPLEN)
         kuz = hlen == 24
         frac_ns = 1 if nano else 1000
@@ -401,7 +419,7 @@ class CaptureReader:
                     break
                 index += 1
                 ns = sec * 1_000_000_000 + frac * frac_ns
-                yield (
+                yield _new_record(Record, (
                     ns / 1e9,
                     buf[start:end],
                     wirelen if wirelen >= caplen else caplen,
@@ -413,7 +431,7 @@ class CaptureReader:
                     index,
                     ns,
                     self._base + start,
-                )
+                ))
                 pos = end
             need = hlen if pos + hlen > n else hlen + caplen
             buf = self._refill(buf, pos, max(need, _CHUNK))
@@ -433,7 +451,7 @@ class CaptureReader:
 
     # --- pcapng ---------------------------------------------------------------
 
-    def _pcapng_frames(self) -> Iterator[Frame]:
+    def _pcapng_frames(self) -> Iterator[Record]:
         buf = self._buf
         self._buf = b""
         pos = 0
@@ -519,7 +537,7 @@ class CaptureReader:
                     return
                 index += 1
                 prev_ns = ns
-                yield (
+                yield _new_record(Record, (
                     ns / 1e9,
                     buf[pos + 28 : data_end],
                     wirelen if wirelen >= caplen else caplen,
@@ -531,7 +549,7 @@ class CaptureReader:
                     index,
                     ns,
                     at + 28,
-                )
+                ))
             elif btype == _SPB:
                 if not ifaces:
                     self._finish(self._bad_iface(at, index + 1, 0, 0))
@@ -550,7 +568,7 @@ class CaptureReader:
                 # A simple packet block has no timestamp.  We give it the previous
                 # packet's time (0 before any), so relative times and a timeline
                 # stay monotonic instead of jumping back to 1970.
-                yield (
+                yield _new_record(Record, (
                     prev_ns / 1e9,
                     buf[pos + 12 : pos + 12 + caplen],
                     max(wirelen, caplen),
@@ -562,7 +580,7 @@ class CaptureReader:
                     index,
                     prev_ns,
                     at + 12,
-                )
+                ))
             elif btype == _IDB:
                 ifaces.append(self._interface(buf, pos, end, e))
             elif btype == _SHB:

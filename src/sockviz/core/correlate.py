@@ -18,19 +18,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from itertools import pairwise
+from typing import NamedTuple
 
 from sockviz.core import phrases, rules
 from sockviz.core.decode import Decoded
 from sockviz.core.events import Call, Packet
-from sockviz.core.fastnew import positional
+from sockviz.core.fast_init import positional
 from sockviz.core.flows import (
     ACK_NEW,
     ACK_WINDOW,
+    FLAG_BITS,
     NDP_TYPES,
     Conversation,
+    FlowKey,
+    ends,
     flow_key,
-    track_states,
-    track_tcp,
+    track_segment,
 )
 from sockviz.core.phrases import UNREACH6_CODES as UNREACH6_CODES
 from sockviz.core.phrases import UNREACH_CODES as UNREACH_CODES
@@ -65,14 +68,16 @@ STATE_READ_SLACK = 0.005
 # one that comes back from the peer took a round trip too.
 DELAYED_ACK = 0.030
 
-# What a step, a direction or a role read from elsewhere (the flow tracker, a
-# source, a capture's metadata) is: a typo in this code is a KeyError.
+# What a step, a direction or a role read from elsewhere (a source, a capture's
+# metadata) is: a typo in this code is a KeyError.
 STEPS: dict[str, Step] = {s.value: s for s in Step}
 _DIRECTIONS: dict[str | None, Direction | None] = {None: None, **{d.value: d for d in Direction}}
 # What the per-packet code compares with, bound once: an enum member read as
 # ``Step.ACK`` costs ten times a module name.
 _ACK, _DATA, _UDP, _FRAGMENT = Step.ACK, Step.DATA, Step.UDP, Step.FRAGMENT
 _PORT_UNREACHABLE = Step.PORT_UNREACHABLE
+_DELAYED_ACK = Why.DELAYED_ACK
+_NO_REASON = (None, None)  # unprompted()'s answer for most packets, made once
 _IN, _OUT = Direction.IN, Direction.OUT
 _CLIENT, _SERVER = Role.CLIENT, Role.SERVER
 _BUFFERED_STEPS = frozenset((Step.DATA, Step.UDP))
@@ -81,7 +86,7 @@ _HANDSHAKE_STEPS = frozenset((Step.SYN, Step.SYNACK, Step.HANDSHAKE_ACK))
 _TEARDOWN_STEPS = frozenset((Step.FIN_FIRST, Step.FIN_SECOND, Step.FINAL_ACK, Step.ACK_FIN))
 _ARP_STEPS = frozenset((Step.ARP_REQUEST, Step.ARP_REPLY, Step.ARP_PROBE))
 _NDP_STEPS = frozenset((Step.NDP_PROBE, Step.NDP_NS, Step.NDP_NA, Step.NDP))
-# Steps without a context when nobody can tell their direction (as core/fastjson.py skips them).
+# Steps without a context when nobody can tell their direction.
 _QUIET_STEPS = frozenset((Step.DATA, Step.UDP, Step.ACK))
 _ICMP_ERRORS = frozenset((Step.UNREACHABLE, Step.FRAG_NEEDED, Step.TIME_EXCEEDED))
 # The calls that read a socket: data arriving under them is what they wait for.
@@ -174,6 +179,25 @@ class _Running:
         self.rst: list = []  # the directions of the RSTs captured during it
 
 
+class PacketFacts(NamedTuple):
+    """What the timeline says of a packet, before any wording (``Correlator.track``)."""
+
+    direction: Direction | None
+    call_id: int | None
+    call_name: str | None
+    conversation: int | None  # its number
+    new_conversation: bool
+    step: Step
+    rel_seq: int | None
+    rel_ack: int | None
+    window: int | None
+    dns: dict | None
+    why: Why | None
+    fields: dict  # the ``phrases.Facts`` a meaning reads
+    transition: object  # what a TCP segment did to each end's state (``tcpstates.Transition``)
+
+
+_new_facts = tuple.__new__  # PacketFacts' fields as one tuple: every packet's
 _new_shown = positional(PacketShown)
 _MISSING = object()
 _DATA_STEPS = frozenset((Step.DATA, Step.UDP, Step.DNS_QUERY, Step.DNS_RESPONSE))
@@ -194,11 +218,11 @@ _say_meaning = phrases.meaning  # the words, per packet: module names (describe 
 _say_context = phrases.context
 
 
-def describe(pkt: Packet, facts: tuple) -> PacketShown:
-    """The timeline entry of a packet from its facts (``Correlator.facts``): the words.
+def describe(pkt: Packet, facts: PacketFacts) -> PacketShown:
+    """The timeline entry of a packet from its facts (``Correlator.track``): the words.
 
     The summary line and the meaning cost about as much as the tracking
-    itself; a renderer that only counts (``--summary``) uses ``tally``.
+    itself; a renderer that only counts (``--summary``) uses ``count_only``.
     """
     (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
      dns_info, why, fields, transition) = facts
@@ -209,7 +233,7 @@ def describe(pkt: Packet, facts: tuple) -> PacketShown:
                       *_states(transition, fields))
 
 
-def tally(pkt: Packet, facts: tuple) -> PacketShown:
+def count_only(pkt: Packet, facts: PacketFacts) -> PacketShown:
     """``describe`` without the words (empty summary and meaning), for counting renderers."""
     (direction, call_id, call_name, conversation, new_conv, step, rel_seq, rel_ack, window,
      dns_info, why, fields, transition) = facts
@@ -299,7 +323,9 @@ class Correlator:
         self.max_conversations = max_conversations
         self.summary_limit = summary_limit
         self.retired: list[tuple] = []  # summary rows of retired conversations
-        self._retired_total = 0
+        # Conversations retired so far: a cache of Conversation objects (the replay's fast
+        # path) is stale once it grows.
+        self.retired_total = 0
         self._numbers = 0
         self._dns_cache: dict[tuple, dict | None] = {}
         self._udp_connected = False
@@ -464,49 +490,39 @@ class Correlator:
         return notes
 
     # -- packets -----------------------------------------------------------
-    def packet(self, pkt: Packet, word: Callable[[Packet, tuple], PacketShown] = describe,
+    def packet(self, pkt: Packet, word: Callable[[Packet, PacketFacts], PacketShown] = describe,
                ) -> list[Entry]:
-        """The packet's timeline entry: its facts (``facts``) told by ``word``.
+        """The packet's timeline entry: its facts (``track``) told by ``word``.
 
-        ``describe`` words them; a renderer that only counts takes ``tally``.
+        ``describe`` words them; a renderer that only counts takes ``count_only``.
         """
         if self._state_checks:
             due = self._due_checks(pkt.time)
-            facts = self.facts(pkt)
-            if facts[12] is not None and self._state_checks:
+            facts = self.track(pkt)
+            if facts.transition is not None and self._state_checks:
                 self._settle_checks(self.conversations[flow_key(pkt.decoded)])
             return [*due, word(pkt, facts)]
-        return [word(pkt, self.facts(pkt))]
+        return [word(pkt, self.track(pkt))]
 
-    def facts(self, pkt: Packet) -> tuple:
+    def track(self, pkt: Packet) -> PacketFacts:
         """Track ``pkt`` and return what the timeline says of it, before any wording.
 
-        ``(direction, call_id, call_name, conversation, new_conversation, step,
-        rel_seq, rel_ack, window, dns, why, fields, transition)``: plain values
-        (``why``: a ``Why`` or None, ``fields``: the ``phrases.Facts`` a meaning
-        reads, ``transition``: what a TCP segment did to each end's state,
-        ``tcpstates.Transition``, or None), worded
-        by ``describe`` (or only counted: ``tally``). The hot path of a
-        replay: every packet of the file comes through here, so fields are
-        read once into locals.
+        Plain values, worded by ``describe`` (or only counted: ``count_only``). The
+        per-packet state changes go through the same public operations the
+        replay's fast path calls (``conversation``, ``segment``, ``datagram``,
+        ``unprompted``, ``add_packets``): one path, of which the fast one is a
+        cheap case. Every packet of a file comes through one or the other, so
+        fields are read once into locals.
         """
         d = pkt.decoded
         time = pkt.time
-        self.packets += 1
-        if self.first_time is None:
-            self.first_time = time
-        self.last_time = time
+        self.add_packets(1, time, time)
 
         key = flow_key(d)
         conv = None
         new_conv = False
         if key is not None:
-            conv = self.conversations.get(key)
-            if conv is None:
-                conv = self._new_conversation(key, time)
-                new_conv = True
-            conv.packets += 1
-            conv.last_time = time
+            conv, new_conv = self.conversation(key, time)
 
         proto = d.proto
         n = d.payload_len
@@ -514,13 +530,14 @@ class Correlator:
         rel_seq = rel_ack = window = None
         dns_info = None
         transition = None
+        sender, receiver = (d.src, d.sport), (d.dst, d.dport)
 
         if d.tcp_flags is not None and conv is not None and (proto == "TCP" or proto == "DNS"):
-            step, rel_seq, rel_ack, window, interval, attempt = track_tcp(conv, d, time)
-            step = STEPS[step]
-            transition = track_states(conv, (d.src, d.sport), d.tcp_flags, d.seq, d.ack, n)
+            step, rel_seq, rel_ack, window, interval, attempt, transition = self.segment(
+                ends(conv, sender, receiver), FLAG_BITS[d.tcp_flags], seq=d.seq, ack=d.ack,
+                window=d.window, payload=n, options=d.tcp_options, time=time)
             if transition is not None and transition.changed and conv.initiator is not None:
-                client = conv.initiator == (d.src, d.sport)
+                client = conv.initiator == sender
                 fields["tcp_roles"] = {"src": _CLIENT if client else _SERVER,
                                        "dst": _SERVER if client else _CLIENT}
             fields["acked"] = rel_ack
@@ -532,20 +549,23 @@ class Correlator:
                 fields["isn"] = d.seq
                 if step == Step.SYNACK:
                     fields["scaling"] = phrases.window_scaling(
-                        conv.side((d.src, d.sport)).wscale, conv.side((d.dst, d.dport)).wscale)
+                        conv.side(sender).wscale, conv.side(receiver).wscale)
             if proto == "DNS" and n and step == _DATA:
                 dns_info = self._dns(d, tcp=True)
         elif proto == "DNS" and d.frag_offset in (None, 0):
             dns_info = self._dns(d, tcp=False)
             step = _UDP
-            if conv is not None and conv.initiator is None:
-                conv.initiator = (d.src, d.sport)
+            if conv is not None:
+                self.datagram(conv, sender, time)
         elif d.sport is not None and d.tcp_flags is None and (proto == "UDP" or proto == "DNS"):
             step = _UDP
-            if conv is not None and conv.initiator is None:
-                conv.initiator = (d.src, d.sport)
+            if conv is not None:
+                self.datagram(conv, sender, time)
         else:
             step = self._other_step(d, fields)
+            if conv is not None:  # an ICMP error, in the conversation of the packet it quotes
+                conv.packets += 1
+                conv.last_time = time
 
         if d.frag_offset is not None:
             step = _FRAGMENT
@@ -575,21 +595,70 @@ class Correlator:
             if step == Step.RST:
                 running.rst.append(direction)
             why = self._cause(call, step, direction, d, conv, fields)
+            if conv is not None:  # its timing still counts for the packets after the call
+                track_data_and_acks(conv, step, direction, sender, receiver, n, rel_ack, time)
         else:
-            why = self._context(step, direction, d, conv, time)
+            why, delay = self.unprompted(step, direction, conv, sender, receiver, n, rel_ack,
+                                         time, d)
+            if delay is not None:
+                fields["delay"] = delay
         if direction == _OUT and (step == Step.ARP_REQUEST or step == Step.NDP_NS):
             self._asked_neighbour(d, step)
 
-        if conv is not None:
-            delay = track_data_and_acks(conv, step, direction, (d.src, d.sport),
-                                        (d.dst, d.dport), n, rel_ack, time)
-            if delay is not None and call is None:
-                why = Why.DELAYED_ACK
-                fields["delay"] = delay
+        return _new_facts(PacketFacts, (
+            direction, call.id if call else None, call.name if call else None,
+            conv.number if conv else None, new_conv, step, rel_seq, rel_ack, window,
+            dns_info, why, fields, transition))
 
-        return (direction, call.id if call else None, call.name if call else None,
-                conv.number if conv else None, new_conv, step, rel_seq, rel_ack, window,
-                dns_info, why, fields, transition)
+    # -- the per-packet operations, shared with the replay's fast path (core/json_fast_path.py) --
+    def add_packets(self, count: int, first_time: float, last_time: float) -> None:
+        """Count ``count`` packets, the first at ``first_time``, the last at ``last_time``."""
+        self.packets += count
+        if self.first_time is None:
+            self.first_time = first_time
+        self.last_time = last_time
+
+    def conversation(self, key: FlowKey, time: float) -> tuple[Conversation, bool]:
+        """The conversation of ``key``, made at its first packet: (it, whether it is new).
+
+        Making one may retire idle ones (``retired_total`` grows: see
+        ``_forget_idle``). Its packets are counted by ``segment`` and ``datagram``.
+        """
+        conv = self.conversations.get(key)
+        if conv is not None:
+            return conv, False
+        return self._new_conversation(key, time), True
+
+    # A TCP segment of ``e.conv``, counted and tracked: ``flows.track_segment(e, flags, seq,
+    # ack, window, payload, options, time)``, bound here (the hot path: one call).
+    segment = staticmethod(track_segment)
+
+    @staticmethod
+    def datagram(conv: Conversation, sender: tuple, time: float) -> None:
+        """A UDP datagram of ``conv``, counted: the first one's sender began the conversation."""
+        conv.packets += 1
+        conv.last_time = time
+        if conv.initiator is None:
+            conv.initiator = sender
+
+    def unprompted(self, step: Step, direction: Direction | None, conv: Conversation | None,
+                   sender: tuple, receiver: tuple, payload: int, rel_ack: int | None,
+                   time: float, d: Decoded | None = None) -> tuple[Why | None, float | None]:
+        """Why a packet that no call was running for happened, after its tracking.
+
+        ``(why, delay)``: ``delay`` is how long after the data it acknowledges
+        a delayed ACK left (seconds; ``why`` is then ``Why.DELAYED_ACK``), else
+        None. Without ``d`` (the fast path), what it says of a segment or a
+        datagram is decided from the conversation alone, said without facts.
+        """
+        # Nobody can tell which way the data or ACKs of a capture from elsewhere went: no
+        # context, and no call to find it out (the bulk of such a replay).
+        why = None if direction is None and step in _QUIET_STEPS else \
+            self._context(step, direction, d, conv, time)
+        if conv is not None and (delay := track_data_and_acks(
+                conv, step, direction, sender, receiver, payload, rel_ack, time)) is not None:
+            return _DELAYED_ACK, delay
+        return _NO_REASON if why is None else (why, None)
 
     def _new_conversation(self, key: tuple, time: float) -> Conversation:
         convs = self.conversations
@@ -619,7 +688,7 @@ class Correlator:
 
     def _retire(self, conv: Conversation) -> None:
         self.retired.append(_summary_row(conv))
-        self._retired_total += 1
+        self.retired_total += 1
         if len(self.retired) >= 2 * self.summary_limit:
             self.retired.sort(key=_busiest)
             del self.retired[self.summary_limit :]
@@ -628,9 +697,9 @@ class Correlator:
                 problem: str | None = None) -> Summary:
         rows = [_summary_row(c) for c in self.conversations.values()]
         total = None
-        if self._retired_total:
+        if self.retired_total:
             # Too many to list: the busiest summary_limit, in order of appearance.
-            total = len(rows) + self._retired_total
+            total = len(rows) + self.retired_total
             rows = sorted(rows + self.retired, key=_busiest)[: self.summary_limit]
             rows.sort()
         convs = [
@@ -774,12 +843,7 @@ class Correlator:
 
     def _context(self, step: str, direction: str | None, d: Decoded | None, conv,
                  time: float) -> Why | None:
-        """Why a packet that no call was running for happened (phrases.WHY says it).
-
-        The replay's fast path (core/fastjson.py) asks too, without ``d``: what
-        it returns for a segment or a datagram is decided from the
-        conversation alone, and is said without facts.
-        """
+        """Why a packet that no call was running for happened (phrases.WHY says it)."""
         if self._neighbours and self._waited_for_neighbour(direction, d, conv):
             return Why.NEIGHBOUR_WAITED
         if direction is None and step in _QUIET_STEPS:
@@ -1013,28 +1077,48 @@ def tcp_head(src: str | None, sport: int | None, dst: str | None, dport: int | N
     return head
 
 
+# Which options a TCP summary shows: none, Linux's timestamps, or others (as text).
+NO_OPTIONS, TIMESTAMPS, OTHER_OPTIONS = 0, 1, 2
+_TCP_NUMBERS: dict[tuple, str] = {}
+
+
+def tcp_numbers(seq: bool, ack: bool, window: bool, options: int) -> str:
+    """The %-format of a TCP summary's numbers, after ``tcp_head``: what it shows of them.
+
+    ' seq=%d ack=%d win=%d <TSval %d TSecr %d> len=%d', without the numbers a
+    frame cut short lacks; ``options``: NO_OPTIONS, TIMESTAMPS (what Linux puts
+    in every segment after the handshake: NOP, NOP, timestamps, RFC 7323 §3)
+    or OTHER_OPTIONS (' <%s>'). ``summarize`` and the replay's fast path
+    (core/json_fast_path.py) both write with it.
+    """
+    key = (seq, ack, window, options)
+    fmt = _TCP_NUMBERS.get(key)
+    if fmt is None:
+        fmt = _TCP_NUMBERS[key] = (
+            (" seq=%d" if seq else "") + (" ack=%d" if ack else "") + (" win=%d" if window else "")
+            + ("", " <TSval %d TSecr %d>", " <%s>")[options] + " len=%d")
+    return fmt
+
+
 def summarize(d: Decoded, rel_seq: int | None, rel_ack: int | None, window: int | None) -> str:
     """A one-line, tcpdump-like description of a packet."""
     if d.tcp_flags is not None and not d.frag_offset:  # the common case first
-        text = tcp_head(d.src, d.sport, d.dst, d.dport, d.tcp_flags)
-        if rel_seq is not None:
-            text += f" seq={rel_seq}"
-        if rel_ack is not None:
-            text += f" ack={rel_ack}"
-        if window is not None:
-            text += f" win={window}"
+        numbers = [n for n in (rel_seq, rel_ack, window) if n is not None]
         options = d.tcp_options
+        shown = NO_OPTIONS
         if options:
             if len(options) == 3 and options[2][0] == "Timestamp" and options[0][0] == "NOP" \
                     and options[1][0] == "NOP":
-                # What Linux puts in every segment: NOP, NOP, timestamps (RFC 7323 §3).
-                value = options[2][1]
-                text += f" <TSval {value[0]} TSecr {value[1]}>"
+                shown = TIMESTAMPS
+                numbers += options[2][1]
             else:
                 opts = tcp_options(options)
                 if opts:
-                    text += f" <{opts}>"
-        text += f" len={d.payload_len}"
+                    shown = OTHER_OPTIONS
+                    numbers.append(opts)
+        numbers.append(d.payload_len)
+        text = tcp_head(d.src, d.sport, d.dst, d.dport, d.tcp_flags) + tcp_numbers(
+            rel_seq is not None, rel_ack is not None, window is not None, shown) % tuple(numbers)
         if d.payload:
             text += f' "{preview(d.payload)}"'
         return text

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sockviz.core import phrases
 
 __all__ = [
+    "FLAG_TEXT",
     "LINKTYPE_ETHERNET",
     "LINKTYPE_IPV4",
     "LINKTYPE_IPV6",
@@ -118,7 +119,9 @@ class _Builder:
 
     Setting a slot on it is a plain specialised store; when it is complete its
     `__class__` becomes `Decoded`, which CPython allows because the layouts are
-    identical, and from then on it is an ordinary frozen `Decoded`.
+    identical, and from then on it is an ordinary frozen `Decoded`. Kept for
+    its measured cost (CPython 3.11, issue 11): 0.31 µs against 2.6 µs for the
+    dataclass's `__init__`, which sets all 33 fields through `object.__setattr__`.
     """
 
     __slots__ = Decoded.__slots__
@@ -163,9 +166,10 @@ class _Builder:
 
 # TCP flag letters in scapy's order: bit 0 (FIN) first, then SYN, RST, PSH,
 # ACK, URG, ECE, CWR (RFC 9293 §3.1, RFC 3168 §6.1) and the former NS bit
-# (RFC 3540, historic; now AE of AccECN), which scapy prints as 'N'.
+# (RFC 3540, historic; now AE of AccECN), which scapy prints as 'N'. FLAG_TEXT:
+# the letters of each value of the low nine bits.
 _FLAG_LETTERS = "FSRPAUECN"
-_FLAG_TEXT = tuple(
+FLAG_TEXT = tuple(
     "".join(letter for bit, letter in enumerate(_FLAG_LETTERS) if value >> bit & 1)
     for value in range(512)
 )
@@ -176,7 +180,7 @@ def tcp_flags_text(flags: int) -> str:
 
     Only the low nine bits (the eight flags and the NS bit) are looked at.
     """
-    return _FLAG_TEXT[flags & 0x1FF]
+    return FLAG_TEXT[flags & 0x1FF]
 
 
 _CACHE_MAX = 4096
@@ -550,7 +554,7 @@ def _fast_ip4(r: _Builder, data: bytes, off: int) -> bool:
             else:
                 _tcp_options(r, data, head + 20, head + hlen)
         r.proto = "TCP"
-        r.tcp_flags = _FLAG_TEXT[offflags & 0x1FF]
+        r.tcp_flags = FLAG_TEXT[offflags & 0x1FF]
         r.seq = seq
         r.ack = ack
         r.window = window
@@ -721,7 +725,7 @@ def _tcp(r: _Builder, data: bytes, off: int, end: int, cap: int) -> None:
     r.seq = seq
     r.ack = ack
     r.window = window
-    r.tcp_flags = _FLAG_TEXT[offflags & 0x1FF]
+    r.tcp_flags = FLAG_TEXT[offflags & 0x1FF]
     hlen = (offflags >> 12) << 2  # data offset, in 32-bit words
     if hlen < 20:
         r.error = phrases.bad_tcp_header_length(hlen, hlen >> 2)

@@ -9,13 +9,20 @@ role in the connection's life (RFC 9293 §3.5 handshake, §3.6 closing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sockviz.core.decode import Decoded
+from sockviz.core.decode import FLAG_TEXT, Decoded
+from sockviz.core.phrases import Step
 from sockviz.core.tcpstates import Connection, Transition
 
 Endpoint = tuple[str, int]
 FlowKey = tuple
+
+# The TCP header's flag bits the tracking reads (RFC 9293 §3.1), and every flags
+# text (``Decoded.tcp_flags``) back to its bits.
+FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
+FLAG_BITS: dict[str, int] = {text: bits for bits, text in enumerate(FLAG_TEXT)}
 
 # NDP (RFC 4861 §4): router/neighbour solicitation and advertisement, redirect.
 NDP_TYPES = {133: "RS", 134: "RA", 135: "NS", 136: "NA", 137: "redirect"}
@@ -83,6 +90,9 @@ class Conversation:
     # FIN not acknowledged before), ACK_WINDOW (nothing new, a larger window: a window
     # update) or ACK_NOTHING. The explanations read it right after (Correlator._context).
     ack_kind: int = 0
+    # Its two directions' ``Ends`` (TCP), from key[1] and from key[2], made by ``ends``.
+    ends_a: Ends | None = field(default=None, repr=False, compare=False)  # they hold conv
+    ends_b: Ends | None = field(default=None, repr=False, compare=False)
 
     def side(self, ep: Endpoint) -> Side:
         if ep == self.key[1]:
@@ -102,61 +112,62 @@ class Conversation:
         return ep  # a connection to itself
 
 
-def track_tcp(conv: Conversation, d: Decoded, time: float) -> tuple:
-    """Update ``conv`` with segment ``d`` and name the segment's step.
+class Ends(NamedTuple):
+    """One direction of a TCP conversation: what the tracking of each of its segments reads.
 
-    Returns ``(step, rel_seq, rel_ack, window, interval, attempt)``: the
-    window in bytes (scaled once the handshake announced a scale), and for a
-    repeated SYN the time since the previous one and its attempt number
-    (else None and 1). A plain tuple: this runs for every TCP segment.
+    Made once per segment by the general path (``ends``), once per flow by the
+    replay's fast path (core/json_fast_path.py): its ``Side`` objects stay the same
+    for the conversation's life. A connection to itself has one side, both.
     """
-    src = (d.src, d.sport)
-    me, peer = sides(conv, src, (d.dst, d.dport))
-    flags = d.tcp_flags or ""
-    return track_segment(conv, me, peer, src, "S" in flags, "A" in flags, "F" in flags,
-                         "R" in flags, d.seq, d.ack, d.window, d.payload_len, d.tcp_options, time)
+
+    conv: Conversation
+    sender: Endpoint
+    receiver: Endpoint
+    me: Side  # the sender's
+    peer: Side  # the receiver's
+    end: int  # the sender's end in ``conv.states``: 0 is ``conv.key[1]``, 1 ``conv.key[2]``
 
 
-def track_states(conv: Conversation, src: Endpoint, flags: str, seq: int | None,
-                 ack: int | None, payload: int) -> Transition | None:
-    """Feed a segment to the conversation's state machine (core/tcpstates.py).
+def ends(conv: Conversation, sender: Endpoint, receiver: Endpoint) -> Ends:
+    """The ``Ends`` of segments from ``sender`` to ``receiver``: made once, kept by ``conv``."""
+    if sender == conv.key[1]:
+        e = conv.ends_a
+        if e is None:
+            e = conv.ends_a = Ends(conv, sender, receiver, conv.side(sender), conv.side(receiver), 0)
+        return e
+    e = conv.ends_b
+    if e is None:
+        e = conv.ends_b = Ends(conv, sender, receiver, conv.side(sender), conv.side(receiver), 1)
+    return e
 
-    End 0 is ``conv.key[1]``, end 1 ``conv.key[2]``; None for a segment cut
-    before its sequence number.
+
+# What the tracking says of one TCP segment, a plain tuple of, in this order: its step,
+# rel_seq (relative to the sender's ISN, RFC 9293 §3.4.1, as Wireshark shows it),
+# rel_ack (to the receiver's ISN; None without the ACK flag), window (in bytes: scaled
+# once the handshake announced a scale, RFC 7323 §2.2), interval and attempt (a
+# repeated SYN's time since the one before and its number, else None and 1), and
+# transition (what it did to each end's state; None without a sequence number).
+# Not a NamedTuple: every segment's, unpacked at once, and a tuple subclass's
+# construction and unpacking cost a replay's fast path 10 % more (measured).
+Segment = tuple[Step, int | None, int | None, int | None, float | None, int, Transition | None]
+
+
+def track_segment(e: Ends, flags: int, seq: int | None, ack: int | None, window: int | None,
+                  payload: int, options: tuple, time: float) -> Segment:
+    """Count one segment in its conversation, update the conversation's state, name its step.
+
+    ``flags`` are the header's flag bits; ``seq``, ``ack`` and ``window`` its
+    raw fields (None when the frame was cut before them), ``payload`` its
+    length, ``options`` as ``Decoded.tcp_options``. Also feeds the
+    conversation's state machine (core/tcpstates.py). The general path and
+    the replay's fast path both come here, so they cannot drift apart; the
+    fast path passes the fields by position (keywords cost 85 ns a call more).
     """
-    if seq is None:
-        return None
-    machine = conv.states
-    if machine is None:
-        machine = conv.states = Connection()
-    return machine.segment(0 if src == conv.key[1] else 1, flags, seq, ack, payload)
-
-
-def sides(conv: Conversation, src: Endpoint, dst: Endpoint) -> tuple[Side, Side]:
-    """(the sender's ``Side``, the receiver's): made at the conversation's first segment.
-
-    Both stay the same objects for the conversation's life, so the replay's
-    fast path (core/fastjson.py) looks them up once per flow. A connection
-    to itself has one side, which is both.
-    """
-    if src == conv.key[1]:
-        me = conv.a if conv.a is not None else conv.side(src)
-        peer = conv.b if conv.b is not None else conv.side(dst)
-    else:
-        me = conv.b if conv.b is not None else conv.side(src)
-        peer = conv.a if conv.a is not None else conv.side(dst)
-    return me, peer
-
-
-def track_segment(conv: Conversation, me: Side, peer: Side, src: Endpoint, syn: bool, ack: bool,
-                  fin: bool, rst: bool, d_seq: int | None, d_ack: int | None,
-                  d_window: int | None, payload: int, options: tuple, time: float) -> tuple:
-    """``track_tcp`` on the segment's fields as plain values: its sides and flags.
-
-    The replay's fast path (core/fastjson.py) reads them from the frame's
-    bytes without building a ``Decoded``; both paths share this one
-    tracking, so they cannot drift apart.
-    """
+    conv, src, _receiver, me, peer, end = e
+    conv.packets += 1
+    conv.last_time = time
+    d_seq, d_ack, d_window = seq, ack, window
+    syn, ack, fin, rst = flags & SYN, flags & ACK, flags & FIN, flags & RST
     seq = d_seq or 0
     interval = None
     attempt = 1
@@ -226,43 +237,62 @@ def track_segment(conv: Conversation, me: Side, peer: Side, src: Endpoint, syn: 
         # A RST answering a SYN, from a side that never sent one: nobody
         # listens on that port (RFC 9293 §3.10.7.1).
         refused = not conv.handshake_done and not me.syn_times and bool(peer.syn_times)
-        step = "rst-refused" if refused else "rst"
+        step = _RST_REFUSED if refused else _RST
         conv.reset = conv.closed = True
     elif syn and ack:
-        step = "synack-retransmit" if len(me.syn_times) > 1 else "synack"
+        step = _SYNACK_RETRANSMIT if len(me.syn_times) > 1 else _SYNACK
         if len(me.syn_times) > 1:
             interval = me.syn_times[-1] - me.syn_times[-2]
     elif syn:
         if len(me.syn_times) > 1:
-            step = "syn-retransmit"
+            step = _SYN_RETRANSMIT
             interval = me.syn_times[-1] - me.syn_times[-2]
             attempt = len(me.syn_times)
         else:
-            step = "syn"
+            step = _SYN
     elif fin:
         if me.fin_seq is None:
             me.fin_seq = (seq + payload) & 0xFFFFFFFF
         if retransmit:
-            step = "fin-retransmit"
+            step = _FIN_RETRANSMIT
         elif peer.fin_seq is not None:
-            step = "fin-second"
+            step = _FIN_SECOND
         else:
-            step = "fin-first"
+            step = _FIN_FIRST
     elif payload:
-        step = "data-retransmit" if retransmit else "data"
+        step = _DATA_RETRANSMIT if retransmit else _DATA
     elif not conv.handshake_done and ack and src == conv.initiator and peer.isn is not None:
-        step = "handshake-ack"
+        step = _HANDSHAKE_ACK
     elif acks_fin and not peer.fin_acked:
-        step = "final-ack" if me.fin_seq is not None else "ack-fin"
+        step = _FINAL_ACK if me.fin_seq is not None else _ACK_FIN
     elif payload == 0 and d_window == 0:
-        step = "zero-window"
+        step = _ZERO_WINDOW
     else:
-        step = "ack"
+        step = _ACK
 
     if acks_fin:
         peer.fin_acked = True
-    if step == "handshake-ack" or (ack and not syn and peer.isn is not None and me.isn is not None):
+    if step is _HANDSHAKE_ACK or (ack and not syn and peer.isn is not None and me.isn is not None):
         conv.handshake_done = True
     if me.fin_acked and peer.fin_acked:
         conv.closed = True
-    return step, rel_seq, rel_ack, window, interval, attempt
+
+    # Each end's RFC 9293 state (core/tcpstates.py), from the raw numbers.
+    if d_seq is None:
+        transition = None
+    else:
+        machine = conv.states
+        if machine is None:
+            machine = conv.states = Connection()
+        transition = machine.segment(end, FLAG_TEXT[flags & 0x1FF], d_seq, d_ack, payload)
+    return step, rel_seq, rel_ack, window, interval, attempt, transition
+
+
+# The steps, bound once: an enum member read as ``Step.DATA`` costs ten times a module name.
+_SYN, _SYN_RETRANSMIT, _SYNACK, _SYNACK_RETRANSMIT = (
+    Step.SYN, Step.SYN_RETRANSMIT, Step.SYNACK, Step.SYNACK_RETRANSMIT)
+_RST, _RST_REFUSED, _HANDSHAKE_ACK, _ZERO_WINDOW = (
+    Step.RST, Step.RST_REFUSED, Step.HANDSHAKE_ACK, Step.ZERO_WINDOW)
+_FIN_FIRST, _FIN_SECOND, _FIN_RETRANSMIT, _FINAL_ACK, _ACK_FIN = (
+    Step.FIN_FIRST, Step.FIN_SECOND, Step.FIN_RETRANSMIT, Step.FINAL_ACK, Step.ACK_FIN)
+_DATA, _DATA_RETRANSMIT, _ACK = Step.DATA, Step.DATA_RETRANSMIT, Step.ACK

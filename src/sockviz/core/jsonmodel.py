@@ -104,13 +104,17 @@ TCP_PACKET_KEYS = (*PACKET_KEYS, "tcp_states")
 def packet_format(texts: dict[str, str]) -> str:
     """A packet record's line, each key's value written as ``texts`` says: a %-field or text.
 
-    PACKET_LINE is one; the replay's fast path (core/fastjson.py) makes one
+    PACKET_LINE is one; the replay's fast path (core/json_fast_path.py) makes one
     per flow, with the flow's constant parts written in. With a "tcp_states"
     text, the line is a TCP segment's (TCP_PACKET_KEYS).
     """
-    keys = TCP_PACKET_KEYS if "tcp_states" in texts else PACKET_KEYS
-    fields = ", ".join(f'"{key}": {texts[key]}' for key in keys)
-    return '{"type": "packet", ' + fields + "}"
+    named = _TCP_NAMED if "tcp_states" in texts else _NAMED
+    return '{"type": "packet", ' + ", ".join([name + texts[key] for key, name in named]) + "}"
+
+
+# Each key with its JSON name, written once: a replay makes a format per flow.
+_NAMED = tuple((key, f'"{key}": ') for key in PACKET_KEYS)
+_TCP_NAMED = tuple((key, f'"{key}": ') for key in TCP_PACKET_KEYS)
 
 
 # A packet record's line; %-formatting is done in C, in one call.
@@ -135,9 +139,10 @@ def states_text(states: dict) -> str:
 def _flow_text(key: tuple) -> str:
     """The record's part from the interface to the ports, as ``encode`` writes it."""
     iface, proto, src, dst, sport, dport = key
-    if not all(type(v) is str or v is None for v in (iface, proto, src, dst)) or not all(
-        type(v) is int or v is None for v in (sport, dport)
-    ):
+    # Each test written out: a replay of many short conversations comes here per flow.
+    if not ((type(iface) is str or iface is None) and (type(proto) is str or proto is None)
+            and (type(src) is str or src is None) and (type(dst) is str or dst is None)
+            and (type(sport) is int or sport is None) and (type(dport) is int or dport is None)):
         raise TypeError("a flow field of another type")
     flow = (
         f'{"null" if iface is None else _string(iface)}, '

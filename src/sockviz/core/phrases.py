@@ -1797,7 +1797,7 @@ def folder_not_script(script: str) -> str:
     return _("{script!r} is a folder without a __main__.py; give a script").format(script=script)
 
 
-# sockviz replay (commands/replay.py, commands/replay_worker.py, render/layers.py).
+# sockviz replay (replay/engine.py, replay/worker.py, render/layers.py).
 
 
 def no_such_file(path: str) -> str:

@@ -55,7 +55,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sockviz.core.fastnew import positional
+from sockviz.core.fast_init import positional
 
 __all__ = [
     "TRANSITIONS",

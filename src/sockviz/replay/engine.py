@@ -42,7 +42,7 @@ def run(path: str, env: Environment | None = None, *, json: bool = False,
 
 PROGRESS_MIN = 16 * 1024 * 1024  # files this big show progress on a terminal
 PROGRESS_EVERY = 8192  # packets between two progress updates
-_TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.RECORD)
+_TIME, _COMMENTS = 0, 7  # a record's time and comments (capfile.reader.Record's fields)
 
 
 def replay(reader, env: Environment | None = None, *, json: bool = False,
@@ -55,8 +55,8 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
     receive every entry. ``worker``: True or False forces the second process of
     a big ``--json`` replay on or off; None decides by the file and the cores.
     """
-    from sockviz.core.correlate import Correlator, describe, tally
-    from sockviz.core.fastjson import PREPARED, PREPARED_TIME, FastJson, record_of
+    from sockviz.core.correlate import Correlator, count_only, describe
+    from sockviz.core.json_fast_path import PREPARED, PREPARED_TIME, JsonFastPath, record_of
     from sockviz.core.timeline import Note
     from sockviz.dissect import dns_info
     from sockviz.replay import worker as replay_worker
@@ -71,8 +71,8 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
     correlator = None
     progress = _Progress(env, reader) if _wants_progress(env, json, summary, reader) else None
     # --summary counts steps, never reads a packet's words: skip the wording.
-    word = tally if summary else describe
-    # --json: most packets' lines come straight from the frame (core/fastjson.py),
+    word = count_only if summary else describe
+    # --json: most packets' lines come straight from the frame (core/json_fast_path.py),
     # the frames made ready in batches (replay/worker.py); the rest, and every
     # call, take the general path below. Other sinks (a diagram) need every
     # packet's entry, which the fast path never makes.
@@ -118,7 +118,7 @@ def replay(reader, env: Environment | None = None, *, json: bool = False,
                     correlator, active, handlers = start(source.meta)
                     packet_entries = correlator.packet
                     if json_fast:
-                        fast = FastJson(correlator).take
+                        fast = JsonFastPath(correlator).write_run
                         write_fast = active[-1].packet_texts  # the JSON lines' sink
                 if len(item) == PREPARED:  # made ready for the fast path, which takes most
                     if marks:

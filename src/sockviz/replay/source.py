@@ -16,7 +16,7 @@ from sockviz.capfile.reader import CaptureReader
 from sockviz.core.callcomment import decode_comment, decode_meta
 from sockviz.core.decode import decode
 from sockviz.core.events import Call, Packet
-from sockviz.core.fastnew import positional
+from sockviz.core.fast_init import positional
 
 Event = tuple[str, Call]  # ('start' | 'end', Call)
 _new_packet = positional(Packet)
@@ -83,7 +83,7 @@ class ReplaySource:
         """The ``Packet`` of a reader record (``CaptureReader.records``: a frame as a tuple)."""
         # Packet(index=, time=, iface=, direction=, linktype=, wirelen=,
         # data=, decoded=, comments=, time_ns=), built without the frozen
-        # dataclass's slow __init__ (core/fastnew.py).
+        # dataclass's slow __init__ (core/fast_init.py).
         time, data, wirelen, linktype, iface, _iface_id, direction, comments, index, ns, _at = record
         return _new_packet(index, time, iface, direction, linktype, wirelen, data,
                            decode(data, linktype), comments, ns or 0)

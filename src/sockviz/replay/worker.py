@@ -3,15 +3,15 @@
 Without ``--json`` (or with ``--summary``) the batches are the reader's own
 records. With it:
 
-``core.fastjson.prepare`` does the part of a packet's work that depends on
+``core.json_fast_path.prepare`` does the part of a packet's work that depends on
 the frame alone (reading it, its headers, its preview, its time's text);
-``FastJson.take`` does the rest, which follows the conversations in order.
+``JsonFastPath.write_run`` does the rest, which follows the conversations in order.
 On a machine with two cores or more, a big file's frames are prepared by a
 forked child while this process writes the lines of the batch before: the
 two halves cost about the same, so a replay takes about half the time.
 
 The child sends each batch as one marshal blob after its length, on a pipe;
-the frames' bytes stay in the file (``prepare(keep_data=False)``) and are
+the frames' bytes stay in the file (``prepare(for_pipe=True)``) and are
 read again only for the rare frame the fast path leaves to the general one.
 The child never writes anything else and always ends with ``os._exit``: it
 runs no cleanup of its parent's (buffers, temporary files, test fixtures).
@@ -28,7 +28,7 @@ import struct
 from collections.abc import Iterator
 from itertools import islice
 
-from sockviz.core.fastjson import prepare
+from sockviz.core.json_fast_path import prepare
 
 BATCH = 512  # frames a batch
 WORKER_MIN = 8 << 20  # files this big are worth a second process
@@ -114,7 +114,7 @@ def _prepare_all(reader, fd: int) -> None:
     records = reader.records()
     sent = 0  # section header comments already sent
     while True:
-        items = prepare(records, BATCH, keep_data=False)
+        items = prepare(records, BATCH, for_pipe=True)
         comments = reader.shb_comments[sent:]
         sent += len(comments)
         end = not items

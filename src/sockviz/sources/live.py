@@ -10,9 +10,8 @@ hands the frames on, so the view may lag under a flood but nothing is lost.
 
 ``Sniffer(out)`` returns once the capture process says its socket listens:
 the first call of a lesson is never missed. ``out`` receives
-``('frames', [frame, ...])`` batches, each frame a tuple
-``(time_ns, data, iface, direction, linktype, wirelen)``, and ``('drained', t)``
-marks: every frame stamped before ``t`` has been queued.
+``('frames', [frame, ...])`` batches, each frame a ``LiveFrame``, and
+``('drained', t)`` marks: every frame stamped before ``t`` has been queued.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import NamedTuple
 
 from sockviz.core import phrases
 from sockviz.sources import capture_process as cp
@@ -35,6 +35,24 @@ from sockviz.sources import capture_process as cp
 MAX_QUEUED_BATCHES = 64
 READ_CHUNK = 4 << 20
 READY_TIMEOUT = 10.0
+
+
+class LiveFrame(NamedTuple):
+    """One frame from the capture process: of a file's ``Record`` fields, those it has, in order.
+
+    Its index, comments and offset come later (the session numbers the frames
+    it keeps). Made with ``tuple.__new__``: up to 35,000 a second.
+    """
+
+    time_ns: int  # the kernel's stamp
+    data: bytes
+    wirelen: int
+    linktype: int
+    iface: str
+    direction: str | None  # 'out', 'in', or None on loopback (each packet is both)
+
+
+_new_frame = tuple.__new__
 _DIRECTIONS = {cp.DIR_NONE: None, cp.DIR_OUT: "out", cp.DIR_IN: "in"}
 # The capture process's start is the lesson's wait before its first call: no
 # site (-S: it needs only the standard library and sockviz, on PYTHONPATH), no
@@ -282,8 +300,8 @@ class Sniffer:
             linktype = cp.linktype_for(hatype)
             if linktype == cp.LINKTYPE_LINUX_SLL:
                 frame = cp._SLL.pack(pkttype, hatype, halen, addr, int.from_bytes(proto)) + frame
-            append((sec * 1_000_000_000 + nsec, frame, names.get(ifindex) or self._name(ifindex),
-                    direction, linktype, wirelen))
+            append(_new_frame(LiveFrame, (sec * 1_000_000_000 + nsec, frame, wirelen, linktype,
+                                          names.get(ifindex) or self._name(ifindex), direction)))
             if not nxt:
                 break  # the block's last frame
             pos += nxt
@@ -292,9 +310,9 @@ class Sniffer:
         """One frame of the recvmsg fallback."""
         length, wirelen, ts, ifindex, linktype, direction = cp.RECORD.unpack_from(data, body)
         start = body + cp.RECORD.size
-        batch.append((ts, data[start : start + length],
-                      self._names.get(ifindex) or self._name(ifindex), _DIRECTIONS[direction],
-                      linktype, wirelen))
+        batch.append(_new_frame(LiveFrame, (
+            ts, data[start : start + length], wirelen, linktype,
+            self._names.get(ifindex) or self._name(ifindex), _DIRECTIONS[direction])))
 
 
 def failure_sentence(code: int, reason: str) -> str:

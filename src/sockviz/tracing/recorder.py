@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 
 from sockviz.core.events import Call
-from sockviz.core.fastnew import positional
+from sockviz.core.fast_init import positional
 from sockviz.tracing import kernelstate
 
 TYPE_CHECKING = False  # typing loads behind the capture's start (issue 12)
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 BIG = 4096  # bytes: larger buffers are recorded as "<N bytes>"
 
-# Two Calls a call (its start, then its end): made by fastnew's constructor, not
+# Two Calls a call (its start, then its end): made by fast_init's constructor, not
 # the frozen dataclass's own (19 fields through object.__setattr__: 3 µs each).
 # Positional, in this order: said here once, checked at import.
 _CALL_FIELDS = ("id", "name", "text", "args", "start", "end", "result", "result_text", "error",

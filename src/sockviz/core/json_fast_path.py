@@ -2,19 +2,20 @@
 
 A big capture is mostly TCP segments and UDP datagrams over Ethernet, and a
 replay of a million of them must take less time than tshark's (issue 6).
-The general path builds a ``Decoded``, a ``Packet``, the facts tuple and a
+The general path builds a ``Decoded``, a ``Packet``, the ``PacketFacts`` and a
 ``PacketShown`` before writing the line: about 15 µs a packet. Here the
 work is cut in two:
 
 - ``prepare`` does what depends on the frame alone: which frames this path
   takes, the few header fields the line needs, the flow's key, the
   payload's preview and the time's text. It may run in another process
-  (commands/replay_worker.py).
-- ``FastJson.take`` does the rest, in the order of the file: it updates the
-  very same correlator state through the very same functions
-  (``track_segment``, ``tcp_head``, ``phrases.meaning``, the line's flow part),
-  so that the two paths cannot drift apart, and writes the line in one
-  %-format.
+  (replay/worker.py).
+- ``JsonFastPath.write_run`` does the rest, in the order of the file: it changes the
+  correlator's state only through the correlator's own per-packet operations,
+  the very ones ``Correlator.track`` calls (``conversation``, ``segment``,
+  ``datagram``, ``unprompted``, ``add_packets``), words with the same
+  functions (``tcp_head``, ``phrases.meaning``, the line's flow part), and
+  writes the line in one %-format: one path, of which this is a cheap case.
 
 Most of a line is the same for every packet of one flow direction: the
 addresses, the conversation, the flags, the summary's head. A ``_Flow``,
@@ -38,16 +39,13 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from json.encoder import encode_basestring as _string
 from string import Formatter
+from typing import NamedTuple
 
+from sockviz.capfile.reader import Record
 from sockviz.core import phrases
-from sockviz.core.correlate import (
-    Correlator,
-    meaning_fields,
-    tcp_head,
-    track_data_and_acks,
-)
-from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
-from sockviz.core.flows import Conversation, sides, track_segment, track_states
+from sockviz.core.correlate import NO_OPTIONS, TIMESTAMPS, Correlator, meaning_fields, tcp_head, tcp_numbers
+from sockviz.core.decode import FLAG_TEXT, format_ipv4, format_ipv6
+from sockviz.core.flows import Conversation, ends
 from sockviz.core.jsonmodel import (
     ELLIPSIS_MARK,
     PACKET_KEYS,
@@ -58,22 +56,20 @@ from sockviz.core.jsonmodel import (
 from sockviz.core.tcpstates import states_json
 from sockviz.core.text import endpoint, preview_json
 
-# Ethernet, then IPv4 without options (TOS, id, TTL, checksum and addresses
-# skipped: the flow has them) or IPv6, then the first 16 bytes of TCP (up to
+# Ethernet from its type, then IPv4 without options (id, TTL, checksum and
+# addresses skipped: the flow has them) or IPv6, then the first 16 bytes of TCP (up to
 # the window) or of UDP (ports, then length and checksum as one 'I').
-_ETH_IP4 = struct.Struct("!16xH2xH1xB10xHHIIHH")
+_ETH_IP4 = struct.Struct("!12xIH2xH1xB10xHHIIHH")
 _ETH_IP6 = struct.Struct("!14xIHB33xHHIIHH")
 _II = struct.Struct("!II")
 _ETHERNET = 1
-_IPV4_NO_OPTIONS = b"\x08\x00\x45"  # ethertype IPv4, version 4 and IHL 5
-_IPV6 = b"\x86\xdd"
+_IPV4_NO_OPTIONS = 0x0800_45  # ethertype IPv4, then version 4 and IHL 5
+_IPV6 = 0x86DD
 _TS_NOPS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps: Linux's options after the handshake
 _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, not here
 _SYN_OR_RST = 0x06
-_FIN, _ACK = 0x01, 0x10
-_UDP = phrases.Step.UDP  # every datagram's step (a module name: take() is the hot path)
-# Steps whose context (Correlator._context) needs a direction: without one, none.
-_QUIET = frozenset((phrases.Step.DATA, phrases.Step.UDP, phrases.Step.ACK))
+_UDP = phrases.Step.UDP  # every datagram's step (a module name: write_run() is the hot path)
+_DELAYED_ACK = phrases.Why.DELAYED_ACK
 _STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
 # The fields of a meaning that are the same for every packet of a flow
 # direction with the same length: such meanings are worded once.
@@ -82,35 +78,62 @@ _CACHE_MAX = 8192  # meanings kept
 # Flows kept, per protocol: each holds its formats (about 1.5 KiB); a capture
 # interleaves far fewer flows at a time, and memory stays small (issue 6).
 _FLOWS_MAX = 1024
-_BATCH = 512  # lines handed to ``write`` at once (render/jsonlines.BATCH)
 # Meanings: worded once per flow, around the acknowledged number, or each time.
 _PER_FLOW, _AROUND_ACKED, _OTHER = 0, 1, 2
-# A fast line's fields that change from packet to packet, as take() gives them.
+# A fast line's fields that change from packet to packet, as write_run() gives them.
 _HOLES = dict.fromkeys(PACKET_KEYS, "%s") | {
     "index": "%d", "seq": "%d", "window": "%d", "len": "%d", "wirelen": "%d"}
 _CUT = "\x00"  # stands for the acknowledged number while a meaning is cut in two
 
 
-PREPARED = 17  # fields of a frame made ready by ``prepare`` (a reader record has 11)
-PREPARED_TIME = 11  # the position of its time
+class Prepared(NamedTuple):
+    """The fields of a frame made ready by ``prepare`` for ``JsonFastPath.write_run``.
+
+    A batch carries them as a plain tuple in this order, told from a
+    ``Record`` by its length (``PREPARED``) and read by position: a worker
+    sends batches on a pipe, where marshal takes exact tuples only, and one
+    shape in both ways keeps one reader of them (in one process, a
+    NamedTuple's construction and unpacking cost 3.5 % of a replay's
+    instructions, measured with cachegrind). ``Prepared(*item)`` names them
+    where speed does not matter.
+    """
+
+    key: tuple  # (address and port bytes, direction, interface): its flow's (_Flow)
+    proto: int  # IP protocol: 6 TCP, 17 UDP
+    sport: int
+    dport: int
+    seq: int  # TCP's raw fields (a UDP datagram: its length and checksum as one number)
+    ack: int
+    offflags: int  # TCP's data offset and flags
+    window: int
+    payload: int  # the payload's length
+    timestamps: tuple[int, int] | None  # TCP's TSval and TSecr (Linux's NOP, NOP, timestamps)
+    preview: str  # the summary's payload preview, encoded (empty without payload)
+    time: float
+    time_text: str  # as the line writes it: repr(time)
+    index: int
+    wirelen: int
+    # The frame's Record in one process; for the pipe, its length, interface id, time in
+    # ns and offset, packed (_REBUILD): its bytes stay in the file (``record_of``).
+    source: Record | bytes
+
+
+PREPARED = len(Prepared._fields)  # a batch's item of this length is a Prepared's fields
+PREPARED_TIME = Prepared._fields.index("time")
 _REBUILD = struct.Struct("!IIqq")  # size, interface id, time in ns, offset
 
 
-def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
-    """The next ``limit`` records (fewer at the end), each made ready for ``FastJson.take``.
+def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False) -> list[tuple]:
+    """The next ``limit`` records (fewer at the end), each made ready for ``JsonFastPath.write_run``.
 
     The part of the work that depends on the frame alone: which frames the
     fast path takes (see the module's text), their header fields, the flow's
     key, the payload's preview and the time's text. A replay on a machine
-    with a second core does it in another process (commands/replay_worker.py).
+    with a second core does it in another process (replay/worker.py).
 
-    A frame it takes becomes a tuple of PREPARED fields: (flow key, protocol,
-    ports, seq, ack, offset and flags, window, payload length, TCP timestamps
-    or None, the preview's encoded words, time, time as written, index, wire
-    length, the frame's bytes (None without ``keep_data``), and its length,
-    interface, time in ns and offset in the file in one bytes object, enough
-    to make the record again: ``record_of``). Few objects: a worker sends
-    them on a pipe. Any other frame stays the reader's record, as it was.
+    A frame it takes becomes a ``Prepared``'s fields; any other frame stays
+    the reader's ``Record``, as it was. ``for_pipe``: both as plain tuples,
+    without the frames' bytes (see ``Prepared``).
     """
     items: list = []
     add = items.append
@@ -120,83 +143,88 @@ def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
         time, data, wirelen, linktype, iface, iface_id, direction, comments, index, ns, at = record
         size = len(data)
         if linktype != _ETHERNET or comments:
-            add(record)
+            add(tuple(record) if for_pipe else record)
             continue
-        if size >= 50 and data[12:15] == _IPV4_NO_OPTIONS:
-            tot, frag, p, sport, dport, seq, ack, offflags, window = unpack4(data)
+        if size < 50:
+            add(tuple(record) if for_pipe else record)
+            continue
+        # The ethertype, IPv4's version and IHL, and TOS as one number, read with the rest:
+        # slices of the frame to compare with cost about as much as the whole unpack.
+        kind, tot, frag, p, sport, dport, seq, ack, offflags, window = unpack4(data)
+        if kind >> 8 == _IPV4_NO_OPTIONS:
             if frag & 0x3FFF or (p != 6 and p != 17) or (tot < 20 and tot != 0):
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             if tot == 0:  # TCP segmentation offload: the captured length (as decode)
                 tot = size - 14
             end = 14 + tot
             head = 34
             addresses = data[26:38]  # source, destination, ports
-        elif size >= 70 and data[12:14] == _IPV6:
+        elif size >= 70 and kind >> 16 == _IPV6:
             vtf, plen, p, sport, dport, seq, ack, offflags, window = unpack6(data)
             if vtf >> 28 != 6 or not plen or (p != 6 and p != 17):
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             end = 54 + plen
             head = 54
             addresses = data[22:58]
         else:
-            add(record)
+            add(tuple(record) if for_pipe else record)
             continue
         cap = end if end < size else size
         if p == 6:
             hlen = (offflags >> 12) << 2
             if offflags & _SYN_OR_RST or hlen > cap - head or hlen > end - head:
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             if hlen == 20:
                 ts = None
             elif hlen == 32 and data[head + 20 : head + 24] == _TS_NOPS:
                 ts = unpack_ts(data, head + 24)
             else:
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             start = head + hlen
         else:
             if cap - head < 8 or end - head < 8 or seq >> 16 != end - head:  # seq >> 16: UDP length
-                add(record)
+                add(tuple(record) if for_pipe else record)
                 continue
             start = head + 8
             ts = None
         n = end - start
         if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
-            add(record)
+            add(tuple(record) if for_pipe else record)
             continue
         more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
         add(((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n, ts,
-             more, time, repr(time), index, wirelen, data if keep_data else None,
-             pack_rebuild(size, iface_id, ns, at)))
+             more, time, repr(time), index, wirelen,
+             pack_rebuild(size, iface_id, ns, at) if for_pipe else record))
     return items
 
 
-def record_of(item: tuple, read_at: Callable) -> tuple:
-    """The reader's record of an item of ``prepare``: ``read_at(offset, size)`` reads its bytes."""
-    (key, _p, _sport, _dport, _seq, _ack, _offflags, _window, _n, _ts, _more, time, _time_text,
-     index, wirelen, data, rebuild) = item
-    size, iface_id, ns, offset = _REBUILD.unpack(rebuild)
-    if data is None:
-        data = read_at(offset, size)
-    return (time, data, wirelen, _ETHERNET, key[2], iface_id, key[1], (), index, ns, offset)
+def record_of(item: tuple, read_at: Callable[[int, int], bytes]) -> Record:
+    """The reader's record of a ``Prepared``'s fields: ``read_at(offset, size)`` reads its bytes."""
+    prepared = Prepared(*item)
+    if type(prepared.source) is not bytes:
+        return prepared.source
+    size, iface_id, ns, offset = _REBUILD.unpack(prepared.source)
+    key = prepared.key
+    return Record(prepared.time, read_at(offset, size), prepared.wirelen, _ETHERNET, key[2],
+                  iface_id, key[1], (), prepared.index, ns, offset)
 
 
 class _Flow:
     """One direction of one conversation, as its lines repeat it (see the module's text)."""
 
-    __slots__ = ("conv", "direction", "dport", "dst", "end", "head", "lines", "me", "peer",
-                 "proto", "receiver", "sender", "sport", "src", "states", "transition")
+    __slots__ = ("conv", "direction", "dport", "dst", "ends", "head", "lines", "proto",
+                 "receiver", "sender", "sport", "src", "states", "transition")
 
     def __init__(self, conv: Conversation, proto: str, src: str, sport: int, dst: str,
                  dport: int, direction: str | None, iface: str) -> None:
         self.conv = conv
         self.sender, self.receiver = (src, sport), (dst, dport)
-        self.me = self.peer = None
-        if proto == "TCP":
-            self.me, self.peer = sides(conv, self.sender, self.receiver)
+        # A TCP flow's Ends (flows.py), the same for the conversation's life.
+        self.ends = ends(conv, self.sender, self.receiver) if proto == "TCP" else None
         self.proto, self.src, self.dst, self.sport, self.dport = proto, src, dst, sport, dport
         self.direction = direction
         # What every line of the flow holds (jsonmodel.packet_format's texts, %-escaped):
@@ -207,37 +235,37 @@ class _Flow:
             "conversation": str(conv.number), "call": "null", "call_id": "null",
         }
         self.lines: dict[int, str] = {}  # TCP flags and timestamps, or 0 (UDP) -> line format
-        self.end = 0 if self.sender == conv.key[1] else 1  # the sender's end (flows.track_states)
         self.transition = None  # the last segment's Transition (tcpstates), and its JSON text
         self.states = "null"
 
 
-class FastJson:
-    """``take``: the ``--json`` lines of prepared frames, until one the general path must take."""
+class JsonFastPath:
+    """``write_run``: the ``--json`` lines of prepared frames, until one the general path must take."""
 
     def __init__(self, correlator: Correlator) -> None:
         self.c = correlator
         # (address and port bytes, direction, interface) -> _Flow, for TCP and for UDP
         self._tcp: dict[tuple, _Flow] = {}
         self._udp: dict[tuple, _Flow] = {}
-        self._retired = correlator._retired_total
+        self._retired = correlator.retired_total
         # (flow, step, length) -> the encoded meaning, or its two halves
         self._meanings: dict[tuple, str | tuple] = {}
         self._kinds: dict[tuple, int] = {}  # (step, direction) -> _PER_FLOW...
         # Why -> its context, encoded (phrases.context, in the run's language)
         self._contexts: dict = {None: "null"}
 
-    def take(self, items: list, i: int, pending, count: int, write: Callable,
+    def write_run(self, items: list, i: int, pending, count: int, write: Callable,
              tick: Callable | None = None, every: int = 8192) -> tuple[int, int]:
         """The lines of ``items[i]`` and of the items after it, as long as it can take them.
 
-        ``items`` is a list from ``prepare``. Lines go to ``write`` in lists.
-        It stops at a record (``prepare`` left it as it was), before an item
-        while ``pending`` (the replay's call marks) holds any, and at an item
-        it does not take (a call running, a direction to infer). ``count``
-        counts the items done: ``tick(count)`` every ``every`` of them
-        (progress). Returns ``(position, count)``: the position of the item
-        left to the caller, not counted (``len(items)`` when all were taken).
+        ``items`` is a batch from ``prepare`` (Prepared's fields and Records).
+        Lines go to ``write`` in lists. It stops at a record (``prepare`` left
+        it as it was), before an item while ``pending`` (the replay's call
+        marks) holds any, and at an item it does not take (a call running, a
+        direction to infer). ``count`` counts the items done:
+        ``tick(count)`` every ``every`` of them (progress). Returns
+        ``(position, count)``: the position of the item left to the caller, not
+        counted (``len(items)`` when all were taken).
 
         One loop for the whole run of items: the hot path of a replay, every
         name it uses is a local.
@@ -246,13 +274,13 @@ class FastJson:
         end = len(items)
         if c.busy or i >= end:
             return i, count
-        if c._retired_total != self._retired:  # conversations were forgotten: their flows too
+        if c.retired_total != self._retired:  # conversations were forgotten: their flows too
             self._forget()
         role = c.role
-        first = count
+        first, start = count, i
         tcp_flows, udp_flows = self._tcp, self._udp
         meanings = self._meanings
-        conversation_context = c._context
+        segment, datagram, unprompted = c.segment, c.datagram, c.unprompted
         contexts = self._contexts
         step_texts = _STEP_TEXT
         next_tick = count - count % every + every if tick is not None else -1
@@ -263,59 +291,40 @@ class FastJson:
             if len(item) != PREPARED:
                 break
             (key, p, sport, dport, seq, ack, offflags, window, n, ts, more, time, time_text,
-             index, wirelen, _data, _rebuild) = item
+             index, wirelen, _source) = item
             direction = key[1]
             if direction is None and role is not None:
                 break
 
-            # From here on, the correlator's state changes as Correlator.facts would change it
-            # (its packet count and last time: when the loop ends, below).
+            # From here on, the correlator's state changes, through its own operations.
             flow = (tcp_flows if p == 6 else udp_flows).get(key)
             if flow is None:
                 flow = self._new_flow(key, p, sport, dport, time)
-            if c.first_time is None:
-                c.first_time = time
             conv = flow.conv
-            conv.packets += 1
-            conv.last_time = time
-
             if p == 17:
                 step = _UDP
                 rel_ack = None
-                if conv.initiator is None:
-                    conv.initiator = flow.sender
+                datagram(conv, flow.sender, time)
             else:
-                step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
-                    conv, flow.me, flow.peer, flow.sender, False, offflags & _ACK,
-                    offflags & _FIN, False, seq, ack, window, n, (), time)
-                # Each end's state (core/tcpstates.py): in the bulk of a connection the
-                # same Transition object each time, whose text the flow keeps.
-                machine = conv.states
-                if machine is None:
-                    transition = track_states(conv, flow.sender, _FLAG_TEXT[offflags & 0x1FF],
-                                              seq, ack, n)
-                else:  # track_states without its call: the flow knows which end it is
-                    transition = machine.segment(flow.end, _FLAG_TEXT[offflags & 0x1FF], seq,
-                                                 ack, n)
+                step, rel_seq, rel_ack, window, _interval, _attempt, transition = segment(
+                    flow.ends, offflags, seq, ack, window, n, (), time)
+                # In the bulk of a connection, the same Transition object each time
+                # (core/tcpstates.py), whose text the flow keeps.
                 if transition is flow.transition:
                     states = flow.states
                 else:
                     states = flow.states = states_text(states_json(transition))
                     flow.transition = transition
-            # The meaning (see _meaning), then the context as Correlator.facts finds it.
+            # The meaning (see _meaning), then the context.
             explain = meanings.get((flow, step, n)) or self._meaning(flow, step, n)
             if type(explain) is tuple:
                 explain = f"{explain[0]}{rel_ack}{explain[1]}"  # as format_map writes {acked}
             elif explain is None:
                 explain = _string(phrases.meaning(step, flow.direction,
                                                   self._fields(flow, n, rel_ack)))
-            if direction is None and step in _QUIET:
-                why = None
-            else:
-                why = conversation_context(step, direction, None, conv, time)
-            delay = track_data_and_acks(conv, step, direction, flow.sender, flow.receiver, n,
-                                        rel_ack, time)
-            if delay is not None:
+            why, delay = unprompted(step, direction, conv, flow.sender, flow.receiver, n,
+                                    rel_ack, time)
+            if why is _DELAYED_ACK:
                 context = _string(phrases.delayed_ack(delay))
             else:
                 context = contexts.get(why) or self._context(why)
@@ -352,8 +361,7 @@ class FastJson:
             if i == end or pending:
                 break
         if count != first:
-            c.packets += count - first
-            c.last_time = time
+            c.add_packets(count - first, items[start][PREPARED_TIME], time)
             write(out)
         return i, count
 
@@ -363,29 +371,25 @@ class FastJson:
         return text
 
     def _forget(self) -> None:
-        self._retired = self.c._retired_total
+        self._retired = self.c.retired_total
         self._tcp.clear()
         self._udp.clear()
         self._meanings.clear()
 
     def _new_flow(self, key: tuple, p: int, sport: int, dport: int, time: float) -> _Flow:
-        """The flow of ``key``: its conversation found or made, as Correlator.facts does."""
+        """The flow of ``key``: its conversation found or made (``Correlator.conversation``)."""
         addresses = key[0]
         if len(addresses) == 12:  # IPv4: source, destination, ports
-            s, d = addresses[:4], addresses[4:8]
-            src, dst = _ip4_get(s) or _ip4_new(s), _ip4_get(d) or _ip4_new(d)
+            src, dst = format_ipv4(addresses[:4]), format_ipv4(addresses[4:8])
         else:
-            s, d = addresses[:16], addresses[16:32]
-            src, dst = _ip6_get(s) or _ip6_new(s), _ip6_get(d) or _ip6_new(d)
+            src, dst = format_ipv6(addresses[:16]), format_ipv6(addresses[16:32])
         proto = "TCP" if p == 6 else "UDP"
         a, b = (src, sport), (dst, dport)
         conv_key = (proto, a, b) if a <= b else (proto, b, a)
         c = self.c
-        conv = c.conversations.get(conv_key)
-        if conv is None:
-            conv = c._new_conversation(conv_key, time)
-            if c._retired_total != self._retired:  # it made room: the flows of those forgotten go
-                self._forget()
+        conv, new = c.conversation(conv_key, time)
+        if new and c.retired_total != self._retired:  # it made room: the flows of those forgotten go
+            self._forget()
         flows = self._tcp if p == 6 else self._udp
         if len(flows) >= _FLOWS_MAX:
             flows.clear()
@@ -397,16 +401,16 @@ class FastJson:
         """The %-format of a TCP line of ``flow`` with these flags, with or without timestamps.
 
         A packet line (jsonmodel.packet_format) with the flow's constant parts
-        written in, the flags, and summarize's words up to the numbers
-        (``tcp_head``).
+        written in, the flags, and summarize's words (``tcp_head``, then
+        ``tcp_numbers``: plain ASCII, the same in JSON).
         """
-        flags = _FLAG_TEXT[shape >> 1]
-        acked = " ack=%d" if flags and "A" in flags else ""
+        flags = FLAG_TEXT[shape >> 1]
+        acked = "A" in flags
         summary = _string(tcp_head(flow.src, flow.sport, flow.dst, flow.dport, flags))[:-1]
         fmt = packet_format(_HOLES | flow.head | {
             "flags": _escaped(_string(flags)), "ack": "%d" if acked else "null",
-            "summary": _escaped(summary) + " seq=%d" + acked + " win=%d"
-            + (" <TSval %d TSecr %d>" if shape & 1 else "") + ' len=%d%s"',
+            "summary": _escaped(summary)
+            + tcp_numbers(True, acked, True, TIMESTAMPS if shape & 1 else NO_OPTIONS) + '%s"',
             "tcp_states": "%s",
         })
         flow.lines[shape] = fmt
@@ -426,7 +430,7 @@ class FastJson:
     def _meaning(self, flow: _Flow, step: str, n: int) -> str | tuple | None:
         """The encoded meaning of ``step`` in ``flow`` for this length, worded once (a cache miss).
 
-        As Correlator.facts' fields and phrases.meaning word it: whole when nothing
+        As Correlator.track's fields and phrases.meaning word it: whole when nothing
         else shows in it; around the acknowledged number (an ACK's meaning),
         the one field that changes from packet to packet, as its two encoded
         halves in a tuple; None when it must be worded each time.
@@ -449,7 +453,7 @@ class FastJson:
         return text
 
     def _fields(self, flow: _Flow, n: int, acked) -> dict:
-        """Correlator.facts' fields for a TCP segment or a UDP datagram."""
+        """Correlator.track's fields for a TCP segment or a UDP datagram."""
         fields = meaning_fields(flow.proto, flow.src, flow.dst, flow.sport, flow.dport, n,
                                 self.c.role)
         if flow.proto == "TCP":

@@ -9,6 +9,11 @@ allows the ``__class__`` assignment because the layouts are identical). The
 result is an ordinary, immutable instance of the dataclass, equal to one made
 by its constructor; a probe checks that at import, and the plain constructor
 is used instead should an interpreter refuse.
+
+Kept for its measured cost (CPython 3.11, issue 11): a ``PacketShown`` takes
+0.37 µs this way against 1.45 µs through the dataclass's ``__init__``, a
+replay's every packet on the general path; a NamedTuple instead would cost its
+readers (renderers read fields by name) and is not frozen against ``replace``.
 """
 
 from __future__ import annotations
