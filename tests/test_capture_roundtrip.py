@@ -12,7 +12,7 @@ from scenarios import SCENARIOS
 from sockviz.capfile.reader import open_capture
 from sockviz.commands.replay import replay
 from sockviz.core.correlate import Correlator
-from sockviz.dissect import dns_info
+from sockviz.core.dnsinfo import dns_info
 from sockviz.environment import Environment
 from sockviz.render.capture_file import CaptureFileSink
 from sockviz.render.jsonlines import JsonLinesSink

@@ -125,7 +125,7 @@ def test_fast_udp_lengths(total, ulen):
 
 
 def test_repeated_dns_messages_are_dissected_once_and_keep_their_own_id():
-    from sockviz.dissect import dns_info
+    from sockviz.core.dnsinfo import dns_info
 
     calls = []
 

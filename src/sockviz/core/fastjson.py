@@ -25,8 +25,10 @@ lookup, the tracking, and one %-format of the numbers that change.
 Only what it fully understands comes this way; everything else is left, with
 nothing changed, to the general path, on the same state: another link type,
 IP options or fragments, SYN and RST (options, refusals), TCP options other
-than Linux's NOP, NOP, timestamps, DNS ports, packet comments (calls), and
-any packet while a call runs or when a direction must be inferred.
+than Linux's NOP, NOP, timestamps, DNS over TCP, a DNS message that cannot
+be read, packet comments (calls), and any packet while a call runs or when
+a direction must be inferred. A DNS message over UDP is read by ``prepare``
+(``_dns_message``) and its line written here with its "dns" key.
 tests/test_perf_fastpaths.py compares the two on synthetic traffic, the
 lessons' captures and tcpdump's corpus, with and without the worker.
 """
@@ -47,10 +49,12 @@ from sockviz.core.correlate import (
     track_data_and_acks,
 )
 from sockviz.core.decode import _FLAG_TEXT, _ip4_get, _ip4_new, _ip6_get, _ip6_new
+from sockviz.core.dnsinfo import dns_info
 from sockviz.core.flows import Conversation, sides, track_segment, track_states
 from sockviz.core.jsonmodel import (
     ELLIPSIS_MARK,
     PACKET_KEYS,
+    encode,
     flow_part,
     packet_format,
     states_text,
@@ -72,6 +76,8 @@ _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, n
 _SYN_OR_RST = 0x06
 _FIN, _ACK = 0x01, 0x10
 _UDP = phrases.Step.UDP  # every datagram's step (a module name: take() is the hot path)
+_DNS_QUERY, _DNS_RESPONSE = phrases.Step.DNS_QUERY, phrases.Step.DNS_RESPONSE
+_DNS = "DNS"  # beside a DNS message's addresses in its flow's key
 # Steps whose context (Correlator._context) needs a direction: without one, none.
 _QUIET = frozenset((phrases.Step.DATA, phrases.Step.UDP, phrases.Step.ACK))
 _STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
@@ -165,13 +171,49 @@ def prepare(records: Iterator, limit: int, *, keep_data: bool = True) -> list:
             ts = None
         n = end - start
         if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
-            add(record)
-            continue
-        more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
+            # A whole DNS message over UDP comes this way too, read here (in the worker, when
+            # there is one): its fields and their JSON text stand for the preview, which a
+            # DNS line has none of. Over TCP, cut short or unreadable: the general path.
+            more = _dns_message(data[start:end]) if p == 17 and cap == end else None
+            if more is None:
+                add(record)
+                continue
+            addresses = (addresses, _DNS)  # its own flow: the line says "DNS", not "UDP"
+        else:
+            more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
         add(((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n, ts,
              more, time, repr(time), index, wirelen, data if keep_data else None,
              pack_rebuild(size, iface_id, ns, at)))
     return items
+
+
+_DNS_READ: dict[bytes, tuple] = {}  # a DNS message but its ID -> (fields, JSON text after the ID)
+_DNS_READ_MAX = 4096  # messages kept (1 KiB at most each: 4 MiB)
+
+
+def _dns_message(payload: bytes) -> tuple | None:
+    """A DNS message's fields (``dnsinfo.dns_info``) and their JSON text, or None: unreadable.
+
+    Captures repeat the same questions and answers under a new ID each time
+    (RFC 1035 §4.1.1: the first two bytes): each is read and encoded once.
+    """
+    if len(payload) < 12:
+        return None
+    ident = (payload[0] << 8) | payload[1]
+    rest = payload[2:] if len(payload) <= 1024 else None
+    known = _DNS_READ.get(rest) if rest is not None else None
+    if known is None:
+        info = dns_info(payload)
+        if info is None:
+            return None
+        text = encode(info)
+        known = (info, text[text.index(","):])  # '{"id": N' first (dns_info's order)
+        if rest is not None:
+            if len(_DNS_READ) >= _DNS_READ_MAX:
+                _DNS_READ.clear()
+            _DNS_READ[rest] = known
+    info, tail = known
+    return {**info, "id": ident}, f'{{"id": {ident}{tail}'
 
 
 def record_of(item: tuple, read_at: Callable) -> tuple:
@@ -279,11 +321,15 @@ class FastJson:
             conv.packets += 1
             conv.last_time = time
 
+            dns = None
             if p == 17:
                 step = _UDP
                 rel_ack = None
                 if conv.initiator is None:
                     conv.initiator = flow.sender
+                if type(more) is tuple:  # a DNS message (prepare): its fields, their JSON text
+                    dns, more = more
+                    step = _DNS_RESPONSE if dns["qr"] == "response" else _DNS_QUERY
             else:
                 step, rel_seq, rel_ack, window, _interval, _attempt = track_segment(
                     conv, flow.me, flow.peer, flow.sender, False, offflags & _ACK,
@@ -307,8 +353,10 @@ class FastJson:
             if type(explain) is tuple:
                 explain = f"{explain[0]}{rel_ack}{explain[1]}"  # as format_map writes {acked}
             elif explain is None:
-                explain = _string(phrases.meaning(step, flow.direction,
-                                                  self._fields(flow, n, rel_ack)))
+                fields = self._fields(flow, n, rel_ack)
+                if dns is not None:
+                    fields["dns"] = dns
+                explain = _string(phrases.meaning(step, flow.direction, fields))
             if direction is None and step in _QUIET:
                 why = None
             else:
@@ -320,7 +368,11 @@ class FastJson:
             else:
                 context = contexts.get(why) or self._context(why)
 
-            if p == 17:
+            if dns is not None:
+                fmt = flow.lines.get(0) or self._dns_line(flow)
+                add(fmt % (index, time_text, n, wirelen, step_texts.get(step) or _step_text(step),
+                           n, explain, context, more))
+            elif p == 17:
                 fmt = flow.lines.get(0) or self._udp_line(flow)
                 add(fmt % (index, time_text, n, wirelen, n, more, explain, context))
             else:
@@ -371,15 +423,19 @@ class FastJson:
     def _new_flow(self, key: tuple, p: int, sport: int, dport: int, time: float) -> _Flow:
         """The flow of ``key``: its conversation found or made, as Correlator.facts does."""
         addresses = key[0]
+        proto = "TCP" if p == 6 else "UDP"
+        if type(addresses) is tuple:  # a DNS message's flow (prepare)
+            addresses = addresses[0]
+            proto = "DNS"
         if len(addresses) == 12:  # IPv4: source, destination, ports
             s, d = addresses[:4], addresses[4:8]
             src, dst = _ip4_get(s) or _ip4_new(s), _ip4_get(d) or _ip4_new(d)
         else:
             s, d = addresses[:16], addresses[16:32]
             src, dst = _ip6_get(s) or _ip6_new(s), _ip6_get(d) or _ip6_new(d)
-        proto = "TCP" if p == 6 else "UDP"
+        transport = "TCP" if p == 6 else "UDP"
         a, b = (src, sport), (dst, dport)
-        conv_key = (proto, a, b) if a <= b else (proto, b, a)
+        conv_key = (transport, a, b) if a <= b else (transport, b, a)
         c = self.c
         conv = c.conversations.get(conv_key)
         if conv is None:
@@ -413,14 +469,20 @@ class FastJson:
         return fmt
 
     def _udp_line(self, flow: _Flow) -> str:
-        """The %-format of a UDP line of ``flow`` (see _tcp_line)."""
-        summary = _string(f"UDP {endpoint(flow.src, flow.sport)} > "
-                          f"{endpoint(flow.dst, flow.dport)} len=")[:-1]
-        fmt = packet_format(_HOLES | flow.head | {
-            "flags": "null", "seq": "null", "ack": "null", "window": "null", "step": _string(_UDP),
-            "summary": _escaped(summary) + '%d%s"',
-        })
-        flow.lines[0] = fmt
+        """The %-format of a UDP line of ``flow`` (see _tcp_line): its skeleton filled in.
+
+        A capture of short flows makes one for nearly every datagram.
+        """
+        head = flow.head
+        fmt = flow.lines[0] = _UDP_SKELETON % (head["dir"], head["iface"], head["conversation"],
+                                               _summary_head(flow))
+        return fmt
+
+    def _dns_line(self, flow: _Flow) -> str:
+        """The %-format of a DNS message's line of ``flow``: its step, and its "dns" key last."""
+        head = flow.head
+        fmt = flow.lines[0] = _DNS_SKELETON % (head["dir"], head["iface"], head["conversation"],
+                                               _summary_head(flow))
         return fmt
 
     def _meaning(self, flow: _Flow, step: str, n: int) -> str | tuple | None:
@@ -461,6 +523,21 @@ class FastJson:
 def _escaped(text: str) -> str:
     """``text`` as a constant part of a %-format."""
     return text.replace("%", "%%")
+
+
+def _summary_head(flow: _Flow) -> str:
+    """The encoded summary of a datagram of ``flow`` up to its length, %-escaped (no quote after)."""
+    return _escaped(_string(f"{flow.proto} {endpoint(flow.src, flow.sport)} > "
+                            f"{endpoint(flow.dst, flow.dport)} len=")[:-1])
+
+
+# A UDP or DNS line's format with the flow's parts as %s (direction, flow part, conversation,
+# the summary's head: _udp_line, _dns_line) and the packet's holes as %%-fields.
+_FLOW_HOLES = {key: hole.replace("%", "%%") for key, hole in _HOLES.items()} | {
+    "dir": "%s", "iface": "%s", "conversation": "%s", "call": "null", "call_id": "null",
+    "flags": "null", "seq": "null", "ack": "null", "window": "null"}
+_UDP_SKELETON = packet_format(_FLOW_HOLES | {"step": _string(_UDP), "summary": '%s%%d%%s"'})
+_DNS_SKELETON = packet_format(_FLOW_HOLES | {"summary": '%s%%d"'})[:-1] + ', "dns": %%s}'
 
 
 def _step_text(step: str) -> str:
