@@ -196,6 +196,9 @@ def _dns_message(payload: bytes) -> tuple | None:
 
     Captures repeat the same questions and answers under a new ID each time
     (RFC 1035 §4.1.1: the first two bytes): each is read and encoded once.
+    The fields are for its meaning, which never says the ID: they are shared
+    by the messages that differ only by it, without it (one object a batch
+    for the worker's marshal).
     """
     if len(payload) < 12:
         return None
@@ -207,13 +210,13 @@ def _dns_message(payload: bytes) -> tuple | None:
         if info is None:
             return None
         text = encode(info)
+        del info["id"]
         known = (info, text[text.index(","):])  # '{"id": N' first (dns_info's order)
         if rest is not None:
             if len(_DNS_READ) >= _DNS_READ_MAX:
                 _DNS_READ.clear()
             _DNS_READ[rest] = known
-    info, tail = known
-    return {**info, "id": ident}, f'{{"id": {ident}{tail}'
+    return known[0], f'{{"id": {ident}{known[1]}'
 
 
 def record_of(item: tuple, read_at: Callable) -> tuple:
