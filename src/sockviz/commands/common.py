@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import os
 import re
+import shlex
+import socket
 import sys
 
 from sockviz.core import phrases
@@ -28,10 +32,6 @@ def say(env: Environment, sentence: str) -> None:
 
 def require_capture_rights(argv: list[str]) -> None:
     """Refuse, with the command to run instead, unless a packet socket can be opened."""
-    # socket, shlex, ipaddress and datetime are imported where they are used: a replay
-    # imports this module and needs none of them (a lesson capture's replay is mostly start-up).
-    import socket
-
     from sockviz.sources.live import have_capture_rights
 
     if have_capture_rights():
@@ -41,16 +41,12 @@ def require_capture_rights(argv: list[str]) -> None:
             # Root without CAP_NET_RAW: a restricted container.
             raise Refusal(phrases.no_packet_socket(), ExitStatus.NEED_ROOT) from None
     else:
-        import shlex
-
         command = shlex.join(["sudo", sys.executable, "-m", "sockviz", *argv])
         raise Refusal(phrases.capture_needs_root(command), ExitStatus.NEED_ROOT)
 
 
 def literal_family(host: str) -> int | None:
     """4 or 6 when ``host`` is an address literal (nothing to resolve), else None."""
-    import ipaddress
-
     try:
         return ipaddress.ip_address(host.split("%", 1)[0]).version
     except ValueError:
@@ -75,8 +71,6 @@ def host_addresses() -> set[str]:
 
 
 def default_capture_path(command: str, target: str) -> str:
-    import datetime
-
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", target).strip("_") or "run"
     return os.path.join("captures", f"{command}-{safe}-{stamp}.pcapng")
