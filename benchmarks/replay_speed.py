@@ -8,14 +8,18 @@ temporary folder, then times, one after the other on that same file:
     tshark -r FILE                > /dev/null    (when installed)
     tcpdump -nn -r FILE           > /dev/null    (when installed)
 
-and prints each one's wall time and peak resident memory (the larger of
+and prints each one's wall time, CPU time (user and system, its waited-for
+children's included: a replay's worker) and peak resident memory (the larger of
 wait4's and of the process and its children summed, sampled every 10 ms:
 a big ``replay --json`` has a worker process), and the ratios; ``--json``
 also in one process (no worker). It does so on each shape of capture
 (``synthcap.SHAPES``: the mix, zero-byte and random payloads, short flows, a
 DNS-heavy capture), then times a student's replay of a shipped lesson
-capture beside tshark's. Not a test: run it by hand. The temporary files are removed
-in a ``finally``, every run has a time limit.
+capture beside tshark's, and the machine's load beside each. Not a test: run it by
+hand. The temporary files are removed in a ``finally``, every run has a time limit.
+sockviz's modules are compiled first: under PYTHONDONTWRITEBYTECODE nothing would
+write their bytecode, and each run would compile them again (a student's
+installed copy has it: pip compiles on install).
 
     python benchmarks/replay_speed.py [--packets 1000000] [--runs 1] [--shapes mix zeros ...]
 """
@@ -23,6 +27,7 @@ in a ``finally``, every run has a time limit.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import statistics
@@ -55,8 +60,8 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def measure(argv: list[str], timeout: float, env: dict | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one run of ``argv`` with stdout to /dev/null.
+def measure(argv: list[str], timeout: float, env: dict | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MiB, CPU seconds) of one run of ``argv`` with stdout to /dev/null.
 
     The peak is the larger of wait4's (the largest single process) and the
     sum over the process and its children, sampled every 10 ms: a replay
@@ -82,13 +87,17 @@ def measure(argv: list[str], timeout: float, env: dict | None = None) -> tuple[f
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 6):
         raise RuntimeError(f"{' '.join(argv)} exited with {code}")
-    return elapsed, max(usage.ru_maxrss, peak) / 1024
+    return elapsed, max(usage.ru_maxrss, peak) / 1024, usage.ru_utime + usage.ru_stime
 
 
 ONE_PROCESS = "sockviz --json, 1 proc"
 
 
-def run_all(label: str, path: str, runs: int, timeout: float) -> dict[str, tuple[float, float]]:
+def _load() -> str:
+    return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+
+def run_all(label: str, path: str, runs: int, timeout: float) -> dict[str, tuple]:
     sockviz = [sys.executable, "-m", "sockviz", "replay", path]
     tools = {"sockviz --json": [*sockviz, "--json"], ONE_PROCESS: [*sockviz, "--json"],
              "sockviz --summary": [*sockviz, "--summary"]}
@@ -105,17 +114,19 @@ def run_all(label: str, path: str, runs: int, timeout: float) -> dict[str, tuple
         for name, argv in tools.items():
             samples[name].append(measure(argv, timeout, envs.get(name)))
     for name, got in samples.items():
-        results[name] = (statistics.median(t for t, _ in got), max(m for _, m in got))
-    print(f"\n{label}")
-    print(f"  {'':20} {'time':>9} {'peak RSS':>10}")
-    for name, (t, m) in results.items():
-        print(f"  {name:20} {t:8.2f}s {m:8.1f} MiB")
+        results[name] = (statistics.median(t for t, _, _ in got), max(m for _, m, _ in got),
+                         statistics.median(c for _, _, c in got))
+    print(f"\n{label} ({_load()} after the runs)")
+    print(f"  {'':24} {'time':>9} {'CPU':>9} {'peak RSS':>10}")
+    for name, (t, m, c) in results.items():
+        print(f"  {name:24} {t:8.2f}s {c:8.2f}s {m:8.1f} MiB")
     for mine in ("sockviz --json", ONE_PROCESS):
         base = results[mine]
         for other in ("tshark -r", "tcpdump -nn -r"):
             if other in results:
-                t, m = results[other]
-                print(f"  {mine} / {other}: time {base[0] / t:.2f}x, memory {base[1] / m:.2f}x")
+                t, m, c = results[other]
+                print(f"  {mine} / {other}: time {base[0] / t:.2f}x, CPU {base[2] / c:.2f}x, "
+                      f"memory {base[1] / m:.2f}x")
     return results
 
 
@@ -129,14 +140,17 @@ def lesson_replay(runs: int, timeout: float) -> None:
     samples: dict[str, list] = {name: [] for name in tools}
     for _ in range(runs):
         for name, argv in tools.items():
-            samples[name].append(measure(argv, timeout)[0])
-    print(f"\na lesson capture ({path}), median of {runs} runs each, one after another")
-    for name, times in samples.items():
-        print(f"  {name:24} {statistics.median(times) * 1000:7.0f} ms")
+            samples[name].append(measure(argv, timeout))
+    print(f"\na lesson capture ({path}), median of {runs} runs each, one after another ({_load()})")
+    print(f"  {'':24} {'time':>7} {'CPU':>7}")
+    wall = {name: statistics.median(t for t, _, _ in got) for name, got in samples.items()}
+    cpu = {name: statistics.median(c for _, _, c in got) for name, got in samples.items()}
+    for name in samples:
+        print(f"  {name:24} {wall[name] * 1000:4.0f} ms {cpu[name] * 1000:4.0f} ms")
     if "tshark -r" in samples:
-        t = statistics.median(samples["tshark -r"])
         for name in list(tools)[:2]:
-            print(f"  {name} / tshark -r: {statistics.median(samples[name]) / t:.2f}x")
+            print(f"  {name} / tshark -r: time {wall[name] / wall['tshark -r']:.2f}x, "
+                  f"CPU {cpu[name] / cpu['tshark -r']:.2f}x")
 
 
 def main() -> int:
@@ -152,6 +166,10 @@ def main() -> int:
     labels = {"mix": "mixed TCP/UDP", "zeros": "mixed, payloads of zero bytes",
               "random": "mixed, payloads of random bytes", "short": "short flows",
               "dns": "DNS-heavy short flows (half DNS)"}
+    import sockviz
+
+    compileall.compile_dir(Path(sockviz.__file__).parent, quiet=1)  # see the module's text
+    print(_load())
     tmp = tempfile.mkdtemp(prefix="sockviz-replay-")
     try:
         for shape in args.shapes:

@@ -13,8 +13,8 @@ from scapy.layers.l2 import ARP, Ether
 
 from sockviz.core.correlate import Correlator
 from sockviz.core.decode import LINKTYPE_ETHERNET, decode
+from sockviz.core.dnsinfo import dns_info
 from sockviz.core.events import Call, Packet
-from sockviz.dissect import dns_info
 
 T0 = 1_795_000_000.0
 CLIENT, SERVER = "192.0.2.1", "192.0.2.2"

@@ -10,7 +10,7 @@ import pytest
 from scenarios import SCENARIOS
 from sockviz.capfile.reader import open_capture
 from sockviz.core.correlate import Correlator
-from sockviz.dissect import dns_info
+from sockviz.core.dnsinfo import dns_info
 from sockviz.environment import Environment
 from sockviz.render.capture_file import CaptureFileSink
 from sockviz.render.jsonlines import JsonLinesSink

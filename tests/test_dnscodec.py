@@ -1,4 +1,4 @@
-"""The core's DNS codec, and ``dissect.dns_info`` against the scapy version it replaced.
+"""The core's DNS codec, and ``dnsinfo.dns_info`` against the scapy version it replaced.
 
 ``dns_info`` used to dissect with scapy's DNS layer; it now reads with
 ``sockviz.core.dnscodec``. The old function is kept here, verbatim, as the
@@ -43,13 +43,13 @@ from sockviz.core.dnscodec import (
     read_name,
     tcp_message,
 )
-from sockviz.dissect import dns_info
+from sockviz.core.dnsinfo import dns_info
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "tcpdump-tests"
 
 # --------------------------------------------------------------------------- the reference
-# sockviz.dissect as it was before the codec (scapy's DNS layer), unchanged but for names.
+# dns_info (sockviz.dissect, now core.dnsinfo) as it was before the codec (scapy's DNS layer).
 
 _RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 _dns_cls = None
@@ -433,10 +433,10 @@ def test_difference_more_than_100_svc_params():
 # --------------------------------------------------------------------------- the codec itself
 
 
-def test_dissect_path_never_imports_scapy():
+def test_dns_info_path_never_imports_scapy():
     wire = (struct.pack("!6H", 0x1234, 0x8180, 1, 1, 0, 0) + b"\x01a\x00\x00\x01\x00\x01"
             + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + b"\xc0\x00\x02\x01")
-    code = ("import sys\nfrom sockviz.dissect import dns_info, warm_up\nwarm_up()\n"
+    code = ("import sys\nfrom sockviz.core.dnsinfo import dns_info, warm_up\nwarm_up()\n"
             f"assert dns_info(bytes.fromhex({wire.hex()!r}))['answers'][0]['data'] == '192.0.2.1'\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scapy'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

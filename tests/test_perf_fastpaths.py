@@ -125,7 +125,7 @@ def test_fast_udp_lengths(total, ulen):
 
 
 def test_repeated_dns_messages_are_dissected_once_and_keep_their_own_id():
-    from sockviz.dissect import dns_info
+    from sockviz.core.dnsinfo import dns_info
 
     calls = []
 
@@ -254,3 +254,53 @@ def test_fused_json_replay_when_conversations_are_forgotten(tmp_path, monkeypatc
                                         monkeypatch=monkeypatch), "many.pcap")
     summary = json.loads(fast.splitlines()[-1])
     assert summary["conversations_total"] > 50
+
+
+def _dns_payloads() -> list[bytes]:
+    """DNS messages of many kinds (RFC 1035 §4.1), a few unreadable: each to the fast path."""
+    header = struct.Struct("!6H")
+    question = b"\x04chat\x07sockviz\x04test\x00" + struct.pack("!HH", 16, 1)
+    txt = b"\x05caf\xc3\xa9" + b"\x03ok%" + bytes(range(0, 40))  # not ASCII, '%', control bytes
+    long_txt = b"".join(bytes([200]) + bytes([65 + i % 26]) * 200 for i in range(6))  # > 1 KiB
+    answer = header.pack(7, 0x8180, 1, 1, 0, 0) + question
+    return [
+        *(f[42:] for n in (1, 2, 301) for f in synthcap._dns(n, own_port=True)),
+        answer + b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 60, len(txt)) + txt,
+        answer + b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 60, len(long_txt)) + long_txt,
+        header.pack(8, 0x8183, 1, 0, 0, 0) + question,  # NXDOMAIN
+        header.pack(9, 0x8180, 1, 2, 0, 0) + question + b"\xc0\x0c\x00\x01",  # cut short
+        header.pack(10, 0x0100, 1, 0, 0, 0) + b"\x03abc",  # a question without its end
+        b"\x00\x0b\x01\x00\x00",  # shorter than a header
+        header.pack(11, 0x0100, 200, 0, 0, 0) + question * 3,  # more than scapy read
+    ]
+
+
+def test_fused_json_replay_of_dns_messages(tmp_path, monkeypatch):
+    """DNS over UDP takes the fast path (prepare reads it) and writes what the general path does."""
+    from sockviz.core.fastjson import FastJson
+
+    client, server = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53])
+    frames = []
+    for i, payload in enumerate(_dns_payloads() * 3):  # again: the messages read once are reused
+        port = 5353 if i % 5 == 4 else 53
+        frames.append(synthcap._udp_frame(client, server, 40000 + i % 4, port, payload, True))
+        frames.append(synthcap._udp_frame(server, client, port, 40000 + i % 4, payload, False))
+    frames += list(synthcap.frames(3000, seed=4, shape="dns"))
+    write_frames(tmp_path / "dns.pcap", frames)
+    taken = []
+    take = FastJson.take
+
+    def counting(self, items, i, pending, count, *rest):
+        result = take(self, items, i, pending, count, *rest)
+        taken.append(result[1] - count)
+        return result
+
+    monkeypatch.setattr(FastJson, "take", counting)
+    general = replay_json(tmp_path / "dns.pcap", fast=False, monkeypatch=monkeypatch)
+    taken.clear()
+    assert_same_lines(replay_json(tmp_path / "dns.pcap", fast=True, monkeypatch=monkeypatch),
+                      general, "dns.pcap")
+    assert sum(taken) > 0.95 * len(frames)
+    assert_same_lines(replay_json(tmp_path / "dns.pcap", fast=True, worker=True,
+                                  monkeypatch=monkeypatch), general, "dns.pcap")
+    assert '"dns": {"id": 7, "qr": "response"' in general

@@ -103,10 +103,10 @@ def test_a_packet_a_hair_after_a_call_end_falls_after_it_live_and_replayed(tmp_p
     assert replayed == live
 
 
-def _udp_frame(ns: int, src: tuple, dst: tuple) -> tuple:
+def _udp_frame(ns: int, src: tuple, dst: tuple) -> LiveFrame:
     data = bytes(Ether(src="00:00:00:00:00:00", dst="00:00:00:00:00:00")
                  / IP(src=src[0], dst=dst[0]) / UDP(sport=src[1], dport=dst[1]) / b"late")
-    return (ns, data, "lo", "in", 1, len(data))
+    return LiveFrame(ns, data, len(data), 1, "lo", "in")
 
 
 def test_a_frame_reaching_the_pipeline_between_a_call_end_and_its_mark_falls_after_it(tmp_path):

@@ -55,7 +55,7 @@ def open_capture(env: Environment, argv: list[str]):
     # process's start (the two start-ups overlap) and before root is given up
     # (an interpreter installed for root alone cannot be read after).
     try:
-        import sockviz.dissect
+        import sockviz.core.dnsinfo
         import sockviz.session  # noqa: F401
 
         if user is not None:

@@ -52,7 +52,7 @@ def traced(env, args, argv, *, command: str, target: str, body, role: str = "cli
     # read the interpreter's own library (one installed under /root, say).
     import sysconfig
 
-    import sockviz.dissect
+    import sockviz.core.dnsinfo
     import sockviz.session  # noqa: F401  (Tracing imports these two late)
     from sockviz.sources.live import CaptureFailed
     from sockviz.tracing.session import Tracing, WaitForView

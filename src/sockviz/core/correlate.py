@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from itertools import pairwise
+from operator import attrgetter
 from typing import NamedTuple
 
 from sockviz.core import phrases, rules
@@ -208,6 +209,9 @@ def _summary_row(c: Conversation) -> tuple:
     return (c.number, c.transport, endpoint(*c.key[1]), endpoint(*c.key[2]), c.packets,
             c.handshake_done if tcp else None, c.closed if tcp else None,
             c.reset if tcp else None)
+
+
+_LAST_TIME = attrgetter("last_time")
 
 
 def _busiest(row: tuple) -> tuple:
@@ -681,7 +685,13 @@ class Correlator:
         is a new conversation with a new number, as after a long silence.
         """
         convs = self.conversations
-        ranked = sorted(convs.values(), key=lambda c: (not c.closed, c.last_time))
+        # sorted(key=(not closed, last_time)), in two stable sorts without a lambda: a capture
+        # of short flows comes here every few thousand packets.
+        closed = [c for c in convs.values() if c.closed]
+        ranked = [c for c in convs.values() if not c.closed]
+        closed.sort(key=_LAST_TIME)
+        ranked.sort(key=_LAST_TIME)
+        ranked[:0] = closed
         for conv in ranked[: max(1, len(ranked) // 4)]:
             del convs[conv.key]
             self._retire(conv)

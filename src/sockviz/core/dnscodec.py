@@ -1,7 +1,7 @@
 """DNS messages on the wire (RFC 1035 §4.1), read and written with ``struct``.
 
 One codec for the whole project: the timeline reads every DNS message it
-shows through ``read_message`` (``sockviz.dissect.dns_info``), and the lab's
+shows through ``read_message`` (``sockviz.core.dnsinfo.dns_info``), and the lab's
 DNS server parses queries and writes answers with ``decode_name``,
 ``encode_name`` and the header helpers here. Pure: no socket, no scapy.
 

@@ -34,7 +34,7 @@ import enum
 import gettext as _gettext
 import os
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from sockviz.core.text import duration_unit
 
@@ -252,6 +252,7 @@ def set_language(lang: str | None) -> str:
     _contexts.clear()
     _bytes_said.clear()
     _peers.clear()
+    _dns_words.clear()
     return code
 
 
@@ -566,10 +567,16 @@ def meaning(step: str, direction: str | None, facts: dict) -> str:
     packet of the general path: the common case is one lookup and one format.
     """
     template = _templates.get((step, direction)) or meaning_template(step, direction)
+    if template in _worded:  # it reads words made from the facts: no failed first try
+        return template.format_map(Facts(facts))
     try:
         return template.format_map(facts)
     except KeyError:
+        _worded.add(template)
         return template.format_map(Facts(facts))
+
+
+_worded: set[str] = set()  # the templates that read more than packet_facts gives
 
 
 _peers: dict = {}  # role -> its peer's word, in the current language
@@ -863,9 +870,34 @@ def _dns_name(name: str) -> str:
     return _("the reverse name of {address}").format(address=address)
 
 
+def _dns_said(kind: str, entries, make: Callable[[], str]) -> str:
+    """``make()``'s words for a message's questions or answers, said once for the same ones.
+
+    A capture asks the same few names again and again, each message a new dict.
+    """
+    try:
+        key = (kind, *[tuple(e.items()) for e in entries])
+        words = _dns_words.get(key)
+    except (AttributeError, TypeError):  # not dicts of plain values: no cache
+        return make()
+    if words is None:
+        words = make()
+        if len(_dns_words) >= 4096:
+            _dns_words.clear()
+        _dns_words[key] = words
+    return words
+
+
+_dns_words: dict[tuple, str] = {}  # (kind, entries' items) -> words, in the current language
+
+
 def dns_question_words(info: dict) -> str:
     """What a query asks for: 'the A record (IPv4 address) of chat.sockviz.test'."""
     qs = info.get("questions") or []
+    return _dns_said("q", qs, lambda: _question_words(qs))
+
+
+def _question_words(qs: list) -> str:
     if not qs:
         return _("nothing (no question)")
     parts = []
@@ -890,6 +922,10 @@ def dns_answer_words(info: dict) -> str:
     answers = info.get("answers") or []
     if not answers:
         return _("the name exists but has no record of that type (NODATA, RFC 2308)")
+    return _dns_said("a", answers, lambda: _answer_words(answers))
+
+
+def _answer_words(answers: list) -> str:
     parts = []
     for a in answers:
         name = _dns_name(str(a.get("name", "?")).rstrip("."))
@@ -1078,8 +1114,13 @@ def window_scaling(scale_src: int | None, scale_dst: int | None) -> str:
 
 def dns_rfc(info: dict) -> str:
     """Where the records a query asks for are defined: A, PTR (RFC 1035), AAAA, ip6.arpa (RFC 3596)."""
+    qs = info.get("questions") or ()
+    return _dns_said("rfc", qs, lambda: _rfc_of(qs))
+
+
+def _rfc_of(qs) -> str:
     refs: list[str] = []
-    for q in info.get("questions") or ():
+    for q in qs:
         t, name = q.get("type"), str(q.get("name") or "").lower().rstrip(".")
         if t == "AAAA":
             ref = "RFC 3596 §2.1"

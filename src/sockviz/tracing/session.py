@@ -117,7 +117,7 @@ class Tracing:
                  wait: Callable[[Call], float] | None = None, role: str = "client",
                  scope: Scope | None = None,
                  notes: Callable[[Call], str | None] | None = None) -> None:
-        from sockviz.dissect import dns_info
+        from sockviz.core.dnsinfo import dns_info
         from sockviz.session import LiveSession
 
         self.scope = scope if scope is not None else Scope(dns=True)
