@@ -276,9 +276,9 @@ def _dns_payloads() -> list[bytes]:
 
 
 def test_fused_json_replay_of_dns_messages(tmp_path, monkeypatch):
-    """DNS over UDP takes the fast path (prepare reads it) and writes what the general path does."""
-    from sockviz.core.fastjson import FastJson
-
+    """DNS messages of many kinds among the fast path's packets: the fused replay writes what
+    the general path does, with and without the worker. (DNS over UDP itself takes the
+    general path in this build: the fast path's DNS branch was not merged; README.)"""
     client, server = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53])
     frames = []
     for i, payload in enumerate(_dns_payloads() * 3):  # again: the messages read once are reused
@@ -287,20 +287,9 @@ def test_fused_json_replay_of_dns_messages(tmp_path, monkeypatch):
         frames.append(synthcap._udp_frame(server, client, port, 40000 + i % 4, payload, False))
     frames += list(synthcap.frames(3000, seed=4, shape="dns"))
     write_frames(tmp_path / "dns.pcap", frames)
-    taken = []
-    take = FastJson.take
-
-    def counting(self, items, i, pending, count, *rest):
-        result = take(self, items, i, pending, count, *rest)
-        taken.append(result[1] - count)
-        return result
-
-    monkeypatch.setattr(FastJson, "take", counting)
     general = replay_json(tmp_path / "dns.pcap", fast=False, monkeypatch=monkeypatch)
-    taken.clear()
     assert_same_lines(replay_json(tmp_path / "dns.pcap", fast=True, monkeypatch=monkeypatch),
                       general, "dns.pcap")
-    assert sum(taken) > 0.95 * len(frames)
     assert_same_lines(replay_json(tmp_path / "dns.pcap", fast=True, worker=True,
                                   monkeypatch=monkeypatch), general, "dns.pcap")
     assert '"dns": {"id": 7, "qr": "response"' in general
