@@ -236,3 +236,16 @@ SCENARIOS = {
     "getaddrinfo_dns": getaddrinfo_dns,
     "udp_fragments": udp_fragments,
 }
+
+
+class CollectSink:
+    """A renderer that keeps every timeline entry, for tests that read them."""
+
+    def __init__(self) -> None:
+        self.entries: list = []
+
+    def handle(self, entry) -> None:
+        self.entries.append(entry)
+
+    def close(self) -> None:
+        pass

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from scenarios import CollectSink
 from sockviz.core.events import Call
 from sockviz.core.timeline import CallEnded, CallStarted, Note, PacketShown
 from sockviz.render.ladder import Ladder, LadderSink, build_sections, packet_label, to_html, to_svg
@@ -31,17 +32,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 SERVER = ("192.0.2.2", 3001)  # conversation 2 of tcp.pcapng
 
 
-class _Collect:
-    def __init__(self) -> None:
-        self.entries: list = []
-
-    def handle(self, entry) -> None:
-        self.entries.append(entry)
-
-    def close(self) -> None:
-        pass
-
-
 @functools.cache
 def _replayed(name: str) -> tuple:
     """The timeline of a shipped capture, as ``sockviz replay`` makes it for its sinks."""
@@ -49,7 +39,7 @@ def _replayed(name: str) -> tuple:
     from sockviz.environment import Environment
     from sockviz.replay import replay
 
-    sink = _Collect()
+    sink = CollectSink()
     env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), width=100, color=False)
     with open_capture(CAPTURES / f"{name}.pcapng") as reader:
         status = replay(reader, env, view=False, sinks=[sink])

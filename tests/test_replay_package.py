@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from scenarios import CollectSink
 from sockviz.cli import main
 from sockviz.core import phrases
 from sockviz.core.timeline import PacketShown
@@ -25,17 +26,6 @@ def command_json(*options: str) -> str:
     return env.stdout.getvalue()
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.entries: list = []
-
-    def handle(self, entry) -> None:
-        self.entries.append(entry)
-
-    def close(self) -> None:
-        pass
-
-
 def test_run_writes_what_the_command_writes():
     env = quiet_env()
     assert run(str(CAPTURE), env, json=True) == ExitStatus.OK
@@ -43,7 +33,7 @@ def test_run_writes_what_the_command_writes():
 
 
 def test_a_sink_beside_json_lines_gets_every_entry_and_the_lines_stay_the_same():
-    env, sink = quiet_env(), Collect()
+    env, sink = quiet_env(), CollectSink()
     assert run(str(CAPTURE), env, json=True, sinks=[sink]) == ExitStatus.OK
     lines = env.stdout.getvalue()
     assert lines == command_json()

@@ -19,6 +19,7 @@ import queue
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
+from scenarios import CollectSink
 from sockviz.cli import main
 from sockviz.core.events import Call
 from sockviz.core.scope import Scope
@@ -51,15 +52,16 @@ class _Sniffer:
         pass
 
 
-class _Collect:
-    def __init__(self) -> None:
-        self.entries: list = []
-
-    def handle(self, entry) -> None:
-        self.entries.append(entry)
-
-    def close(self) -> None:
-        pass
+def _session_saving_to(tmp_path):
+    """A live session (no capture process: frames are put on its queue by the test) whose
+    entries are kept and saved to a capture file: (session, frames, entries' sink, path)."""
+    frames: queue.SimpleQueue = queue.SimpleQueue()
+    collect = CollectSink()
+    path = str(tmp_path / "run.pcapng")
+    session = LiveSession(role="client", scope=Scope(), sinks=[collect, CaptureFileSink(path, {
+        "version": "test", "command": "test", "role": "client"})], dns=None,
+        sniffer=_Sniffer(), frames=frames)
+    return session, frames, collect, path
 
 
 def _frame(ns: int, sport: int) -> LiveFrame:
@@ -73,12 +75,7 @@ def test_a_packet_a_hair_after_a_call_end_falls_after_it_live_and_replayed(tmp_p
     disputed = _disputed_ns()
     assert disputed, "no stamp where the two comparisons disagree: the test shows nothing"
     ns = disputed[0]
-    frames: queue.SimpleQueue = queue.SimpleQueue()
-    collect = _Collect()
-    path = str(tmp_path / "run.pcapng")
-    session = LiveSession(role="client", scope=Scope(), sinks=[collect, CaptureFileSink(path, {
-        "version": "test", "command": "test", "role": "client"})], dns=None,
-        sniffer=_Sniffer(), frames=frames)
+    session, frames, collect, path = _session_saving_to(tmp_path)
     call = Call(id=1, name="sendto", text="sendto(b'x', ('192.0.2.2', 3001))", start=END - 0.001,
                 transport="UDP", peer=("192.0.2.2", 3001))
     session.begin(call)
@@ -128,12 +125,7 @@ def test_a_frame_reaching_the_pipeline_between_a_call_end_and_its_mark_falls_aft
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
     tx.bind(("127.0.0.1", 0))
-    frames: queue.SimpleQueue = queue.SimpleQueue()
-    collect = _Collect()
-    path = str(tmp_path / "run.pcapng")
-    session = LiveSession(role="client", scope=Scope(), sinks=[collect, CaptureFileSink(path, {
-        "version": "test", "command": "test", "role": "client"})], dns=None,
-        sniffer=_Sniffer(), frames=frames)
+    session, frames, collect, path = _session_saving_to(tmp_path)
     peer, local = rx.getsockname(), tx.getsockname()
     in_gap = threading.Event()
 
@@ -184,7 +176,7 @@ def test_a_traced_call_does_not_wake_the_pipeline_thread():
     from sockviz.tracing.recorder import Recorder
 
     frames: queue.SimpleQueue = queue.SimpleQueue()
-    collect = _Collect()
+    collect = CollectSink()
     session = LiveSession(role="client", scope=Scope(), sinks=[collect], dns=None,
                           sniffer=_Sniffer(), frames=frames)
     releases = []
