@@ -283,14 +283,14 @@ def test_the_svg_and_html_ladders_speak_french(tmp_path):
 
 def test_the_stepper_speaks_french():
     from sockviz.render.stepper import Stepper, StepView, question_text, status_text
-    from test_ladder import _Collect
+    from scenarios import CollectSink
 
     phrases.set_language("fr")
 
     from sockviz.capfile.reader import open_capture
     from sockviz.replay import replay
 
-    sink = _Collect()
+    sink = CollectSink()
     env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), width=100, color=False)
     with open_capture(CAPTURES / "tcp.pcapng") as reader:
         replay(reader, env, view=False, sinks=[sink])
