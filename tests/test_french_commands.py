@@ -282,8 +282,8 @@ def test_the_svg_and_html_ladders_speak_french(tmp_path):
 
 
 def test_the_stepper_speaks_french():
-    from sockviz.render.stepper import Stepper, StepView, question_text, status_text
     from scenarios import CollectSink
+    from sockviz.render.stepper import Stepper, StepView, question_text, status_text
 
     phrases.set_language("fr")
 
