@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from scapy.layers.inet import IP, TCP
 
-from scenarios import SCENARIOS, feed
+from scenarios import CLIENT, SCENARIOS, SERVER, SYN_OPTS, Builder, eth, feed
 from sockviz.core.timeline import CallEnded, PacketShown, Summary
 
 
@@ -194,3 +195,31 @@ def test_the_echo_and_our_ack_captured_during_send_are_said_not_to_be_its_doing(
     assert under[1].context.startswith("not send()'s doing") and "program sent" in under[1].context
     assert under[2].context == ("not send()'s doing: your kernel acknowledges on its own the "
                                 "data that has just arrived")
+
+
+def test_a_retransmission_is_named_by_where_it_begins_not_where_it_ends():
+    """Old bytes sent again are a retransmission even when the segment ends exactly at the
+    highest byte sent (Linux's tail-loss probe, RFC 8985 §7.3) or runs past it with new bytes;
+    a FIN sent again is one too. Wireshark names all three so."""
+    b = Builder()
+    c, s, cp = 1_000, 9_000, 40400
+
+    def out(t, flags, seq, data=b""):
+        b.packet(t, eth("out") / IP(src=CLIENT, dst=SERVER) / TCP(
+            sport=cp, dport=3001, flags=flags, seq=seq, ack=s + 1, window=502) / data, "out")
+
+    b.packet(0.001, eth("out") / IP(src=CLIENT, dst=SERVER) / TCP(
+        sport=cp, dport=3001, flags="S", seq=c, options=SYN_OPTS), "out")
+    b.packet(0.002, eth("in") / IP(src=SERVER, dst=CLIENT) / TCP(
+        sport=3001, dport=cp, flags="SA", seq=s, ack=c + 1, options=SYN_OPTS), "in")
+    out(0.003, "A", c + 1)
+    out(0.004, "PA", c + 1, b"x" * 100)          # bytes 1-100
+    out(0.005, "PA", c + 101, b"y" * 100)        # bytes 101-200
+    out(0.030, "PA", c + 101, b"y" * 100)        # the probe: 101-200 again, ends at the top
+    out(0.060, "PA", c + 151, b"z" * 100)        # 151-250: 50 old bytes and 50 new
+    out(0.070, "PA", c + 251, b"w" * 10)         # new
+    out(0.080, "FA", c + 261)                    # FIN
+    out(0.300, "FA", c + 261)                    # the same FIN again
+    steps = [p.step for p in feed(b.events) if isinstance(p, PacketShown)]
+    assert steps[3:] == ["data", "data", "data-retransmit", "data-retransmit", "data",
+                         "fin-first", "fin-retransmit"]

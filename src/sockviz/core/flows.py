@@ -206,12 +206,13 @@ def track_segment(e: Ends, flags: int, seq: int | None, ack: int | None, window:
     seg_end = (seq + payload + (1 if syn else 0) + (1 if fin else 0)) & 0xFFFFFFFF
     retransmit = False
     next_seq = me.next_seq
-    if next_seq is not None and not syn:
-        ahead = (next_seq - seg_end) & 0xFFFFFFFF
-        if (payload or fin) and 0 < ahead < 0x80000000:
-            retransmit = True
-        elif (payload or fin) and seg_end == next_seq and me.fin_seq is not None and fin:
-            retransmit = True  # the same FIN again
+    if next_seq is not None and not syn and (payload or fin):
+        # A segment that begins before the next new byte carries bytes (or a
+        # FIN) sent before: a retransmission, as Wireshark names it, even when
+        # it ends exactly at the highest byte sent, as a tail-loss probe does
+        # (RFC 8985 §7.3), or runs past it with new bytes.
+        behind = (next_seq - seq) & 0xFFFFFFFF
+        retransmit = 0 < behind < 0x80000000
     if next_seq is None or ((seg_end - next_seq) & 0xFFFFFFFF) < 0x80000000:
         me.next_seq = seg_end
 
