@@ -122,6 +122,55 @@ def test_a_program_that_is_server_and_client_with_threads(lab):
     data = {p["summary"].split('"')[1]: by_id.get(p["call_id"]) for p in tcp if p["len"]}
     assert data["bonjour"]["name"] == "sendall" and data["bonjour"]["thread"] == "MainThread"
     assert data["BONJOUR"]["name"] == "sendall" and data["BONJOUR"]["thread"] == "serveur"
+    # On loopback each packet is sent and received here: the call's socket says which end
+    # is "you", so each is sent by its sendall(), never "not sendall()'s doing".
+    for p in tcp:
+        if p["len"]:
+            assert p["dir"] == "out" and p["context"] is None, p
+
+
+def test_a_traced_server_names_the_other_end_the_client(lab):
+    """The program accepts a connection from the lab's server host: that end is the client
+    in every word (the run's role is the client's), and the handshake is the listening
+    socket's kernel's."""
+    with tempfile.TemporaryDirectory(prefix="sockviz-ready-") as folder:
+        ready = Path(folder, "ready")
+        program = textwrap.dedent(f"""\
+            import pathlib, socket
+            srv = socket.create_server(("0.0.0.0", 4005))
+            pathlib.Path({str(ready)!r}).touch()
+            conn, addr = srv.accept()
+            conn.sendall(b"echo: " + conn.recv(100))
+            conn.close()
+            srv.close()
+        """)
+        client = lab.server.run([sys.executable, "-c", textwrap.dedent(f"""\
+            import os, socket, time
+            while not os.path.exists({str(ready)!r}):
+                time.sleep(0.01)
+            k = socket.create_connection(("192.0.2.1", 4005))
+            k.sendall(b"bonjour")
+            assert k.recv(100) == b"echo: bonjour"
+            time.sleep(0.2)
+            k.close()
+        """)])
+        try:
+            with watch_wire(lab.server) as wire:
+                proc, records, replayed = run_program(lab.client, program)
+        finally:
+            assert client.wait(30) == 0
+    assert proc.returncode == 0, proc.stderr
+    tcp = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
+    assert len(tcp) == wire.count(lambda d: 4005 in (d.sport, d.dport))
+    syn = tcp[0]
+    assert (syn["step"], syn["dir"]) == ("syn", "in")
+    assert syn["explain"].startswith("the client asks to open a connection")
+    assert "acknowledges the client's SYN" in tcp[1]["explain"]
+    for p in tcp:
+        assert "the server" not in p["explain"] + (p["context"] or ""), p
+    echo = next(p for p in tcp if p["len"] and p["dir"] == "out")
+    assert echo["call"] == "sendall" and echo["context"] is None
+    assert strip(replayed)[:-1] == strip(records)[:-1]
 
 
 def test_udp_sendto_a_name_resolves_every_time(lab):

@@ -94,6 +94,7 @@ _ICMP_ERRORS = frozenset((Step.UNREACHABLE, Step.FRAG_NEEDED, Step.TIME_EXCEEDED
 _RECV_CALLS = frozenset(("recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg",
                          "recvmsg_into", "read", "readinto", "readline"))
 _AF_INET, _AF_INET6 = 2, 10  # Linux's numbers, as getaddrinfo()'s result holds them
+_ANY_ADDRESS = frozenset(("0.0.0.0", "::", ""))  # a socket bound to every address
 
 
 def _lesson(call: Call, steps: list[str], transport: str | None,
@@ -150,21 +151,24 @@ _ACCEPTED = re.compile(r"\(<socket fd=(\d+)>")
 
 def _is_for(local, peer, ends: set, d: Decoded) -> int:
     """How surely a socket with these endpoints (either may be None) is ``d``'s: 0 not it,
-    1 it may be (known by its peer or its port only), 2 it received it, 3 it sent it.
+    1 it may be (bound to every address, known by its port), 2 it received it (known by
+    its peer only), 3 it received it, 4 it sent it (known by its peer only), 5 it sent it.
 
     Its local end decides (several sockets talk to one server; a program that is both
     ends has two sockets on one connection, and the sender's call caused the packet);
     a socket bound to every address goes by its port; one known only by its peer (a
-    connect() starting) by that.
+    connect() or a first sendto() starting) by that: it sends to its peer.
     """
     if local is not None and len(local) >= 2:
-        if local[0] in ("0.0.0.0", "::", ""):
+        if local[0] in _ANY_ADDRESS:
             return 1 if local[1] in (d.sport, d.dport) else 0
         if (local[0], local[1]) not in ends or (
                 peer is not None and len(peer) >= 2 and (peer[0], peer[1]) not in ends):
             return 0
-        return 3 if (local[0], local[1]) == (d.src, d.sport) else 2
-    return 1 if peer is not None and len(peer) >= 2 and (peer[0], peer[1]) in ends else 0
+        return 5 if (local[0], local[1]) == (d.src, d.sport) else 3
+    if peer is None or len(peer) < 2 or (peer[0], peer[1]) not in ends:
+        return 0
+    return 4 if (peer[0], peer[1]) == (d.dst, d.dport) else 2
 
 
 class _Running:
@@ -330,6 +334,10 @@ class Correlator:
         # Conversations retired so far: a cache of Conversation objects (the replay's fast
         # path) is stale once it grows.
         self.retired_total = 0
+        # Conversations joined after their start whose beginning a later SYN then showed
+        # (who began it: the words for the other end change); the fast path's worded
+        # meanings are stale once it grows.
+        self.late_starts = 0
         self._numbers = 0
         self._dns_cache: dict[tuple, dict | None] = {}
         self._udp_connected = False
@@ -537,9 +545,12 @@ class Correlator:
         sender, receiver = (d.src, d.sport), (d.dst, d.dport)
 
         if d.tcp_flags is not None and conv is not None and (proto == "TCP" or proto == "DNS"):
+            joined = conv.initiator is None and conv.packets
             step, rel_seq, rel_ack, window, interval, attempt, transition = self.segment(
                 ends(conv, sender, receiver), FLAG_BITS[d.tcp_flags], seq=d.seq, ack=d.ack,
                 window=d.window, payload=n, options=d.tcp_options, time=time)
+            if joined and conv.initiator is not None:
+                self.late_starts += 1
             if transition is not None and transition.changed and conv.initiator is not None:
                 client = conv.initiator == sender
                 fields["tcp_roles"] = {"src": _CLIENT if client else _SERVER,
@@ -582,14 +593,27 @@ class Correlator:
             fields["dns"] = dns_info
 
         direction = _DIRECTIONS.get(pkt.direction, pkt.direction)
-        if direction is None and self.role is not None:
-            direction = self._direction(pkt, d, conv)
+        call = self.open_call
+        running = None
+        if call is not None:
+            running = self._open[call.id] if len(self._open) == 1 else self._running_for(d, dns_info)
+        if self.role is not None:
+            me = self._our_end(direction, sender, receiver, conv, running, d)
+            if direction is None:
+                if d.sport is not None and me is not None:
+                    direction = _OUT if me == sender else _IN
+                elif d.quoted is not None:
+                    direction = _IN  # an ICMP error about a packet of ours
+            if conv is not None and conv.initiator is not None:
+                # Each conversation names the other end by the part the program plays in
+                # it: a program may be the server of one and the client of another.
+                role = self.role_of(conv, me)
+                if role is not self.role:
+                    fields["peer"] = phrases.peer(role)
 
         if step == _PORT_UNREACHABLE:
             self._port_unreachable = True
-        call = self.open_call
-        if call is not None:
-            running = self._open[call.id] if len(self._open) == 1 else self._running_for(d, dns_info)
+        if running is not None:
             call = running.call
             running.steps.append(step)
             running.packets += 1
@@ -657,8 +681,11 @@ class Correlator:
         """
         # Nobody can tell which way the data or ACKs of a capture from elsewhere went: no
         # context, and no call to find it out (the bulk of such a replay).
-        why = None if direction is None and step in _QUIET_STEPS else \
-            self._context(step, direction, d, conv, time)
+        if direction is None and step in _QUIET_STEPS:
+            why = None
+        else:
+            me = sender if direction == _OUT else receiver if direction == _IN else None
+            why = self._context(step, direction, d, conv, self.role_of(conv, me))
         if conv is not None and (delay := track_data_and_acks(
                 conv, step, direction, sender, receiver, payload, rel_ack, time)) is not None:
             return _DELAYED_ACK, delay
@@ -775,20 +802,73 @@ class Correlator:
             return None
         return {**info, "id": int.from_bytes(payload[at : at + 2], "big")}
 
-    def _direction(self, pkt: Packet, d: Decoded, conv: Conversation | None) -> str | None:
-        if pkt.direction is not None:
-            return pkt.direction
-        if self.role is None:
-            return None
-        # Loopback (each packet is both sent and received) or a file without
-        # directions: the lesson's socket is the conversation's initiator
-        # when it plays the client.
-        if conv is not None and conv.initiator is not None and d.sport is not None:
-            ours = conv.initiator if self.role == _CLIENT else conv.other(conv.initiator)
-            return _OUT if (d.src, d.sport) == ours else _IN
-        if d.quoted is not None:
-            return _IN
+    def role_of(self, conv: Conversation | None, me: tuple | None) -> Role | None:
+        """The part the program plays in ``conv`` seen from its end ``me``: the client
+        when that end began the conversation (its SYN, or its first datagram), else the
+        server; the run's own role when nobody can tell (no role: a capture from
+        elsewhere; a conversation joined after its start).
+        """
+        role = self.role
+        if role is None or conv is None or conv.initiator is None:
+            return role
+        if me is None or (me != conv.key[1] and me != conv.key[2]):
+            me = conv.ours  # an ICMP error's ends are addresses: its conversation's
+            if me is None:
+                return role
+        return _CLIENT if me == conv.initiator else _SERVER
+
+    def _our_end(self, direction: Direction | None, sender: tuple, receiver: tuple,
+                 conv: Conversation | None, running: _Running | None, d: Decoded) -> tuple | None:
+        """Which end of this packet is the program's (None: not known); the first one
+        known is kept as its conversation's.
+
+        Its direction tells, when the capture has one. On loopback each packet is both
+        sent and received here: the socket of the call running decides (its local end,
+        else a connect()'s or sendto()'s peer), then what the conversation's first
+        packet showed, then the sockets the calls made, then the run's role (a client
+        began the conversation).
+        """
+        if direction == _OUT:
+            me = sender
+        elif direction == _IN:
+            me = receiver
+        elif d.sport is None:
+            return conv.ours if conv is not None else None
+        else:
+            me = self._end_of_call(running, sender, receiver) if running is not None else None
+            if me is None and conv is not None:
+                me = conv.ours or self._end_of_sockets(sender, receiver)
+                if me is None and conv.initiator is not None:
+                    first = conv.initiator
+                    me = first if self.role == _CLIENT else conv.other(first)
+        if conv is not None and conv.ours is None and me is not None and d.sport is not None:
+            conv.ours = me
+        return me
+
+    def _end_of_call(self, running: _Running, sender: tuple, receiver: tuple) -> tuple | None:
+        """The packet's end that is the running call's socket, or None."""
+        call = running.call
+        local, peer = self._sockets.get(call.socket, (None, None)) \
+            if call.socket is not None else (None, None)
+        local, peer = call.local or local, call.peer or peer
+        if local is not None and len(local) >= 2:
+            local = (local[0], local[1])
+            if local in (sender, receiver):
+                return local
+            if local[0] in _ANY_ADDRESS:  # bound to every address: its port
+                return receiver if local[1] == receiver[1] else \
+                    sender if local[1] == sender[1] else None
+        if peer is not None and len(peer) >= 2:
+            peer = (peer[0], peer[1])
+            return sender if peer == receiver else receiver if peer == sender else None
         return None
+
+    def _end_of_sockets(self, sender: tuple, receiver: tuple) -> tuple | None:
+        """The packet's end that a socket of the program's calls has (a conversation's
+        first packet on loopback, outside calls), or None; both ends are: the sender."""
+        ends = {(local[0], local[1]) for local, _peer in self._sockets.values()
+                if local is not None and len(local) >= 2}
+        return sender if sender in ends else receiver if receiver in ends else None
 
     def _other_step(self, d: Decoded, fields: dict) -> Step:
         if d.proto == "ARP":
@@ -852,15 +932,16 @@ class Correlator:
         return Step.ICMP
 
     def _context(self, step: str, direction: str | None, d: Decoded | None, conv,
-                 time: float) -> Why | None:
-        """Why a packet that no call was running for happened (phrases.WHY says it)."""
+                 role: Role | None) -> Why | None:
+        """Why a packet that no call was running for happened (phrases.WHY says it);
+        ``role`` is the part the program plays in the packet's conversation."""
         if self._neighbours and self._waited_for_neighbour(direction, d, conv):
             return Why.NEIGHBOUR_WAITED
         if direction is None and step in _QUIET_STEPS:
             return None
         last = self.last_closed
         new_ack = conv is not None and conv.ack_kind == ACK_NEW
-        if step in _HANDSHAKE_STEPS and self.role == _SERVER:
+        if step in _HANDSHAKE_STEPS and role == _SERVER:
             return Why.LISTENING
         if step in _BUFFERED_STEPS and direction == _IN:
             return Why.BUFFERED_PIGGYBACK if new_ack and step == _DATA else Why.BUFFERED

@@ -75,6 +75,9 @@ class Conversation:
     key: FlowKey
     transport: str
     initiator: Endpoint | None = None
+    # The traced program's end, once a packet told it (its direction, or on loopback
+    # the socket of the call running): "you" in the words of its packets.
+    ours: Endpoint | None = None
     a: Side | None = None
     b: Side | None = None
     handshake_done: bool = False

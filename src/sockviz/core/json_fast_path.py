@@ -248,6 +248,7 @@ class JsonFastPath:
         self._tcp: dict[tuple, _Flow] = {}
         self._udp: dict[tuple, _Flow] = {}
         self._retired = correlator.retired_total
+        self._late_starts = correlator.late_starts
         # (flow, step, length) -> the encoded meaning, or its two halves
         self._meanings: dict[tuple, str | tuple] = {}
         self._kinds: dict[tuple, int] = {}  # (step, direction) -> _PER_FLOW...
@@ -276,6 +277,9 @@ class JsonFastPath:
             return i, count
         if c.retired_total != self._retired:  # conversations were forgotten: their flows too
             self._forget()
+        if c.late_starts != self._late_starts:  # meanings name the other end anew
+            self._late_starts = c.late_starts
+            self._meanings.clear()
         role = c.role
         first, start = count, i
         tcp_flows, udp_flows = self._tcp, self._udp
@@ -306,8 +310,13 @@ class JsonFastPath:
                 rel_ack = None
                 datagram(conv, flow.sender, time)
             else:
+                joined = offflags & 2 and conv.initiator is None and conv.packets
                 step, rel_seq, rel_ack, window, _interval, _attempt, transition = segment(
                     flow.ends, offflags, seq, ack, window, n, (), time)
+                if joined and conv.initiator is not None:  # see Correlator.late_starts
+                    c.late_starts += 1
+                    self._late_starts = c.late_starts
+                    meanings.clear()
                 # In the bulk of a connection, the same Transition object each time
                 # (core/tcpstates.py), whose text the flow keeps.
                 if transition is flow.transition:
@@ -395,6 +404,8 @@ class JsonFastPath:
             flows.clear()
             self._meanings.clear()
         flow = flows[key] = _Flow(conv, proto, src, sport, dst, dport, key[1], key[2])
+        if conv.ours is None and c.role is not None:  # as Correlator._our_end keeps it
+            conv.ours = flow.sender if key[1] == "out" else flow.receiver
         return flow
 
     def _tcp_line(self, flow: _Flow, shape: int) -> str:
@@ -454,8 +465,8 @@ class JsonFastPath:
 
     def _fields(self, flow: _Flow, n: int, acked) -> dict:
         """Correlator.track's fields for a TCP segment or a UDP datagram."""
-        fields = meaning_fields(flow.proto, flow.src, flow.dst, flow.sport, flow.dport, n,
-                                self.c.role)
+        role = self.c.role_of(flow.conv, flow.sender if flow.direction == "out" else flow.receiver)
+        fields = meaning_fields(flow.proto, flow.src, flow.dst, flow.sport, flow.dport, n, role)
         if flow.proto == "TCP":
             fields["acked"] = acked
             fields["attempt"] = 1

@@ -1185,6 +1185,14 @@ def call_place(file: str, line: int, fd: int | None, thread: str | None,
     return " · ".join(parts)
 
 
+def packet_for(call: str, fd: int | None) -> str:
+    """On a packet's line, the call it was captured for when several calls run and the
+    line above is another call's: 'for recv() · fd 8'."""
+    if fd is None:
+        return _("for {call}()").format(call=call)
+    return _("for {call}() · fd {fd}").format(call=call, fd=fd)
+
+
 def _is_cell_file(file: str) -> bool:
     """A cell's code as ipykernel compiles it (/tmp/ipykernel_PID/HASH.py), or IPython's
     terminal (<ipython-input-N-...>)."""

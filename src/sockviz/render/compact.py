@@ -35,6 +35,7 @@ from sockviz.render.view import (
     CALL_MARK,
     GUTTER_STYLE,
     LESSON_STYLE,
+    OWNER_STYLE,
     PAYLOAD_STYLE,
     PROTO_STYLE,
     TIME_STYLE,
@@ -127,6 +128,9 @@ class CompactPacket:
         self.fields, self.payload = packet_parts(e, compact=True, endpoints=e.new_conversation)
         if d.error:
             self.fields.append(f"  ({d.error})", style="red")
+        owner = state.owner(e)
+        if owner is not None:
+            self.fields.append(f"  {owner}", style=OWNER_STYLE)
         self.states = state_change_line(e)
         self.meaning = meaning_line(e, state)
         if state.in_call:

@@ -45,6 +45,7 @@ GUTTER_STYLE = "bright_black"
 LESSON_STYLE = ""  # the call's lesson: a sentence, in the terminal's colour
 PAYLOAD_STYLE = "green"
 TIME_STYLE = ""  # the Δt column: read, not glanced at
+OWNER_STYLE = "dim"  # which call a packet is for, when several run
 INDENT = 4  # where packet lines start under a call
 NARROWEST = 12  # cells a wrapped body needs at the least beside its head
 
@@ -102,10 +103,12 @@ class ViewState:
         self.packets_in_call = 0
         self.last_time: float | None = None  # the previous packet's, for its successor's Δt
         self.open_calls: list[int] = []  # the calls started and not ended, by id
+        self.running: dict[int, object] = {}  # those calls, by id
         self.last_call_line: tuple[int, bool] | None = None  # (call id, a start?) last shown
 
     def call_started(self, call) -> None:
         self.open_calls.append(call.id)
+        self.running[call.id] = call
         self.in_call = True
         self.packets_in_call = 0
         self.last_call_line = (call.id, True)
@@ -117,9 +120,18 @@ class ViewState:
         named = self.last_call_line is not None and self.last_call_line != (call.id, True)
         if call.id in self.open_calls:
             self.open_calls.remove(call.id)
+        self.running.pop(call.id, None)
         self.in_call = bool(self.open_calls)
         self.last_call_line = (call.id, False)
         return named
+
+    def owner(self, e: PacketShown) -> str | None:
+        """The call a packet was captured for, said on its line when several calls run
+        and the call line above it is another's ('for recv() · fd 8'), else None."""
+        if e.call_id is None or len(self.open_calls) < 2 or self.last_call_line == (e.call_id, True):
+            return None
+        call = self.running.get(e.call_id)
+        return None if call is None else phrases.packet_for(call.name, call.socket)
 
     def since_last(self, t: float) -> float:
         """Seconds since the previous packet (the first: since the run began); then ``t`` is it."""
@@ -352,6 +364,9 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
     fields = packet_fields(e, endpoints=e.new_conversation and not head_shown)
     if d.error:
         fields.append(f"  ({d.error})", style="red")
+    owner = state.owner(e)
+    if owner is not None:
+        fields.append(f"  {owner}", style=OWNER_STYLE)
     explain = Text(e.explain, style="italic")
     if e.context:
         explain.append(" — " + e.context, style="italic")
