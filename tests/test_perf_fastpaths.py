@@ -277,8 +277,17 @@ def _dns_payloads() -> list[bytes]:
 
 def test_fused_json_replay_of_dns_messages(tmp_path, monkeypatch):
     """DNS messages of many kinds among the fast path's packets: the fused replay writes what
-    the general path does, with and without the worker. (DNS over UDP itself takes the
-    general path in this build: the fast path's DNS branch was not merged; README.)"""
+    the general path does, with and without the worker, and takes most of them itself."""
+    from sockviz.core.json_fast_path import JsonFastPath
+
+    taken = []
+    take = JsonFastPath.write_run
+
+    def counting(self, items, i, pending, count, *rest):
+        result = take(self, items, i, pending, count, *rest)
+        taken.append(result[1] - count)
+        return result
+
     client, server = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53])
     frames = []
     for i, payload in enumerate(_dns_payloads() * 3):  # again: the messages read once are reused
@@ -288,8 +297,11 @@ def test_fused_json_replay_of_dns_messages(tmp_path, monkeypatch):
     frames += list(synthcap.frames(3000, seed=4, shape="dns"))
     write_frames(tmp_path / "dns.pcap", frames)
     general = replay_json(tmp_path / "dns.pcap", fast=False, monkeypatch=monkeypatch)
+    monkeypatch.setattr(JsonFastPath, "write_run", counting)
     assert_same_lines(replay_json(tmp_path / "dns.pcap", fast=True, monkeypatch=monkeypatch),
                       general, "dns.pcap")
+    dns_lines = general.count('"dns": {')
+    assert sum(taken) > 0.8 * len(frames) and dns_lines > 0.3 * len(frames)
     assert_same_lines(replay_json(tmp_path / "dns.pcap", fast=True, worker=True,
                                   monkeypatch=monkeypatch), general, "dns.pcap")
     assert '"dns": {"id": 7, "qr": "response"' in general

@@ -98,10 +98,12 @@ _ANY_ADDRESS = frozenset(("0.0.0.0", "::", ""))  # a socket bound to every addre
 
 
 def _lesson(call: Call, steps: list[str], transport: str | None,
-            syn_intervals: list[float] = (), icmp_seen: bool = False,
+            syn_intervals: Callable[[], list[float]] = list, icmp_seen: bool = False,
             rst_in: bool = False, listening: bool = False) -> str | None:
     """What a finished call taught (phrases.LESSONS), decided from how it ended.
 
+    ``syn_intervals`` gives the gaps between the latest connection attempt's SYNs
+    (asked for only when a connect() timed out: every call ends here);
     ``rst_in``: an RST came from the peer during the call (not from this host).
     """
     err = call.error or ""
@@ -111,7 +113,7 @@ def _lesson(call: Call, steps: list[str], transport: str | None,
         if err.startswith("ConnectionRefusedError"):
             return say(Lesson.REFUSED)
         if err.startswith(("TimeoutError", "timeout")):
-            intervals = list(syn_intervals)
+            intervals = list(syn_intervals())
             # Python's own timeout says "timed out"; TCP giving up is ETIMEDOUT (errno 110).
             which = Lesson.TCP_GAVE_UP if "[Errno 110]" in err else Lesson.TIMED_OUT
             return say(which, backoff=rules.backoff_kind(intervals),
@@ -375,7 +377,7 @@ class Correlator:
         steps = running.steps
         rst_in = _IN in running.rst and _OUT not in running.rst
         listening = call.socket is not None and call.socket in self._listening
-        lesson = _lesson(call, steps, transport, self._syn_intervals(), self._port_unreachable,
+        lesson = _lesson(call, steps, transport, self._syn_intervals, self._port_unreachable,
                          rst_in, listening)
         if (call.name == "close" and transport == "TCP" and not steps
                 and any(c.transport == "TCP" and c.handshake_done and not c.closed

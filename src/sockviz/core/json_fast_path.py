@@ -45,10 +45,12 @@ from sockviz.capfile.reader import Record
 from sockviz.core import phrases
 from sockviz.core.correlate import NO_OPTIONS, TIMESTAMPS, Correlator, meaning_fields, tcp_head, tcp_numbers
 from sockviz.core.decode import FLAG_TEXT, format_ipv4, format_ipv6
+from sockviz.core.dnsinfo import dns_info
 from sockviz.core.flows import Conversation, ends
 from sockviz.core.jsonmodel import (
     ELLIPSIS_MARK,
     PACKET_KEYS,
+    encode,
     flow_part,
     packet_format,
     states_text,
@@ -69,6 +71,8 @@ _TS_NOPS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps: Linux's options after th
 _DNS_PORTS = frozenset((53, 5353, 5355))  # as decode: these payloads are DNS, not here
 _SYN_OR_RST = 0x06
 _UDP = phrases.Step.UDP  # every datagram's step (a module name: write_run() is the hot path)
+_DNS_QUERY, _DNS_RESPONSE = phrases.Step.DNS_QUERY, phrases.Step.DNS_RESPONSE
+_DNS = "DNS"  # beside a DNS message's addresses in its flow's key
 _DELAYED_ACK = phrases.Why.DELAYED_ACK
 _STEP_TEXT: dict[str, str] = {}  # step -> its JSON string
 # The fields of a meaning that are the same for every packet of a flow
@@ -193,13 +197,50 @@ def prepare(records: Iterator[Record], limit: int, *, for_pipe: bool = False) ->
             ts = None
         n = end - start
         if n and (sport in _DNS_PORTS or dport in _DNS_PORTS):
-            add(tuple(record) if for_pipe else record)
-            continue
-        more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
+            # A whole DNS message over UDP is read here (in the worker, when there is one):
+            # its fields and their JSON text stand for the preview, which a DNS line has
+            # none of. Over TCP, cut short or unreadable: the general path.
+            more = _dns_message(data[start:end]) if p == 17 and cap == end else None
+            if more is None:
+                add(tuple(record) if for_pipe else record)
+                continue
+            addresses = (addresses, _DNS)  # its own flow: the line says "DNS", not "UDP"
+        else:
+            more = f' \\"{preview_json(data, start, cap, 40, ELLIPSIS_MARK)}\\"' if cap > start else ""
         add(((addresses, direction, iface), p, sport, dport, seq, ack, offflags, window, n, ts,
              more, time, repr(time), index, wirelen,
              pack_rebuild(size, iface_id, ns, at) if for_pipe else record))
     return items
+
+
+_DNS_READ: dict[bytes, tuple] = {}  # a DNS message but its ID -> (fields, JSON text after the ID)
+_DNS_READ_MAX = 4096  # messages kept (1 KiB at most each: 4 MiB)
+
+
+def _dns_message(payload: bytes) -> tuple[dict, str] | None:
+    """A DNS message's fields (``dnsinfo.dns_info``, as Correlator._dns gives them) and their
+    JSON text, or None: unreadable (the general path says why).
+
+    Captures repeat the same questions and answers under a new ID each time
+    (RFC 1035 §4.1.1: the first two bytes): each is read and encoded once.
+    """
+    if len(payload) < 12:
+        return None
+    ident = (payload[0] << 8) | payload[1]
+    rest = payload[2:] if len(payload) <= 1024 else None
+    known = _DNS_READ.get(rest) if rest is not None else None
+    if known is None:
+        info = dns_info(payload)
+        if info is None:
+            return None
+        text = encode(info)
+        known = (info, text[text.index(","):])  # '{"id": N' first (dns_info's order)
+        if rest is not None:
+            if len(_DNS_READ) >= _DNS_READ_MAX:
+                _DNS_READ.clear()
+            _DNS_READ[rest] = known
+    info, tail = known
+    return {**info, "id": ident}, f'{{"id": {ident}{tail}'
 
 
 def record_of(item: tuple, read_at: Callable[[int, int], bytes]) -> Record:
@@ -305,10 +346,14 @@ class JsonFastPath:
             if flow is None:
                 flow = self._new_flow(key, p, sport, dport, time)
             conv = flow.conv
+            dns = None
             if p == 17:
                 step = _UDP
                 rel_ack = None
                 datagram(conv, flow.sender, time)
+                if type(more) is tuple:  # a DNS message (prepare): its fields, their JSON text
+                    dns, more = more
+                    step = _DNS_RESPONSE if dns["qr"] == "response" else _DNS_QUERY
             else:
                 joined = offflags & 2 and conv.initiator is None and conv.packets
                 step, rel_seq, rel_ack, window, _interval, _attempt, transition = segment(
@@ -329,8 +374,10 @@ class JsonFastPath:
             if type(explain) is tuple:
                 explain = f"{explain[0]}{rel_ack}{explain[1]}"  # as format_map writes {acked}
             elif explain is None:
-                explain = _string(phrases.meaning(step, flow.direction,
-                                                  self._fields(flow, n, rel_ack)))
+                fields = self._fields(flow, n, rel_ack)
+                if dns is not None:
+                    fields["dns"] = dns
+                explain = _string(phrases.meaning(step, flow.direction, fields))
             why, delay = unprompted(step, direction, conv, flow.sender, flow.receiver, n,
                                     rel_ack, time)
             if why is _DELAYED_ACK:
@@ -338,7 +385,11 @@ class JsonFastPath:
             else:
                 context = contexts.get(why) or self._context(why)
 
-            if p == 17:
+            if dns is not None:
+                fmt = flow.lines.get(0) or self._dns_line(flow)
+                add(fmt % (index, time_text, n, wirelen, step_texts.get(step) or _step_text(step),
+                           n, explain, context, more))
+            elif p == 17:
                 fmt = flow.lines.get(0) or self._udp_line(flow)
                 add(fmt % (index, time_text, n, wirelen, n, more, explain, context))
             else:
@@ -388,13 +439,16 @@ class JsonFastPath:
     def _new_flow(self, key: tuple, p: int, sport: int, dport: int, time: float) -> _Flow:
         """The flow of ``key``: its conversation found or made (``Correlator.conversation``)."""
         addresses = key[0]
+        proto = "TCP" if p == 6 else "UDP"
+        transport = proto
+        if type(addresses) is tuple:  # a DNS message's flow (prepare)
+            addresses, proto = addresses[0], _DNS
         if len(addresses) == 12:  # IPv4: source, destination, ports
             src, dst = format_ipv4(addresses[:4]), format_ipv4(addresses[4:8])
         else:
             src, dst = format_ipv6(addresses[:16]), format_ipv6(addresses[16:32])
-        proto = "TCP" if p == 6 else "UDP"
         a, b = (src, sport), (dst, dport)
-        conv_key = (proto, a, b) if a <= b else (proto, b, a)
+        conv_key = (transport, a, b) if a <= b else (transport, b, a)
         c = self.c
         conv, new = c.conversation(conv_key, time)
         if new and c.retired_total != self._retired:  # it made room: the flows of those forgotten go
@@ -429,12 +483,16 @@ class JsonFastPath:
 
     def _udp_line(self, flow: _Flow) -> str:
         """The %-format of a UDP line of ``flow`` (see _tcp_line)."""
-        summary = _string(f"UDP {endpoint(flow.src, flow.sport)} > "
-                          f"{endpoint(flow.dst, flow.dport)} len=")[:-1]
-        fmt = packet_format(_HOLES | flow.head | {
-            "flags": "null", "seq": "null", "ack": "null", "window": "null", "step": _string(_UDP),
-            "summary": _escaped(summary) + '%d%s"',
-        })
+        fmt = packet_format(_HOLES | flow.head | _DATAGRAM | {
+            "step": _string(_UDP), "summary": _summary_head(flow) + '%d%s"'})
+        flow.lines[0] = fmt
+        return fmt
+
+    def _dns_line(self, flow: _Flow) -> str:
+        """The %-format of a DNS message's line of ``flow``: its step, its "dns" key last
+        (jsonmodel's DNS line)."""
+        fmt = packet_format(_HOLES | flow.head | _DATAGRAM | {
+            "summary": _summary_head(flow) + '%d"'})[:-1] + ', "dns": %s}'
         flow.lines[0] = fmt
         return fmt
 
@@ -471,6 +529,16 @@ class JsonFastPath:
             fields["acked"] = acked
             fields["attempt"] = 1
         return fields
+
+
+# A datagram's line: no TCP fields.
+_DATAGRAM = {"flags": "null", "seq": "null", "ack": "null", "window": "null"}
+
+
+def _summary_head(flow: _Flow) -> str:
+    """The encoded summary of a datagram of ``flow`` up to its length, %-escaped, unclosed."""
+    return _escaped(_string(f"{flow.proto} {endpoint(flow.src, flow.sport)} > "
+                            f"{endpoint(flow.dst, flow.dport)} len=")[:-1])
 
 
 def _escaped(text: str) -> str:

@@ -114,6 +114,10 @@ class _Elided:
 
 
 def recorded(value):
+    """``value`` as the call's record keeps it: a big buffer by its size."""
+    kind = type(value)
+    if kind in _PLAIN or (kind is bytes and len(value) <= BIG):  # most values: at once
+        return value
     if isinstance(value, (bytes, bytearray, memoryview)) and len(value) > BIG:
         return _Elided(len(value))
     if isinstance(value, tuple) and any(isinstance(v, (bytes, bytearray)) for v in value):
@@ -375,8 +379,6 @@ class Recorder:
 
         @functools.wraps(original)
         def wrapper(*args, **kwargs):
-            if getattr(self._local, "quiet", False):
-                return original(*args, **kwargs)
             return record(name, original, args, kwargs, text=_text(name, args, kwargs),
                           transport=transport)
 
@@ -388,8 +390,6 @@ class Recorder:
 
         @functools.wraps(original)
         def wrapper(sock, *args, **kwargs):
-            if getattr(self._local, "quiet", False):
-                return original(sock, *args, **kwargs)
             peer, hold = None, False
             if where is not None and args:
                 addr = args[where]
@@ -409,8 +409,7 @@ class Recorder:
 
         @functools.wraps(original)
         def __init__(sock, family=-1, type=-1, proto=-1, fileno=None):
-            if fileno is not None or getattr(recorder._local, "quiet", False) or \
-                    threading.current_thread().name.startswith("sockviz-"):
+            if fileno is not None or threading.current_thread().name.startswith("sockviz-"):
                 # accept(), dup() and fromfd() make socket objects of existing sockets.
                 return original(sock, family, type, proto, fileno)
             shown = [_constant(family, _socket_module.AddressFamily) if family != -1 else None,

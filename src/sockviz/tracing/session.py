@@ -129,9 +129,10 @@ class Tracing:
         self.summary: Summary | None = None
 
     def _note(self, call: Call) -> str | None:
-        note = resolution_note(call)
-        if note is not None:
-            self.session.note(note)
+        if call.name in ADDRESSED:  # asked at every call's end: most have no address
+            note = resolution_note(call)
+            if note is not None:
+                self.session.note(note)
         return self._lesson_notes(call) if self._lesson_notes is not None else None
 
     def start(self) -> Tracing:
