@@ -482,18 +482,21 @@ class JsonFastPath:
         return fmt
 
     def _udp_line(self, flow: _Flow) -> str:
-        """The %-format of a UDP line of ``flow`` (see _tcp_line)."""
-        fmt = packet_format(_HOLES | flow.head | _DATAGRAM | {
-            "step": _string(_UDP), "summary": _summary_head(flow) + '%d%s"'})
-        flow.lines[0] = fmt
+        """The %-format of a UDP line of ``flow`` (see _tcp_line): its skeleton filled in.
+
+        A capture of short flows makes one for nearly every datagram.
+        """
+        head = flow.head
+        fmt = flow.lines[0] = _UDP_SKELETON % (head["dir"], head["iface"], head["conversation"],
+                                               _summary_head(flow))
         return fmt
 
     def _dns_line(self, flow: _Flow) -> str:
         """The %-format of a DNS message's line of ``flow``: its step, its "dns" key last
         (jsonmodel's DNS line)."""
-        fmt = packet_format(_HOLES | flow.head | _DATAGRAM | {
-            "summary": _summary_head(flow) + '%d"'})[:-1] + ', "dns": %s}'
-        flow.lines[0] = fmt
+        head = flow.head
+        fmt = flow.lines[0] = _DNS_SKELETON % (head["dir"], head["iface"], head["conversation"],
+                                               _summary_head(flow))
         return fmt
 
     def _meaning(self, flow: _Flow, step: str, n: int) -> str | tuple | None:
@@ -531,14 +534,20 @@ class JsonFastPath:
         return fields
 
 
-# A datagram's line: no TCP fields.
-_DATAGRAM = {"flags": "null", "seq": "null", "ack": "null", "window": "null"}
-
-
 def _summary_head(flow: _Flow) -> str:
     """The encoded summary of a datagram of ``flow`` up to its length, %-escaped, unclosed."""
     return _escaped(_string(f"{flow.proto} {endpoint(flow.src, flow.sport)} > "
                             f"{endpoint(flow.dst, flow.dport)} len=")[:-1])
+
+
+# A UDP or DNS line's format with the flow's parts as %s (direction, flow part, conversation,
+# the summary's head: _udp_line, _dns_line) and the packet's holes as %%-fields: one
+# %-format makes a flow's line (no TCP fields in a datagram's).
+_FLOW_HOLES = {key: hole.replace("%", "%%") for key, hole in _HOLES.items()} | {
+    "dir": "%s", "iface": "%s", "conversation": "%s", "call": "null", "call_id": "null",
+    "flags": "null", "seq": "null", "ack": "null", "window": "null"}
+_UDP_SKELETON = packet_format(_FLOW_HOLES | {"step": _string(_UDP), "summary": '%s%%d%%s"'})
+_DNS_SKELETON = packet_format(_FLOW_HOLES | {"summary": '%s%%d"'})[:-1] + ', "dns": %%s}'
 
 
 def _escaped(text: str) -> str:
