@@ -179,6 +179,22 @@ def assert_same_lines(fast: str, slow: str, name: str) -> None:
     assert first_difference is None, (name, fast_lines[first_difference])
 
 
+def counting_fast_path(monkeypatch) -> list[int]:
+    """From now on, how many frames each ``JsonFastPath.write_run`` takes (a list it fills)."""
+    from sockviz.core.json_fast_path import JsonFastPath
+
+    taken = []
+    take = JsonFastPath.write_run
+
+    def counting(self, items, i, pending, count, *rest):
+        result = take(self, items, i, pending, count, *rest)
+        taken.append(result[1] - count)
+        return result
+
+    monkeypatch.setattr(JsonFastPath, "write_run", counting)
+    return taken
+
+
 def write_frames(path: Path, frames) -> None:
     with open(path, "wb") as f:
         f.write(synthcap._PCAP_HEADER)
@@ -189,22 +205,13 @@ def write_frames(path: Path, frames) -> None:
 
 
 def test_fused_json_replay_writes_what_the_general_path_writes(tmp_path, monkeypatch):
-    from sockviz.core.json_fast_path import JsonFastPath
 
     rng = random.Random(7)
     plain = list(frames())
     write_frames(tmp_path / "synth.pcap", plain)
     write_frames(tmp_path / "damaged.pcap", [damaged(f, rng) if i % 3 else f
                                              for i, f in enumerate(plain)])
-    taken = []
-    take = JsonFastPath.write_run
-
-    def counting(self, items, i, pending, count, *rest):
-        result = take(self, items, i, pending, count, *rest)
-        taken.append(result[1] - count)
-        return result
-
-    monkeypatch.setattr(JsonFastPath, "write_run", counting)
+    taken = counting_fast_path(monkeypatch)
     captures = sorted((Path(__file__).resolve().parents[1] / "captures").glob("*.pcapng"))
     for path in [tmp_path / "synth.pcap", tmp_path / "damaged.pcap", *captures]:
         general = replay_json(path, fast=False, monkeypatch=monkeypatch)
@@ -278,16 +285,6 @@ def _dns_payloads() -> list[bytes]:
 def test_fused_json_replay_of_dns_messages(tmp_path, monkeypatch):
     """DNS messages of many kinds among the fast path's packets: the fused replay writes what
     the general path does, with and without the worker, and takes most of them itself."""
-    from sockviz.core.json_fast_path import JsonFastPath
-
-    taken = []
-    take = JsonFastPath.write_run
-
-    def counting(self, items, i, pending, count, *rest):
-        result = take(self, items, i, pending, count, *rest)
-        taken.append(result[1] - count)
-        return result
-
     client, server = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53])
     frames = []
     for i, payload in enumerate(_dns_payloads() * 3):  # again: the messages read once are reused
@@ -297,7 +294,7 @@ def test_fused_json_replay_of_dns_messages(tmp_path, monkeypatch):
     frames += list(synthcap.frames(3000, seed=4, shape="dns"))
     write_frames(tmp_path / "dns.pcap", frames)
     general = replay_json(tmp_path / "dns.pcap", fast=False, monkeypatch=monkeypatch)
-    monkeypatch.setattr(JsonFastPath, "write_run", counting)
+    taken = counting_fast_path(monkeypatch)
     assert_same_lines(replay_json(tmp_path / "dns.pcap", fast=True, monkeypatch=monkeypatch),
                       general, "dns.pcap")
     dns_lines = general.count('"dns": {')

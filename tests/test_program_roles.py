@@ -41,6 +41,14 @@ def tcp(b: Builder, t: float, direction: str, src, dst, flags: str, seq: int, ac
         options=list(options)) / data, direction)
 
 
+def handshake(b: Builder, t: float, client, server, direction: str, c_isn: int, s_isn: int):
+    """SYN, SYN/ACK, ACK from ``t`` on, 1 ms apart; ``direction``: the client's segments'."""
+    back = "in" if direction == "out" else "out"
+    tcp(b, t, direction, client, server, "S", c_isn, options=SYN_OPTS)
+    tcp(b, t + 0.001, back, server, client, "SA", s_isn, c_isn + 1, options=SYN_OPTS)
+    tcp(b, t + 0.002, direction, client, server, "A", c_isn + 1, s_isn + 1)
+
+
 def traced_server() -> Builder:
     """A program that accepts a connection on port 4000, and also connects to a server.
 
@@ -54,9 +62,7 @@ def traced_server() -> Builder:
     accept, accepted = call(b, "accept", "accept()", 0.0, 0.010, fd=3, local=me, peer=them,
                             result="(<socket fd=4>, ('192.0.2.2', 51000))")
     b.start(accept)
-    tcp(b, 0.001, "in", them, me, "S", 100, options=SYN_OPTS)
-    tcp(b, 0.002, "out", me, them, "SA", 900, 101, options=SYN_OPTS)
-    tcp(b, 0.003, "in", them, me, "A", 101, 901)
+    handshake(b, 0.001, them, me, "in", 100, 900)
     b.end(accepted)
     tcp(b, 0.020, "in", them, me, "PA", 101, 901, b"bonjour")
     tcp(b, 0.021, "out", me, them, "A", 901, 108)
@@ -67,17 +73,13 @@ def traced_server() -> Builder:
     b.end(sent)
     # A second client, taken from the accept queue later: no call runs.
     second = (SERVER, 51001)
-    tcp(b, 0.040, "in", second, me, "S", 300, options=SYN_OPTS)
-    tcp(b, 0.041, "out", me, second, "SA", 700, 301, options=SYN_OPTS)
-    tcp(b, 0.042, "in", second, me, "A", 301, 701)
+    handshake(b, 0.040, second, me, "in", 300, 700)
     # The program's own connection: it is the client there.
     mine, server = (CLIENT, 40000), (OTHER, 3001)
-    conn, connected = call(b, "connect", "connect(('192.0.2.3', 3001))", 0.050, 0.053, fd=5,
+    conn, connected = call(b, "connect", "connect(('192.0.2.3', 3001))", 0.050, 0.054, fd=5,
                            local=mine, peer=server)
     b.start(conn)
-    tcp(b, 0.051, "out", mine, server, "S", 5000, options=SYN_OPTS)
-    tcp(b, 0.052, "in", server, mine, "SA", 6000, 5001, options=SYN_OPTS)
-    tcp(b, 0.0521, "out", mine, server, "A", 5001, 6001)
+    handshake(b, 0.051, mine, server, "out", 5000, 6000)
     b.end(connected)
     tcp(b, 0.060, "in", server, mine, "PA", 6001, 5001, b"salut")
     # Joined in its middle (no SYN seen): nobody can tell who began it, until a SYN on the
@@ -85,9 +87,7 @@ def traced_server() -> Builder:
     late = (SERVER, 52000)
     tcp(b, 0.070, "in", late, me, "PA", 10, 20, b"ancien")
     tcp(b, 0.071, "out", me, late, "A", 20, 16)
-    tcp(b, 0.080, "in", late, me, "S", 5_000_000, options=SYN_OPTS)
-    tcp(b, 0.081, "out", me, late, "SA", 8_000_000, 5_000_001, options=SYN_OPTS)
-    tcp(b, 0.082, "in", late, me, "A", 5_000_001, 8_000_001)
+    handshake(b, 0.080, late, me, "in", 5_000_000, 8_000_000)
     tcp(b, 0.090, "in", late, me, "PA", 5_000_001, 8_000_001, b"nouveau")
     tcp(b, 0.091, "out", me, late, "A", 8_000_001, 5_000_008)
     return b
@@ -178,22 +178,22 @@ def loopback_server_and_client() -> Builder:
     seg(0.0032, client, server, "A", 11, 51)
     b.end(connected)
     b.end(accepted)
-    recv, received = call(b, "recv", "recv(1024)", 0.010, 0.021, fd=4, result="b'hello'")
-    b.start(recv)
-    send, sent = call(b, "sendall", "sendall(b'hello')", 0.020, 0.0205, fd=5)
-    b.start(send)
-    seg(0.0201, client, server, "PA", 11, 51, b"hello")
-    seg(0.0202, server, client, "A", 51, 16)
-    b.end(sent)
-    b.end(received)
-    reply, replied = call(b, "recv", "recv(100)", 0.030, 0.041, fd=5, result="b'HELLO'")
-    b.start(reply)
-    echo, echoed = call(b, "sendall", "sendall(b'HELLO')", 0.040, 0.0405, fd=4)
-    b.start(echo)
-    seg(0.0401, server, client, "PA", 51, 16, b"HELLO")
-    seg(0.0402, client, server, "A", 16, 56)
-    b.end(echoed)
-    b.end(replied)
+
+    def exchange(t, reader, writer, sender, receiver, seq, ack, data):
+        """The writer's sendall() of ``data`` while the reader's recv() waits: the data
+        from the writer's socket, then the reader's kernel's ACK."""
+        recv, received = call(b, "recv", "recv(1024)", t, t + 0.011, fd=reader,
+                              result=repr(data))
+        b.start(recv)
+        send, sent = call(b, "sendall", f"sendall({data!r})", t + 0.010, t + 0.0105, fd=writer)
+        b.start(send)
+        seg(t + 0.0101, sender, receiver, "PA", seq, ack, data)
+        seg(t + 0.0102, receiver, sender, "A", ack, seq + len(data))
+        b.end(sent)
+        b.end(received)
+
+    exchange(0.010, 4, 5, client, server, 11, 51, b"hello")
+    exchange(0.030, 5, 4, server, client, 51, 16, b"HELLO")
     return b
 
 
