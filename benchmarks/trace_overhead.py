@@ -80,6 +80,9 @@ class NullSink:
     def next_id(self) -> int:
         return next(self._ids)
 
+    def beginning(self, call_id: int) -> None:
+        pass
+
     def begin(self, call, *, hold: bool = False) -> None:
         pass
 

@@ -21,13 +21,17 @@ from sockviz.tracing.recorder import Recorder, show
 class ListSink:
     def __init__(self) -> None:
         self.started, self.ended, self.holds = [], [], []
-        self.endings, self.abandoned = [], []
+        self.beginnings, self.endings, self.abandoned = {}, [], []
         self._ids = itertools.count(1)
 
     def next_id(self) -> int:
         return next(self._ids)
 
+    def beginning(self, call_id) -> None:
+        self.beginnings[call_id] = time.time()
+
     def begin(self, call, *, hold=False) -> None:
+        assert self.beginnings[call.id] <= call.start  # said before the start is stamped
         self.started.append(call)
         if hold:
             self.holds.append(call.name)

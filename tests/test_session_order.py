@@ -165,6 +165,64 @@ def test_a_frame_reaching_the_pipeline_between_a_call_end_and_its_mark_falls_aft
     assert replayed == [e.call_id for e in shown]
 
 
+def test_a_frame_reaching_the_pipeline_between_a_call_start_and_its_mark_falls_inside_it(
+        tmp_path):
+    """The recorder stamps a call's start, then marks it; the program's thread may lose the
+    GIL in between. A frame stamped after the start that reached the pipeline then was
+    released outside the call, while the replay, which compares it with the start, put it
+    inside. Made on purpose through the real recorder: its sink's begin() is where the
+    frame arrives and the pipeline is given time to release it."""
+    import socket
+    import time
+
+    from sockviz.tracing.recorder import Recorder
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    tx.bind(("127.0.0.1", 0))
+    peer, local = rx.getsockname(), tx.getsockname()
+    frames: queue.SimpleQueue = queue.SimpleQueue()
+    in_gap = []
+
+    class Session(LiveSession):
+        def begin(self, call, *, hold=False):
+            if call.name == "sendto":  # stamped, not yet marked
+                frames.put(("frames", [_udp_frame(int(call.start * 1e9) + 1_000, local, peer)]))
+                frames.put(("drained", call.start + 0.001))
+                deadline = time.monotonic() + 0.3
+                while time.monotonic() < deadline and not frames.empty():
+                    time.sleep(0.001)
+                time.sleep(0.05)  # the pipeline releases what it may
+                in_gap.append(call.id)
+            super().begin(call, hold=hold)
+
+    collect = CollectSink()
+    path = str(tmp_path / "run.pcapng")
+    session = Session(role="client", scope=Scope(), sinks=[collect, CaptureFileSink(path, {
+        "version": "test", "command": "test", "role": "client"})], dns=None,
+        sniffer=_Sniffer(), frames=frames)
+    recorder = Recorder(session)
+    try:
+        with recorder:
+            tx.sendto(b"late", peer)
+    finally:
+        rx.close()
+        tx.close()
+    session.finish()
+    assert in_gap and recorder.failures == []
+
+    shown = [e for e in collect.entries if type(e).__name__ == "PacketShown"]
+    assert [e.call_id for e in shown] == in_gap  # inside the call, as the replay says
+
+    out = io.StringIO()
+    env = Environment(stdout=out, stderr=io.StringIO())
+    assert main(["replay", path, "--json"], env=env) == 0
+    replayed = [r["call_id"] for r in map(json.loads, out.getvalue().splitlines())
+                if r["type"] == "packet"]
+    assert replayed == in_gap
+
+
 def test_a_traced_call_does_not_wake_the_pipeline_thread():
     """The pipeline shares the interpreter with the program: woken for each of a call's
     marks, it took the GIL from the program's next call each time (28-41 µs a call in

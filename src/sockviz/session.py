@@ -80,6 +80,18 @@ class LiveSession:
     def next_id(self) -> int:
         return next(self._ids)
 
+    def beginning(self, call_id: int) -> None:
+        """A traced call is starting; its start is stamped just after this and marked later.
+
+        The program's thread may lose the GIL between the stamp and ``begin``
+        (the pipeline's thread takes it): a frame stamped after the start and
+        released before the start's mark would fall outside the call live, and
+        inside it in a replay (replay/source.py compares it with the start). So
+        frames stamped from now wait for the start's mark, as ``ending`` makes
+        them wait for the end's.
+        """
+        self._calls.append(("hold from", (call_id, time.time())))
+
     def begin(self, call: Call, *, hold: bool = False) -> None:
         """A traced call has started. ``hold``: its endpoints are learnt only at its end
         (``connect()`` given a name), so frames after its start wait for it."""
@@ -98,7 +110,7 @@ class LiveSession:
         stamped before the call's end too.
         """
         self._flying.pop(call_id, None)
-        self._calls.append(("ending", (call_id, time.time())))
+        self._calls.append(("hold from", (call_id, time.time())))
 
     def abandon(self, call_id: int) -> None:
         """A call whose end will never be marked (the recorder failed): nothing waits for it."""
@@ -213,9 +225,9 @@ class LiveSession:
                 if isinstance(event, Call):
                     # Learnt as soon as known: frames not yet released can be matched.
                     self._learn(event)
-                    if event.end is not None and holds:
-                        holds.pop(event.id, None)
-            elif kind == "ending":
+                    if holds:  # its start's mark, or its end's: what beginning() or
+                        holds.pop(event.id, None)  # ending() held for it is released
+            elif kind == "hold from":  # beginning() or ending()
                 call_id, t = item
                 holds.setdefault(call_id, t)  # a hold from its start stays
             elif kind == "hold":

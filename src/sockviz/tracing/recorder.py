@@ -6,8 +6,9 @@ library's clients and servers (``http.client``, ``urllib``, ``smtplib``,
 wrapping those sees every call, with its start, end, result or exception.
 (``sys.addaudithook`` sees some of them too, but only as they start.)
 
-Each call is handed to a *sink* (``begin(call, hold)``, ``ending(id)`` just
-before its end is stamped, ``end(call)``; ``abandon(id)`` if recording it failed; as
+Each call is handed to a *sink* (``beginning(id)`` just before its start is
+stamped, ``begin(call, hold)``, ``ending(id)`` just before its end is stamped,
+``end(call)``; ``abandon(id)`` if recording it failed; as
 :class:`sockviz.session.LiveSession` has them). A call's place in the program
 is the innermost frame outside the standard library, installed packages and
 sockviz: for ``urlopen(...)`` the ``urlopen`` line, not ``http/client.py``.
@@ -298,15 +299,23 @@ class Recorder:
             before = (_endpoint(sock.getsockname), _endpoint(sock.getpeername))
         source, kept_args, cell = self._source(), tuple(map(recorded, args)) if args else (), \
             self.cell()
-        # Stamped as late as it can be: the recorder's own work before the call (tens
-        # of µs after a pause, when the caches are cold) is not the call's duration.
-        start = time.time()
-        call = _new_call(call_id, name, text, kept_args, start,
-                         None, None, None, None, None, transport, None, peer, source,
-                         fd if fd is not None and fd >= 0 else None, thread,
-                         stack[-1] if stack else None, cell, None)
-        self.calls += 1
-        self.sink.begin(call, hold=hold)
+        # Said before the start is stamped, as ending() before the end: the thread may
+        # lose the GIL before begin() queues the start's mark, and frames stamped
+        # after the start must wait for it (LiveSession.beginning).
+        self.sink.beginning(call_id)
+        try:
+            # Stamped as late as it can be: the recorder's own work before the call (tens
+            # of µs after a pause, when the caches are cold) is not the call's duration.
+            start = time.time()
+            call = _new_call(call_id, name, text, kept_args, start,
+                             None, None, None, None, None, transport, None, peer, source,
+                             fd if fd is not None and fd >= 0 else None, thread,
+                             stack[-1] if stack else None, cell, None)
+            self.calls += 1
+            self.sink.begin(call, hold=hold)
+        except BaseException:
+            self.sink.abandon(call_id)
+            raise
         stack.append(call_id)
         error = None
         try:
