@@ -1676,10 +1676,6 @@ def capture_could_not_start(reason: str) -> str:
     return _("{reason}; the capture could not start").format(reason=reason)
 
 
-def capture_failed_midway(reason: str) -> str:
-    return _("{reason}; the capture file holds what came before").format(reason=reason)
-
-
 # The capture process and its reader (sources/live.py, sources/capture_process.py).
 
 

@@ -46,7 +46,6 @@ LESSON_STYLE = ""  # the call's lesson: a sentence, in the terminal's colour
 PAYLOAD_STYLE = "green"
 TIME_STYLE = ""  # the Δt column: read, not glanced at
 OWNER_STYLE = "dim"  # which call a packet is for, when several run
-INDENT = 4  # where packet lines start under a call
 NARROWEST = 12  # cells a wrapped body needs at the least beside its head
 
 # Rich wraps lines at any Unicode space, the no-break ones too; French puts one
