@@ -84,3 +84,25 @@ def test_a_call_in_a_cell_is_placed_by_the_cell_as_ipython_says_it():
         assert phrases.call_place(cell_file, 1, None, None, 3) == "cellule In[3], ligne 1"
     finally:
         phrases.set_language("en")
+
+
+def test_a_cell_shows_the_compact_layout_as_a_terminal_of_its_width_would(capsys):
+    """80 columns: the compact layout, as the viewing commands choose it under 100 columns
+    (its legend in the first cell only); ``%sockviz --full`` and ``--compact`` choose."""
+    from scenarios import feed, tcp_exchange
+
+    entries = [e for e in feed(tcp_exchange().events) if type(e).__name__ != "Summary"]
+    legend = phrases.compact_legend()
+    compact = to_text(CellView([], entries, cell_start=0.0))
+    assert legend in compact and "→ out TCP" not in compact and "bytes 1-14" in compact
+    assert legend not in to_text(CellView([], entries, cell_start=0.0, legend=False))
+    full = to_text(CellView([], entries, cell_start=0.0, layout="full"))
+    assert legend not in full and "→ out TCP" in full
+
+    tracer = NotebookTracer(FakeShell())
+    tracer.magic("--full")
+    assert tracer.layout == "full"
+    tracer.magic("--compact")
+    assert tracer.layout == "compact"
+    tracer.magic("--wide")
+    assert "--compact, --full" in capsys.readouterr().out

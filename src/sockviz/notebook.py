@@ -50,6 +50,8 @@ class NotebookTracer:
         self.ip = ip
         self.enabled = True
         self.save: str | bool | None = None  # None: the default path
+        self.layout: str | None = None  # 'compact', 'full'; None: by the output's width
+        self.legend_shown = False  # the compact layout's legend, in the first cell only
         self.tracing = None
         self.cells: CellSink | None = None
         self.cell_start = 0.0
@@ -137,7 +139,9 @@ class NotebookTracer:
         during = [e for e in entries if e not in before]
         from sockviz.render.notebook import to_html
 
-        view = CellView(before, during, self.cell_start)
+        view = CellView(before, during, self.cell_start, layout=self.layout,
+                        legend=not self.legend_shown)
+        self.legend_shown = True
         try:
             from IPython.display import HTML, display
 
@@ -167,6 +171,8 @@ class NotebookTracer:
             elif word == "--save" and i + 1 < len(words):
                 i += 1
                 self.save, restart = words[i], True
+            elif word in ("--compact", "--full"):
+                self.layout = word[2:]
             elif word == "--lang" and i + 1 < len(words):
                 i += 1
                 _set_language(words[i])
@@ -200,24 +206,24 @@ def _time(entry: Entry) -> float | None:
 class CellView:
     """One cell's output: what arrived between cells, then the cell's own calls."""
 
-    def __init__(self, before: list[Entry], during: list[Entry], cell_start: float) -> None:
+    def __init__(self, before: list[Entry], during: list[Entry], cell_start: float, *,
+                 layout: str | None = None, legend: bool = True) -> None:
         self.before, self.during, self.cell_start = before, during, cell_start
+        self.layout, self.legend = layout, legend
 
     def __rich_console__(self, console, options):
+        """As the terminal shows a run at this width: compact in a notebook's 80 columns."""
         from rich.text import Text
 
-        duration = phrases.duration
-        from sockviz.render.view import ViewState, render_entry
+        from sockviz.render.compact import entries_view
 
+        width, legend = options.max_width, self.legend
         if self.before:
-            ago = duration(self.cell_start - min(_time(e) for e in self.before))
+            ago = phrases.duration(self.cell_start - min(_time(e) for e in self.before))
             yield Text(phrases.between_cells(ago), style="italic")
-            state = ViewState()
-            for entry in self.before:
-                yield from render_entry(entry, state)
-        state = ViewState()
-        for entry in self.during:
-            yield from render_entry(entry, state)
+            yield from entries_view(self.before, width, self.layout, legend=legend)
+            legend = False
+        yield from entries_view(self.during, width, self.layout, legend=legend)
 
 
 _tracer: NotebookTracer | None = None

@@ -1917,8 +1917,8 @@ def notebook_state(on: bool, capture: str | None) -> str:
 
 
 def notebook_unknown_word(word: str) -> str:
-    return _("sockviz: %sockviz does not know {word!r}; use on, off, --save PATH, --no-save or "
-             "--lang fr|en").format(word=word)
+    return _("sockviz: %sockviz does not know {word!r}; use on, off, --save PATH, --no-save, "
+             "--compact, --full or --lang fr|en").format(word=word)
 
 
 def trace_needs_rights() -> str:

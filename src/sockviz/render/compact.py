@@ -66,6 +66,23 @@ def wants_compact(layout: str | None, width: int) -> bool:
     return layout == "compact"
 
 
+def entries_view(entries, width: int, layout: str | None = None, *,
+                 legend: bool = True) -> Iterator[RenderableType]:
+    """Entries as a viewing command shows them at ``width``: compact under COMPACT_BELOW
+    columns unless ``layout`` ('compact', 'full') says otherwise. For ``trace()`` and a
+    notebook cell, whose entries are all there when they are shown; ``legend``: the
+    compact layout's legend line first."""
+    if wants_compact(layout, width):
+        state: ViewState = CompactState()
+        state.legend_shown = not legend
+        render = render_entry
+    else:
+        from sockviz.render.view import render_entry as render
+        state = ViewState()
+    for entry in entries:
+        yield from render(entry, state)
+
+
 class CompactState(ViewState):
     """What the compact layout remembers: besides the view's, what it has said."""
 

@@ -110,11 +110,10 @@ class Trace:
 
     # -- shown
     def __rich_console__(self, console, options):
-        from sockviz.render.view import ViewState, render_entry
+        """As the viewing commands show a run at this width (compact under 100 columns)."""
+        from sockviz.render.compact import entries_view
 
-        state = ViewState()
-        for entry in self.entries:
-            yield from render_entry(entry, state)
+        yield from entries_view(self.entries, options.max_width)
 
     def __str__(self) -> str:
         from sockviz.render.notebook import to_text

@@ -140,6 +140,8 @@ def show(value) -> str:
         return repr(value)
     if kind is bytes:
         return repr(value) if len(value) <= BIG else f"<{len(value)} bytes>"
+    if kind is _Name:  # setsockopt()'s constants, by name
+        return str.__str__(value)
     if isinstance(value, _socket_module.socket):
         return f"<socket fd={value.fileno()}>"
     if isinstance(value, (bytes, bytearray, memoryview)) and len(value) > BIG:
