@@ -195,6 +195,9 @@ def _add_link(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loss", type=_percent, default=0.0, metavar="PERCENT",
                    help="drop PERCENT %% of the packets on the lab's link, each way "
                    "(retransmissions, SYN back-off)")
+    p.add_argument("--zone", metavar="FILE",
+                   help="the lab's DNS server also answers the names in FILE, a zone file "
+                   "(NAME [TTL] [IN] TYPE VALUE a line, $ORIGIN; A, AAAA, CNAME, PTR, TXT)")
 
 
 def _add_code(p: argparse.ArgumentParser, what: str = "this lesson") -> None:

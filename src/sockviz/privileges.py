@@ -43,3 +43,34 @@ def drop_to(user: tuple[int, int], environ: MutableMapping[str, str] | None = No
     if environ is not None and entry is not None:
         environ["HOME"] = entry.pw_dir
         environ["USER"] = environ["LOGNAME"] = entry.pw_name
+
+
+def read_text_as(user: tuple[int, int] | None, path: str) -> str:
+    """The UTF-8 text of ``path``, opened with ``user``'s rights (None: ours).
+
+    Under sudo, a file the user names (a zone file) is one they may read: root
+    opening it for them would read what they may not. The effective ids change
+    for the open alone and come back (the real ids stay root's), before any
+    thread of ours runs. Raises OSError and UnicodeDecodeError as ``open`` does.
+    """
+    if user is None:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    import pwd
+
+    uid, gid = user
+    try:
+        groups = os.getgrouplist(pwd.getpwuid(uid).pw_name, gid)
+    except KeyError:
+        groups = [gid]
+    saved_groups, saved_gid = os.getgroups(), os.getegid()
+    os.setgroups(groups)
+    os.setegid(gid)
+    os.seteuid(uid)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    finally:
+        os.seteuid(0)
+        os.setegid(saved_gid)
+        os.setgroups(saved_groups)

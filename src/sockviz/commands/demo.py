@@ -48,7 +48,8 @@ LESSONS = (
 
 
 def run(args, env, argv) -> int:
-    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss)
+    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss,
+                   zone_file=getattr(args, "zone", None), environ=env.environ)
     pause = not args.no_pause and env.stdin_isatty and not args.json
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     failures = []

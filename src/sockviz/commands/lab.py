@@ -18,8 +18,11 @@ from sockviz.status import ExitStatus
 
 
 def open_lab(*, argv: list[str], dns: bool = True, chat: bool = True, delay_ms: float = 0.0,
-             loss_pct: float = 0.0):
+             loss_pct: float = 0.0, zone_file: str | None = None, environ=None):
     """The lab, up, or a Refusal saying why it cannot be.
+
+    ``zone_file``: a teacher's names for the lab's DNS server too (lab/zonefile.py),
+    read with the rights of the user behind sudo (``environ``'s SUDO_UID).
 
     With a delay or a loss, a wire host between client and server forwards each
     frame after ``delay_ms`` and drops ``loss_pct`` percent (this kernel, like
@@ -34,11 +37,20 @@ def open_lab(*, argv: list[str], dns: bool = True, chat: bool = True, delay_ms: 
 
         command = shlex.join(["sudo", sys.executable, "-m", "sockviz", *argv])
         raise Refusal(phrases.lab_needs_root(command), ExitStatus.NEED_ROOT)
+    zone = None
+    if zone_file is not None:
+        from sockviz import privileges
+        from sockviz.lab.zonefile import ZoneFileError, lab_zone
+
+        try:
+            zone = lab_zone(zone_file, privileges.invoking_user(environ or os.environ))
+        except ZoneFileError as exc:
+            raise Refusal(str(exc), ExitStatus.BAD_FILE) from None
     ok, why = netns.available()
     if not ok:
         raise Refusal(phrases.lab_impossible_here(why), ExitStatus.ERROR)
     lab = netns.Lab(dns=dns, chat=chat, handle_signals=True, delay_ms=delay_ms,
-                    loss_pct=loss_pct)
+                    loss_pct=loss_pct, zone=zone)
     try:
         lab.up()
     except netns.LabError as exc:
@@ -54,7 +66,8 @@ def run(args, env, argv) -> int:
         return _run_command(args, env, argv)
     if args.command_argv:
         raise Refusal(phrases.lab_shell_takes_no_command(), ExitStatus.USAGE)
-    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss)
+    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss,
+                   zone_file=getattr(args, "zone", None), environ=env.environ)
     try:
         env.stdout.write(phrases.lab_banner())
         env.stdout.flush()
@@ -105,7 +118,8 @@ def _run_command(args, env, argv: list[str]) -> int:
             pass
         for key in ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND"):
             child_env.pop(key, None)  # the command is that user now: nothing to give up again
-    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss)
+    lab = open_lab(argv=argv, delay_ms=args.delay, loss_pct=args.loss,
+                   zone_file=getattr(args, "zone", None), environ=env.environ)
     try:
         child_env["SOCKVIZ_LAB"] = lab.lab_id
         return lab.client.interactive(child_argv, env=child_env)
@@ -123,14 +137,19 @@ def _link_options(args, words: list[str]) -> list[str]:
 
         from sockviz.cli import _milliseconds, _percent
 
-        own = argparse.ArgumentParser(prog="sockviz lab run", add_help=False)
+        # Its own errors raised, not printed: the refusal below is the one sentence.
+        own = argparse.ArgumentParser(prog="sockviz lab run", add_help=False,
+                                      exit_on_error=False)
         own.add_argument("--delay", type=_milliseconds, default=args.delay)
         own.add_argument("--loss", type=_percent, default=args.loss)
+        own.add_argument("--zone", default=getattr(args, "zone", None))
         try:
-            found = own.parse_args(words[:cut])
-        except SystemExit:
-            raise Refusal(phrases.lab_run_options(), ExitStatus.USAGE) from None
-        args.delay, args.loss = found.delay, found.loss
+            found, rest = own.parse_known_args(words[:cut])
+        except argparse.ArgumentError as exc:  # a bad value: the type's own sentence
+            raise Refusal(exc.message, ExitStatus.USAGE) from None
+        if rest:
+            raise Refusal(phrases.lab_run_options(), ExitStatus.USAGE)
+        args.delay, args.loss, args.zone = found.delay, found.loss, found.zone
     return words[cut + 1:]
 
 

@@ -1751,8 +1751,70 @@ def no_such_command(name: str) -> str:
 
 
 def lab_run_options() -> str:
-    return _("before -- only --delay MS and --loss PERCENT may stand: sockviz lab run [--delay MS] "
-             "[--loss PERCENT] -- COMMAND")
+    return _("before -- only --delay MS, --loss PERCENT and --zone FILE may stand: sockviz lab "
+             "run [--delay MS] [--loss PERCENT] [--zone FILE] -- COMMAND")
+
+# A teacher's zone file for the lab's DNS server (lab/zonefile.py, RFC 1035 §5.1).
+
+
+def zone_unreadable(path: str, reason: str) -> str:
+    return _("cannot read the zone file {path} ({reason}): check its path").format(
+        path=path, reason=reason)
+
+
+def zone_not_text(path: str) -> str:
+    return _("the zone file {path} is not UTF-8 text: save it as text").format(path=path)
+
+
+def zone_empty(path: str) -> str:
+    return _("the zone file {path} holds no record: one a line, NAME [TTL] [IN] TYPE VALUE"
+             ).format(path=path)
+
+
+def zone_line(path: str, line: int, why: str) -> str:
+    """A wrong line of a zone file: where, then ``why`` (one of the zone_* reasons)."""
+    return _("the zone file {path}, line {line}: {why}").format(path=path, line=line, why=why)
+
+
+def zone_quote_open() -> str:
+    return _("a quote is not closed")
+
+
+def zone_origin_takes_a_name() -> str:
+    return _("$ORIGIN takes one name")
+
+
+def zone_at_without_origin() -> str:
+    return _("@ stands for $ORIGIN, and none was given above it")
+
+
+def zone_no_name() -> str:
+    return _("a record without a name (the line starts with a blank, and no record came before)")
+
+
+def zone_record_shape() -> str:
+    return _("a record is NAME [TTL] [IN] TYPE VALUE")
+
+
+def zone_unknown_type(kind: str, types: str) -> str:
+    return _("the type {kind!r} is not one the lab serves ({types})").format(kind=kind, types=types)
+
+
+def zone_not_a_name(name: str) -> str:
+    return _("{name!r} is not a domain name (labels of 1 to 63 characters, 253 in all: "
+             "RFC 1035 §2.3.4)").format(name=name)
+
+
+def zone_one_value(kind: str) -> str:
+    return _("a {kind} record takes one value").format(kind=kind)
+
+
+def zone_not_an_address(value: str) -> str:
+    return _("{value!r} is not an IP address").format(value=value)
+
+
+def zone_wrong_family(kind: str, version: int) -> str:
+    return _("an {kind} record holds an IPv{version} address").format(kind=kind, version=version)
 
 
 def lab_banner() -> str:

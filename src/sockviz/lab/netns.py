@@ -415,7 +415,7 @@ class Lab:
         dns: bool = False,
         chat: bool = False,
         chat_port: int = CHAT_PORT,
-        zone: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+        zone: Any = None,  # dnsserver.ZoneData or a Zone; None: the lab's own names
         handle_signals: bool = False,
         clean_stale: bool = True,
         delay_ms: float = 0,
@@ -592,7 +592,7 @@ class Lab:
 
     # -- services
 
-    def start_dns(self, zone: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> Any:
+    def start_dns(self, zone: Any = None) -> Any:
         """Start the lab DNS server (UDP+TCP port 53) on the server host, in a thread."""
         from sockviz.lab import dnsserver
 

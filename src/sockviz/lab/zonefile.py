@@ -1,0 +1,155 @@
+"""A teacher's names for the lab's DNS server: a zone file (``sockviz lab --zone FILE``).
+
+The master file format of RFC 1035 §5.1, the part a course needs: one record
+a line, ``NAME [TTL] [IN] TYPE VALUE``, for A, AAAA, CNAME, PTR and TXT;
+``$ORIGIN`` (names without a final dot are relative to it, ``@`` is it) and
+``$TTL``; comments after ``;``; a line that starts with a blank has the
+previous line's name. The lab answers every name with its own TTL (the
+server's, 300 s), so a TTL given here is read and not used.
+
+    $ORIGIN cours.example.
+    serveur     A      192.0.2.2
+    serveur     AAAA   2001:db8::2
+    www         CNAME  serveur
+    2.2.0.192.in-addr.arpa.  PTR  serveur.cours.example.
+
+The lab answers for each ``$ORIGIN``, and for the domain of each name outside
+every zone it answers for (``serveur.ulaval.ca.`` -> ``ulaval.ca``): a name
+there that the file does not hold gets NXDOMAIN, as from a real server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+
+from sockviz.core import phrases
+
+TYPES = ("A", "AAAA", "CNAME", "PTR", "TXT")
+
+
+class ZoneFileError(ValueError):
+    """What is wrong with a zone file, as a sentence (its line, and why)."""
+
+
+def read_zone(path: str, user: tuple[int, int] | None = None,
+              ) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
+    """The records of the zone file at ``path`` (name -> type -> values, names without
+    their final dot) and its ``$ORIGIN``s; read with ``user``'s rights (sudo's user)."""
+    from sockviz.privileges import read_text_as
+
+    try:
+        text = read_text_as(user, path)
+    except OSError as exc:
+        raise ZoneFileError(phrases.zone_unreadable(path, exc.strerror or str(exc))) from None
+    except UnicodeDecodeError:
+        raise ZoneFileError(phrases.zone_not_text(path)) from None
+    return parse_zone(text, path)
+
+
+def parse_zone(text: str, path: str = "zone") -> tuple[dict[str, dict[str, list[str]]], list[str]]:
+    records: dict[str, dict[str, list[str]]] = {}
+    origins: list[str] = []
+    origin: str | None = None
+    last: str | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        def wrong(why: str, number=number) -> ZoneFileError:
+            return ZoneFileError(phrases.zone_line(path, number, why))
+
+        line = _without_comment(raw)
+        if not line.strip():
+            continue
+        try:
+            words = shlex.split(line, posix=True)
+        except ValueError:
+            raise wrong(phrases.zone_quote_open()) from None
+        if words[0].upper() == "$ORIGIN":
+            if len(words) != 2:
+                raise wrong(phrases.zone_origin_takes_a_name())
+            origin = _absolute(words[1], None, wrong)
+            if origin not in origins:
+                origins.append(origin)
+            continue
+        if words[0].upper() == "$TTL":
+            continue
+        if line[:1].isspace():  # the previous record's name (RFC 1035 §5.1)
+            if last is None:
+                raise wrong(phrases.zone_no_name())
+            name = last
+        else:
+            name = _absolute(words.pop(0), origin, wrong)
+        if words and words[0].isdigit():
+            words.pop(0)  # its TTL: the lab gives every answer its own
+        if words and words[0].upper() == "IN":
+            words.pop(0)
+        if len(words) < 2:
+            raise wrong(phrases.zone_record_shape())
+        kind, values = words[0].upper(), words[1:]
+        if kind not in TYPES:
+            raise wrong(phrases.zone_unknown_type(words[0], ", ".join(TYPES)))
+        value = " ".join(values) if kind == "TXT" else _value(kind, values, origin, wrong)
+        records.setdefault(name, {}).setdefault(kind, []).append(value)
+        last = name
+    if not records:
+        raise ZoneFileError(phrases.zone_empty(path))
+    return records, origins
+
+
+def lab_zone(path: str, user: tuple[int, int] | None = None):
+    """The lab's zone with the names of the zone file at ``path`` added (a name the lab
+    has already takes the file's records of each type the file gives it)."""
+    from sockviz.lab.dnsserver import DEFAULT_ORIGINS, DEFAULT_ZONE, Zone
+
+    records, origins = read_zone(path, user)
+    merged = {name: dict(rrsets) for name, rrsets in DEFAULT_ZONE.items()}
+    for name, rrsets in records.items():
+        merged.setdefault(name, {}).update(rrsets)
+    known = [*DEFAULT_ORIGINS, *origins]
+    for name in records:  # outside every zone the lab answers for: its domain becomes one
+        if not any(name == o or name.endswith("." + o) for o in known):
+            domain = name.partition(".")[2] or name
+            known.append(domain)
+    return Zone(merged, origins=known)
+
+
+def _without_comment(line: str) -> str:
+    """``line`` up to a ``;`` outside quotes."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            return line[:i]
+    return line
+
+
+def _absolute(name: str, origin: str | None, wrong) -> str:
+    """A name as the lab's zone keys it: lower case, no final dot."""
+    if name == "@":
+        if origin is None:
+            raise wrong(phrases.zone_at_without_origin())
+        return origin
+    if name.endswith("."):
+        name = name[:-1]
+    elif origin is not None:
+        name = f"{name}.{origin}"
+    name = name.lower()
+    labels = name.split(".")
+    if not name or any(not label or len(label) > 63 for label in labels) or len(name) > 253:
+        raise wrong(phrases.zone_not_a_name(name))
+    return name
+
+
+def _value(kind: str, values: list[str], origin: str | None, wrong) -> str:
+    if len(values) != 1:
+        raise wrong(phrases.zone_one_value(kind))
+    value = values[0]
+    if kind in ("A", "AAAA"):
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise wrong(phrases.zone_not_an_address(value)) from None
+        if (address.version == 4) != (kind == "A"):
+            raise wrong(phrases.zone_wrong_family(kind, 4 if kind == "A" else 6))
+        return str(address)
+    return _absolute(value, origin, wrong)  # CNAME, PTR: a name
