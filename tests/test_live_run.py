@@ -208,6 +208,28 @@ def test_the_programs_own_end_becomes_ours(lab, source, status, words):
     assert records[-1]["type"] == "summary"  # sockviz's summary after the program's end
 
 
+def test_run_m_finds_a_module_of_the_current_folder_from_the_console_script(lab):
+    """As ``python -m`` does: the folder the command runs in comes first. The console
+    script's own sys.path[0] is the venv's bin folder, where the module is not."""
+    import shutil
+
+    script = shutil.which("sockviz", path=os.path.dirname(sys.executable))
+    if script is None:
+        pytest.skip("no sockviz console script beside this interpreter")
+    with tempfile.TemporaryDirectory(prefix="sockviz-run-") as cwd:
+        Path(cwd, "mon_client.py").write_text(
+            "import socket, sys\n"
+            "with socket.create_connection(('192.0.2.2', 3001)) as s:\n"
+            "    s.sendall(sys.argv[1].encode())\n"
+            "    print(s.recv(100))\n")
+        proc = lab.client.call([script, "run", "--json", "--no-save", "-m", "mon_client",
+                                "bonjour"], capture_output=True, text=True, cwd=cwd, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "b'bonjour'" in proc.stderr  # the program's stdout, beside the records
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [c["name"] for c in calls(records)][-3:] == ["sendall", "recv", "close"]
+
+
 @pytest.mark.parametrize("argv, status, words", [
     (["run", "nosuch.py"], 7, "there is no script 'nosuch.py'"),
     (["run", "-m", "nosuch_module_xyz"], 7, "no module named 'nosuch_module_xyz'"),

@@ -157,10 +157,18 @@ def _program(args) -> Program:
     if args.module:
         import importlib.util
 
+        # Looked for as it will be run, the current folder first (as python -m puts it):
+        # the console script's own sys.path[0] is the venv's bin folder.
+        saved = sys.path[0] if sys.path else None
+        if sys.path:
+            sys.path[0] = os.getcwd()
         try:
             found = importlib.util.find_spec(args.module)
         except (ImportError, ValueError):
             found = None
+        finally:
+            if saved is not None:
+                sys.path[0] = saved
         if found is None:
             raise Refusal(phrases.no_such_module(args.module), ExitStatus.NO_PROGRAM)
         return Program("module", args.module, rest)
