@@ -120,3 +120,44 @@ def test_interrupted_anywhere_leaves_nothing(require_lab, name, sig, after):
             if lab is not None:
                 lab.down()
             assert os.listdir(tmp) == []
+
+
+def test_ctrl_c_reaches_the_program_lab_run_runs(require_lab):
+    """``lab run`` ignores SIGINT while its command runs (as system(3) does), and an
+    ignored signal stays ignored across exec: started after that, the command never saw
+    its Ctrl-C. The traced program ends on it, sockviz with 130, the capture complete."""
+    with tempfile.TemporaryDirectory(prefix="sockviz-int-") as cwd:
+        Path(cwd, "slow.py").write_text(textwrap.dedent("""\
+            import pathlib, signal, socket, time
+            s = socket.create_connection(("192.0.2.2", 3001))
+            s.sendall(b"avant")
+            s.recv(100)
+            pathlib.Path("ready").write_text(str(signal.getsignal(signal.SIGINT)))
+            time.sleep(30)
+        """))
+        proc = subprocess.Popen([sys.executable, "-m", "sockviz", "lab", "run", "--", "sockviz",
+                                 "run", "slow.py"], cwd=cwd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            ready = Path(cwd, "ready")
+            deadline = time.monotonic() + 30
+            while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert ready.exists(), proc.stderr.read().decode(errors="replace")
+            assert "default_int_handler" in ready.read_text()
+            started = time.monotonic()
+            os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C
+            _, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        err = err.decode(errors="replace")
+        assert proc.returncode == 130, err
+        assert time.monotonic() - started < 10  # not the program's 30 s sleep
+        assert "Traceback" not in err
+        captures = list(Path(cwd).rglob("*.pcapng"))
+        assert len(captures) == 1
+        names = [r["name"] for r in replay_json(captures[0]) if r["type"] == "call"]
+        assert "sendall" in names and "recv" in names  # complete: the calls before Ctrl-C
+    assert leftovers(proc.pid) == []

@@ -304,14 +304,17 @@ class Host:
         ignore SIGINT and SIGQUIT while waiting, so a Ctrl-C typed in the shell
         does not take the lab down under it.
         """
+        # Started before we ignore them: an ignored signal stays ignored across exec
+        # (signal(7)), and subprocess's restore_signals gives back SIGPIPE, SIGXFZ and
+        # SIGXFSZ only, so a child started after would never see its Ctrl-C.
+        proc = subprocess.Popen(self.argv(argv), env=env, **run_kwargs)
         in_main = threading.current_thread() is threading.main_thread()
         saved = {}
         if in_main:
             for sig in (signal.SIGINT, signal.SIGQUIT):
                 saved[sig] = signal.signal(sig, signal.SIG_IGN)
         try:
-            # restore_signals (the default) gives the child default handlers back.
-            return subprocess.run(self.argv(argv), check=False, env=env, **run_kwargs).returncode
+            return proc.wait()
         finally:
             for sig, handler in saved.items():
                 signal.signal(sig, handler)
