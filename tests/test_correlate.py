@@ -223,3 +223,45 @@ def test_a_retransmission_is_named_by_where_it_begins_not_where_it_ends():
     steps = [p.step for p in feed(b.events) if isinstance(p, PacketShown)]
     assert steps[3:] == ["data", "data", "data-retransmit", "data-retransmit", "data",
                          "fin-first", "fin-retransmit"]
+
+
+def test_a_new_connection_on_the_ports_of_a_closed_one_is_a_conversation_of_its_own(
+        tmp_path, monkeypatch):
+    """Port numbers reused (RFC 9293 §3.4): once a connection is over, a SYN on its ports
+    begins another, with its own ISN and relative numbers, as Wireshark tells them."""
+    b = Builder()
+    cp = 40500
+
+    def seg(t, direction, flags, seq, ack=0, data=b"", options=()):
+        src, dst, sport, dport = (CLIENT, SERVER, cp, 3001) if direction == "out" else \
+            (SERVER, CLIENT, 3001, cp)
+        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
+            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502,
+            options=list(options)) / data, direction)
+
+    for start, c, s in ((0.0, 1_000, 9_000), (1.0, 77_000, 55_000)):
+        seg(start + 0.001, "out", "S", c, options=SYN_OPTS)
+        seg(start + 0.002, "in", "SA", s, c + 1, options=SYN_OPTS)
+        seg(start + 0.003, "out", "A", c + 1, s + 1)
+        seg(start + 0.004, "out", "PA", c + 1, s + 1, b"hi")
+        seg(start + 0.005, "out", "FA", c + 3, s + 1)
+        seg(start + 0.006, "in", "FA", s + 1, c + 4)
+        seg(start + 0.007, "out", "A", c + 4, s + 2)
+    entries = feed(b.events)
+    shown = [e for e in entries if isinstance(e, PacketShown)]
+    assert [p.conversation for p in shown] == [1] * 7 + [2] * 7
+    second = shown[7:]
+    assert [p.step for p in second[:4]] == ["syn", "synack", "handshake-ack", "data"]
+    assert second[0].rel_seq == 0 and second[3].rel_seq == 1  # from its own ISN
+    assert second[0].new_conversation
+    summary = entries[-1]
+    assert [c["number"] for c in summary.conversations] == [1, 2]
+    assert all(c["closed"] for c in summary.conversations)
+    # The replay's fast path (its flows follow the retired conversation) writes the same.
+    from test_perf_fastpaths import assert_same_lines, replay_json, write_frames
+
+    write_frames(tmp_path / "reused.pcap", [e.packet.data for e in shown])
+    fast = replay_json(tmp_path / "reused.pcap", fast=True, monkeypatch=monkeypatch)
+    assert_same_lines(fast, replay_json(tmp_path / "reused.pcap", fast=False,
+                                        monkeypatch=monkeypatch), "reused.pcap")
+    assert '"conversation": 2' in fast

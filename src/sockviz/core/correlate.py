@@ -537,6 +537,14 @@ class Correlator:
         new_conv = False
         if key is not None:
             conv, new_conv = self.conversation(key, time)
+            if conv.closed and d.tcp_flags == "S" and not new_conv:
+                # A new connection on the ports of one that is over (its FINs acknowledged,
+                # or reset): a conversation of its own, with its own numbers, as Wireshark
+                # says "TCP port numbers reused" (RFC 9293 §3.4: the ports may be used
+                # again once the old connection is gone). The old one is retired.
+                del self.conversations[key]
+                self._retire(conv)
+                conv, new_conv = self._new_conversation(key, time), True
 
         proto = d.proto
         n = d.payload_len
