@@ -250,3 +250,21 @@ def test_bad_values_are_usage_errors(argv, words, capsys):
     assert status == ExitStatus.USAGE
     # argparse's own error on sys.stderr, or a refusal (lab run's options before --)
     assert words in capsys.readouterr().err + err
+
+
+def test_run_m_looks_a_module_up_without_importing_it(tmp_path, monkeypatch):
+    """``sockviz run -m pkg.mod`` finds it in the current folder (as python -m does, though
+    the console script's sys.path[0] is its bin folder) and runs none of the program's
+    code to find it: a package's __init__ would run as root, before the capture."""
+    from sockviz.commands.run import _module_exists
+
+    package = tmp_path / "cours_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("open('init-ran', 'w').close()\n")
+    (package / "client.py").write_text("print('client')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", ["/nowhere", *__import__("sys").path[1:]])
+    assert _module_exists("cours_pkg.client") and _module_exists("cours_pkg")
+    assert not _module_exists("cours_pkg.nope") and not _module_exists("nope_xyz")
+    assert _module_exists("http.server") and not _module_exists("a..b")
+    assert not (tmp_path / "init-ran").exists()

@@ -239,8 +239,8 @@ def test_a_new_connection_on_the_ports_of_a_closed_one_is_a_conversation_of_its_
             sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502,
             options=list(options)) / data, direction)
 
-    for start, c, s in ((0.0, 1_000, 9_000), (1.0, 77_000, 55_000)):
-        seg(start + 0.001, "out", "S", c, options=SYN_OPTS)
+    for start, c, s, syn in ((0.0, 1_000, 9_000, "S"), (1.0, 77_000, 55_000, "SEC")):
+        seg(start + 0.001, "out", syn, c, options=SYN_OPTS)  # the second asks for ECN
         seg(start + 0.002, "in", "SA", s, c + 1, options=SYN_OPTS)
         seg(start + 0.003, "out", "A", c + 1, s + 1)
         seg(start + 0.004, "out", "PA", c + 1, s + 1, b"hi")

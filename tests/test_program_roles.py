@@ -228,3 +228,33 @@ def test_the_view_names_the_call_of_a_packet_under_another_calls_line(layout):
     assert synack.rstrip().endswith("for accept() · fd 3")
     assert ack_hello.rstrip().endswith("for recv() · fd 4")
     assert ack_echo.rstrip().endswith("for recv() · fd 5")
+
+
+def test_on_loopback_a_server_bound_to_every_address_is_you_before_accept():
+    """A student's echo server on localhost, bound to 0.0.0.0: a client outside the program
+    connects and sends before accept() runs. The listener's port says the receiving end
+    is yours; a guess from the run's role (the client) must not stick to the conversation."""
+    from scapy.layers.l2 import Ether
+
+    b = Builder()
+    lo, zero = "127.0.0.1", "00:00:00:00:00:00"
+    server, client = (lo, 4001), (lo, 50000)
+
+    def seg(t, src, dst, flags, seq, ack=0, data=b"", options=()):
+        b.packet(t, Ether(src=zero, dst=zero) / IP(src=src[0], dst=dst[0]) / TCP(
+            sport=src[1], dport=dst[1], flags=flags, seq=seq, ack=ack, window=502,
+            options=list(options)) / data, None, "lo")
+
+    for name, text in (("bind", "bind(('0.0.0.0', 4001))"), ("listen", "listen()")):
+        started, ended = call(b, name, text, 0.0, 0.0001, fd=3, local=("0.0.0.0", 4001))
+        b.start(started)
+        b.end(ended)
+    seg(0.001, client, server, "S", 10, options=SYN_OPTS)
+    seg(0.0011, server, client, "SA", 50, 11, options=SYN_OPTS)
+    seg(0.0012, client, server, "A", 11, 51)
+    seg(0.002, client, server, "PA", 11, 51, b"bonjour")
+    syn, synack, _ack, data = shown(b.events)
+    assert (syn.direction, synack.direction, data.direction) == ("in", "out", "in")
+    assert syn.explain.startswith("the client asks to open a connection")
+    assert data.explain == "7 bytes from the client"
+    assert synack.context.startswith("no call is running: the kernel answers for the listening")

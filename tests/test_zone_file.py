@@ -38,6 +38,18 @@ def test_a_course_zone_reads_as_rfc_1035_writes_it():
     assert origins == ["cours.example"]
 
 
+def test_what_editors_and_rfc_1035_also_write_is_read():
+    """A byte-order mark, the class before the TTL, a relative $ORIGIN (RFC 1035 §5.1:
+    relative to the one before), an escaped quote, an apostrophe outside quotes."""
+    records, origins = parse_zone(
+        "\ufeff$ORIGIN example.\n$ORIGIN sub\n"
+        "www IN 300 A 192.0.2.5\n"
+        'note TXT l\'ecole "dit \\"bonjour\\" ; pas un commentaire" ; un commentaire\n')
+    assert records == {"www.sub.example": {"A": ["192.0.2.5"]},
+                       "note.sub.example": {"TXT": ["l'ecole dit \"bonjour\" ; pas un commentaire"]}}
+    assert origins == ["example", "sub.example"]
+
+
 @pytest.mark.parametrize("text, line, words", [
     ("serveur A 192.0.2.2\n\nfoo MX 10 mail\n", 3, "the type 'MX' is not one the lab serves"),
     ("$ORIGIN a.example.\nx A 2001:db8::1\n", 2, "an A record holds an IPv4 address"),
@@ -50,6 +62,8 @@ def test_a_course_zone_reads_as_rfc_1035_writes_it():
     ("x..example. A 192.0.2.1\n", 1, "is not a domain name"),
     ("x CNAME a b\n", 1, "a CNAME record takes one value"),
     ("$ORIGIN\n", 1, "$ORIGIN takes one name"),
+    ("www CNAME a.example.\nwww A 192.0.2.1\n", 2, "a CNAME must be its name's only record"),
+    ("www A 192.0.2.1\nwww CNAME a.example.\n", 2, "a CNAME must be its name's only record"),
 ])
 def test_a_wrong_line_is_one_sentence_with_its_number(text, line, words):
     with pytest.raises(ZoneFileError) as caught:
@@ -91,6 +105,21 @@ def test_the_lab_answers_the_teachers_names_beside_its_own(tmp_path):
     assert answer("chat.sockviz.test", A) == (NOERROR, ["192.0.2.2"])
     assert answer("chat.gif3001.beon.ca", A) == (NOERROR, ["192.0.2.2"])
     assert answer("www.sockviz.test", CNAME) == (NOERROR, ["chat.sockviz.test"])
+
+
+def test_a_teachers_cname_replaces_a_lab_name_and_an_address_replaces_a_lab_cname(tmp_path):
+    """A CNAME is its name's only record (RFC 1034 §3.6.2), in the merged zone too."""
+    path = tmp_path / "alias.zone"
+    path.write_text("chat.sockviz.test. CNAME www.google.com.\nwww.sockviz.test. A 192.0.2.7\n")
+    zone = lab_zone(str(path))
+
+    def answer(name, qtype):
+        return [str(a.data) for a in zone.lookup(Question(name=name, qtype=qtype))[2]]
+
+    assert answer("chat.sockviz.test", A) == ["www.google.com", "192.0.2.80"]
+    assert answer("chat.sockviz.test", AAAA) == ["www.google.com", "2001:db8::80"]
+    assert answer("www.sockviz.test", A) == ["192.0.2.7"]
+    assert answer("www.sockviz.test", AAAA) == []  # no CNAME left to follow
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="becoming another user needs root")

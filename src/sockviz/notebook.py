@@ -141,7 +141,10 @@ class NotebookTracer:
 
         view = CellView(before, during, self.cell_start, layout=self.layout,
                         legend=not self.legend_shown)
-        self.legend_shown = True
+        from sockviz.render.compact import wants_compact
+        from sockviz.render.notebook import NOTEBOOK_WIDTH
+
+        self.legend_shown |= wants_compact(self.layout, NOTEBOOK_WIDTH)  # shown in this one
         try:
             from IPython.display import HTML, display
 

@@ -63,14 +63,14 @@ def read_text_as(user: tuple[int, int] | None, path: str) -> str:
         groups = os.getgrouplist(pwd.getpwuid(uid).pw_name, gid)
     except KeyError:
         groups = [gid]
-    saved_groups, saved_gid = os.getgroups(), os.getegid()
-    os.setgroups(groups)
-    os.setegid(gid)
-    os.seteuid(uid)
+    saved_groups, saved_gid, saved_uid = os.getgroups(), os.getegid(), os.geteuid()
     try:
+        os.setgroups(groups)
+        os.setegid(gid)
+        os.seteuid(uid)
         with open(path, encoding="utf-8") as f:
             return f.read()
-    finally:
-        os.seteuid(0)
+    finally:  # each back as it was, whichever step failed (the uid first: it allows the rest)
+        os.seteuid(saved_uid)
         os.setegid(saved_gid)
         os.setgroups(saved_groups)

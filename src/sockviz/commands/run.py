@@ -152,24 +152,47 @@ class Program:
                 sys.path[0] = saved_path0
 
 
+def _module_exists(name: str) -> bool:
+    """Whether ``python -m name`` would find ``name``, looked for as it will be run (the
+    current folder first: the console script's own sys.path[0] is the venv's bin folder),
+    and without importing anything: a package's ``__init__`` is the program's code, to run
+    traced and without root, not now."""
+    from importlib.machinery import PathFinder
+
+    if not name or any(not part.isidentifier() for part in name.split(".")):
+        return False
+    if name in sys.modules:  # already imported here (os.path, sockviz's own)
+        return True
+    first, *rest = name.split(".")
+    if first in sys.builtin_module_names or first in sys.modules:
+        return not rest or _submodule_exists(sys.modules.get(first), rest)
+    spec = PathFinder.find_spec(first, [os.getcwd(), *sys.path[1:]])
+    for part in rest:
+        if spec is None or spec.submodule_search_locations is None:
+            return False
+        spec = PathFinder.find_spec(part, list(spec.submodule_search_locations))
+    return spec is not None
+
+
+def _submodule_exists(package, rest: list[str]) -> bool:
+    """``rest`` below a package already imported (``-m http.server``: ``http`` is)."""
+    from importlib.machinery import PathFinder
+
+    locations = getattr(package, "__path__", None)
+    for part in rest:
+        if locations is None:
+            return False
+        spec = PathFinder.find_spec(part, list(locations))
+        if spec is None:
+            return False
+        locations = spec.submodule_search_locations
+    return True
+
+
 def _program(args) -> Program:
     rest = list(args.args or [])
     if args.module:
-        import importlib.util
-
-        # Looked for as it will be run, the current folder first (as python -m puts it):
-        # the console script's own sys.path[0] is the venv's bin folder.
-        saved = sys.path[0] if sys.path else None
-        if sys.path:
-            sys.path[0] = os.getcwd()
-        try:
-            found = importlib.util.find_spec(args.module)
-        except (ImportError, ValueError):
-            found = None
-        finally:
-            if saved is not None:
-                sys.path[0] = saved
-        if found is None:
+        if not _module_exists(args.module):
             raise Refusal(phrases.no_such_module(args.module), ExitStatus.NO_PROGRAM)
         return Program("module", args.module, rest)
     if args.code is not None:

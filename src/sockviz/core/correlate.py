@@ -537,11 +537,13 @@ class Correlator:
         new_conv = False
         if key is not None:
             conv, new_conv = self.conversation(key, time)
-            if conv.closed and d.tcp_flags == "S" and not new_conv:
-                # A new connection on the ports of one that is over (its FINs acknowledged,
-                # or reset): a conversation of its own, with its own numbers, as Wireshark
-                # says "TCP port numbers reused" (RFC 9293 §3.4: the ports may be used
-                # again once the old connection is gone). The old one is retired.
+            flags = d.tcp_flags
+            if conv.closed and flags and "S" in flags and "A" not in flags and not new_conv:
+                # A new connection (a SYN without ACK, with ECN's ECE and CWR or not) on
+                # the ports of one that is over (its FINs acknowledged, or reset): one of its
+                # own, with its own numbers, as Wireshark says "TCP port numbers reused"
+                # (RFC 9293 §3.4: the ports may be used again once the old connection is
+                # gone). The old one is retired.
                 del self.conversations[key]
                 self._retire(conv)
                 conv, new_conv = self._new_conversation(key, time), True
@@ -849,8 +851,10 @@ class Correlator:
             if me is None and conv is not None:
                 me = conv.ours or self._end_of_sockets(sender, receiver)
                 if me is None and conv.initiator is not None:
+                    # A guess from the run's role alone: said, not kept (a socket the
+                    # program makes later may still tell).
                     first = conv.initiator
-                    me = first if self.role == _CLIENT else conv.other(first)
+                    return first if self.role == _CLIENT else conv.other(first)
         if conv is not None and conv.ours is None and me is not None and d.sport is not None:
             conv.ours = me
         return me
@@ -875,10 +879,17 @@ class Correlator:
 
     def _end_of_sockets(self, sender: tuple, receiver: tuple) -> tuple | None:
         """The packet's end that a socket of the program's calls has (a conversation's
-        first packet on loopback, outside calls), or None; both ends are: the sender."""
-        ends = {(local[0], local[1]) for local, _peer in self._sockets.values()
-                if local is not None and len(local) >= 2}
-        return sender if sender in ends else receiver if receiver in ends else None
+        first packet on loopback, outside calls), or None; both ends are: the sender. A
+        socket bound to every address (a server's) goes by its port: the receiver's
+        first, as a listener's first packet is a SYN it receives."""
+        locals_ = [(local[0], local[1]) for local, _peer in self._sockets.values()
+                   if local is not None and len(local) >= 2]
+        if sender in locals_:
+            return sender
+        if receiver in locals_:
+            return receiver
+        ports = {port for address, port in locals_ if address in _ANY_ADDRESS}
+        return receiver if receiver[1] in ports else sender if sender[1] in ports else None
 
     def _other_step(self, d: Decoded, fields: dict) -> Step:
         if d.proto == "ARP":

@@ -1805,6 +1805,11 @@ def zone_not_a_name(name: str) -> str:
              "RFC 1035 §2.3.4)").format(name=name)
 
 
+def zone_cname_alone(name: str) -> str:
+    return _("{name} has a CNAME record and another record: a CNAME must be its name's only "
+             "record (RFC 1034 §3.6.2)").format(name=name)
+
+
 def zone_one_value(kind: str) -> str:
     return _("a {kind} record takes one value").format(kind=kind)
 

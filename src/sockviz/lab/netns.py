@@ -310,11 +310,15 @@ class Host:
         proc = subprocess.Popen(self.argv(argv), env=env, **run_kwargs)
         in_main = threading.current_thread() is threading.main_thread()
         saved = {}
-        if in_main:
-            for sig in (signal.SIGINT, signal.SIGQUIT):
-                saved[sig] = signal.signal(sig, signal.SIG_IGN)
         try:
+            if in_main:
+                for sig in (signal.SIGINT, signal.SIGQUIT):
+                    saved[sig] = signal.signal(sig, signal.SIG_IGN)
             return proc.wait()
+        except BaseException:  # a Ctrl-C before we ignored it: the command goes too
+            proc.kill()
+            proc.wait()
+            raise
         finally:
             for sig, handler in saved.items():
                 signal.signal(sig, handler)

@@ -21,7 +21,7 @@ there that the file does not hold gets NXDOMAIN, as from a real server.
 from __future__ import annotations
 
 import ipaddress
-import shlex
+import re
 
 from sockviz.core import phrases
 
@@ -52,6 +52,7 @@ def parse_zone(text: str, path: str = "zone") -> tuple[dict[str, dict[str, list[
     origins: list[str] = []
     origin: str | None = None
     last: str | None = None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write UTF-8
     for number, raw in enumerate(text.splitlines(), 1):
         def wrong(why: str, number=number) -> ZoneFileError:
             return ZoneFileError(phrases.zone_line(path, number, why))
@@ -59,14 +60,13 @@ def parse_zone(text: str, path: str = "zone") -> tuple[dict[str, dict[str, list[
         line = _without_comment(raw)
         if not line.strip():
             continue
-        try:
-            words = shlex.split(line, posix=True)
-        except ValueError:
-            raise wrong(phrases.zone_quote_open()) from None
+        words = _words(line)
+        if words is None:
+            raise wrong(phrases.zone_quote_open())
         if words[0].upper() == "$ORIGIN":
             if len(words) != 2:
                 raise wrong(phrases.zone_origin_takes_a_name())
-            origin = _absolute(words[1], None, wrong)
+            origin = _absolute(words[1], origin, wrong)  # relative to the one before
             if origin not in origins:
                 origins.append(origin)
             continue
@@ -78,17 +78,19 @@ def parse_zone(text: str, path: str = "zone") -> tuple[dict[str, dict[str, list[
             name = last
         else:
             name = _absolute(words.pop(0), origin, wrong)
-        if words and words[0].isdigit():
-            words.pop(0)  # its TTL: the lab gives every answer its own
-        if words and words[0].upper() == "IN":
-            words.pop(0)
+        for _ in range(2):  # [TTL] [IN] in either order (RFC 1035 §5.1)
+            if words and (words[0].isdigit() or words[0].upper() == "IN"):
+                words.pop(0)  # a TTL: the lab gives every answer its own
         if len(words) < 2:
             raise wrong(phrases.zone_record_shape())
         kind, values = words[0].upper(), words[1:]
         if kind not in TYPES:
             raise wrong(phrases.zone_unknown_type(words[0], ", ".join(TYPES)))
         value = " ".join(values) if kind == "TXT" else _value(kind, values, origin, wrong)
-        records.setdefault(name, {}).setdefault(kind, []).append(value)
+        held = records.setdefault(name, {})
+        if held and (kind == "CNAME" or "CNAME" in held):
+            raise wrong(phrases.zone_cname_alone(name))  # RFC 1034 §3.6.2
+        held.setdefault(kind, []).append(value)
         last = name
     if not records:
         raise ZoneFileError(phrases.zone_empty(path))
@@ -103,7 +105,10 @@ def lab_zone(path: str, user: tuple[int, int] | None = None):
     records, origins = read_zone(path, user)
     merged = {name: dict(rrsets) for name, rrsets in DEFAULT_ZONE.items()}
     for name, rrsets in records.items():
-        merged.setdefault(name, {}).update(rrsets)
+        held = merged.setdefault(name, {})
+        if "CNAME" in rrsets or "CNAME" in held:  # a CNAME is its name's only record
+            held.clear()
+        held.update(rrsets)
     known = [*DEFAULT_ORIGINS, *origins]
     for name in records:  # outside every zone the lab answers for: its domain becomes one
         if not any(name == o or name.endswith("." + o) for o in known):
@@ -112,11 +117,29 @@ def lab_zone(path: str, user: tuple[int, int] | None = None):
     return Zone(merged, origins=known)
 
 
+_WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"]+)|(")')
+
+
+def _words(line: str) -> list[str] | None:
+    """A line's fields: blank-separated, a double-quoted string one field with its
+    backslash escapes (RFC 1035 §5.1); None when a quote is not closed."""
+    words = []
+    for quoted, plain, stray in _WORD.findall(line):
+        if stray:
+            return None
+        words.append(re.sub(r"\\(.)", r"\1", quoted) if plain == "" else plain)
+    return words
+
+
 def _without_comment(line: str) -> str:
-    """``line`` up to a ``;`` outside quotes."""
-    quoted = False
+    """``line`` up to a ``;`` outside quotes (a quote escaped with a backslash is text)."""
+    quoted = escaped = False
     for i, ch in enumerate(line):
-        if ch == '"':
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
             quoted = not quoted
         elif ch == ";" and not quoted:
             return line[:i]

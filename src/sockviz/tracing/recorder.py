@@ -307,8 +307,8 @@ class Recorder:
         # Said before the start is stamped, as ending() before the end: the thread may
         # lose the GIL before begin() queues the start's mark, and frames stamped
         # after the start must wait for it (LiveSession.beginning).
-        self.sink.beginning(call_id)
         try:
+            self.sink.beginning(call_id)  # inside: a Ctrl-C after it lets go of the hold
             # Stamped as late as it can be: the recorder's own work before the call (tens
             # of µs after a pause, when the caches are cold) is not the call's duration.
             start = time.time()
@@ -333,9 +333,9 @@ class Recorder:
             # Said before the end is stamped: the end's mark is queued only after the
             # kernel's state is read, and frames stamped in between must wait for it
             # (LiveSession.ending). It appends one tuple to a deque: a fraction of a µs.
-            self.sink.ending(call_id)
-            end = time.time()
             try:
+                self.sink.ending(call_id)  # inside: a Ctrl-C after it lets go of the hold
+                end = time.time()
                 self._finish(call, end, None if error else result, error, sock, before)
             except Exception as exc:  # a bug of ours must never change the program's call
                 self.failures.append(exc)
