@@ -302,7 +302,11 @@ def bulk_run(lab, tmp: str, program: str, size: int, chunk: int, traced: bool,
            for p in (records, errors)]
     try:
         t0 = time.time()
-        proc = lab.client.run(argv, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1])
+        # This script's own tree, not whichever sockviz the interpreter has installed:
+        # a benchmark of another build (a worktree) measures that build.
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+        proc = lab.client.run(argv, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1],
+                              env=env)
         memory = lb.TreeMemory(proc.pid)
         try:
             row["status"] = proc.wait(timeout=timeout)
