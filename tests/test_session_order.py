@@ -52,16 +52,37 @@ class _Sniffer:
         pass
 
 
-def _session_saving_to(tmp_path):
+def _session_saving_to(tmp_path, kind=LiveSession):
     """A live session (no capture process: frames are put on its queue by the test) whose
     entries are kept and saved to a capture file: (session, frames, entries' sink, path)."""
     frames: queue.SimpleQueue = queue.SimpleQueue()
     collect = CollectSink()
     path = str(tmp_path / "run.pcapng")
-    session = LiveSession(role="client", scope=Scope(), sinks=[collect, CaptureFileSink(path, {
+    session = kind(role="client", scope=Scope(), sinks=[collect, CaptureFileSink(path, {
         "version": "test", "command": "test", "role": "client"})], dns=None,
         sniffer=_Sniffer(), frames=frames)
     return session, frames, collect, path
+
+
+def _traced_sendto(recorder, tx, rx, data: bytes):
+    """``tx.sendto(data)`` to ``rx`` under ``recorder``; both sockets closed after."""
+    try:
+        with recorder:
+            tx.sendto(data, rx.getsockname())
+    finally:
+        rx.close()
+        tx.close()
+    return recorder
+
+
+def _let_the_pipeline_release(frames) -> None:
+    """Wait until the pipeline has taken what the test queued, and released what it may."""
+    import time
+
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline and not frames.empty():
+        time.sleep(0.001)
+    time.sleep(0.05)
 
 
 def _frame(ns: int, sport: int) -> LiveFrame:
@@ -117,7 +138,6 @@ def test_a_frame_reaching_the_pipeline_between_a_call_end_and_its_mark_falls_aft
     """
     import socket
     import threading
-    import time
 
     from sockviz.tracing.recorder import Recorder
 
@@ -135,20 +155,11 @@ def test_a_frame_reaching_the_pipeline_between_a_call_end_and_its_mark_falls_aft
         after = int(call.end * 1e9) + 20_000
         frames.put(("frames", [_udp_frame(after, peer, local),
                                _udp_frame(after + 10_000, peer, local)]))
-        deadline = time.monotonic() + 0.3
-        while time.monotonic() < deadline and not frames.empty():
-            time.sleep(0.001)
-        time.sleep(0.05)  # the pipeline releases what it may
+        _let_the_pipeline_release(frames)
         in_gap.set()
         return None
 
-    recorder = Recorder(session, notes=in_the_gap)
-    try:
-        with recorder:
-            tx.sendto(b"x", peer)
-    finally:
-        rx.close()
-        tx.close()
+    recorder = _traced_sendto(Recorder(session, notes=in_the_gap), tx, rx, b"x")
     assert in_gap.is_set() and recorder.failures == []
     session.finish()
 
@@ -173,7 +184,6 @@ def test_a_frame_reaching_the_pipeline_between_a_call_start_and_its_mark_falls_i
     inside. Made on purpose through the real recorder: its sink's begin() is where the
     frame arrives and the pipeline is given time to release it."""
     import socket
-    import time
 
     from sockviz.tracing.recorder import Recorder
 
@@ -182,7 +192,6 @@ def test_a_frame_reaching_the_pipeline_between_a_call_start_and_its_mark_falls_i
     rx.bind(("127.0.0.1", 0))
     tx.bind(("127.0.0.1", 0))
     peer, local = rx.getsockname(), tx.getsockname()
-    frames: queue.SimpleQueue = queue.SimpleQueue()
     in_gap = []
 
     class Session(LiveSession):
@@ -190,25 +199,12 @@ def test_a_frame_reaching_the_pipeline_between_a_call_start_and_its_mark_falls_i
             if call.name == "sendto":  # stamped, not yet marked
                 frames.put(("frames", [_udp_frame(int(call.start * 1e9) + 1_000, local, peer)]))
                 frames.put(("drained", call.start + 0.001))
-                deadline = time.monotonic() + 0.3
-                while time.monotonic() < deadline and not frames.empty():
-                    time.sleep(0.001)
-                time.sleep(0.05)  # the pipeline releases what it may
+                _let_the_pipeline_release(frames)
                 in_gap.append(call.id)
             super().begin(call, hold=hold)
 
-    collect = CollectSink()
-    path = str(tmp_path / "run.pcapng")
-    session = Session(role="client", scope=Scope(), sinks=[collect, CaptureFileSink(path, {
-        "version": "test", "command": "test", "role": "client"})], dns=None,
-        sniffer=_Sniffer(), frames=frames)
-    recorder = Recorder(session)
-    try:
-        with recorder:
-            tx.sendto(b"late", peer)
-    finally:
-        rx.close()
-        tx.close()
+    session, frames, collect, path = _session_saving_to(tmp_path, Session)
+    recorder = _traced_sendto(Recorder(session), tx, rx, b"late")
     session.finish()
     assert in_gap and recorder.failures == []
 
