@@ -696,8 +696,13 @@ class Correlator:
         if direction is None and step in _QUIET_STEPS:
             why = None
         else:
-            me = sender if direction == _OUT else receiver if direction == _IN else None
-            why = self._context(step, direction, d, conv, self.role_of(conv, me))
+            # The program's part in the conversation, which only a handshake's words read
+            # (Why.LISTENING): not asked of the bulk of a replay.
+            role = self.role
+            if step in _HANDSHAKE_STEPS:
+                role = self.role_of(conv, sender if direction == _OUT else
+                                    receiver if direction == _IN else None)
+            why = self._context(step, direction, d, conv, role)
         if conv is not None and (delay := track_data_and_acks(
                 conv, step, direction, sender, receiver, payload, rel_ack, time)) is not None:
             return _DELAYED_ACK, delay
