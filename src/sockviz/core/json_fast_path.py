@@ -355,13 +355,10 @@ class JsonFastPath:
                     dns, more = more
                     step = _DNS_RESPONSE if dns["qr"] == "response" else _DNS_QUERY
             else:
-                joined = offflags & 2 and conv.initiator is None and conv.packets
+                # No SYN comes this way (prepare leaves them to the general path, which
+                # counts Correlator.late_starts): who began a conversation is not new here.
                 step, rel_seq, rel_ack, window, _interval, _attempt, transition = segment(
                     flow.ends, offflags, seq, ack, window, n, (), time)
-                if joined and conv.initiator is not None:  # see Correlator.late_starts
-                    c.late_starts += 1
-                    self._late_starts = c.late_starts
-                    meanings.clear()
                 # In the bulk of a connection, the same Transition object each time
                 # (core/tcpstates.py), whose text the flow keeps.
                 if transition is flow.transition:
