@@ -137,13 +137,11 @@ class NotebookTracer:
         before = [e for e in entries if _time(e) is not None and _time(e) < self.cell_start
                   and not isinstance(e, (CallStarted, CallEnded))]
         during = [e for e in entries if e not in before]
-        from sockviz.render.notebook import to_html
+        from sockviz.render.compact import wants_compact
+        from sockviz.render.notebook import NOTEBOOK_WIDTH, to_html
 
         view = CellView(before, during, self.cell_start, layout=self.layout,
                         legend=not self.legend_shown)
-        from sockviz.render.compact import wants_compact
-        from sockviz.render.notebook import NOTEBOOK_WIDTH
-
         self.legend_shown |= wants_compact(self.layout, NOTEBOOK_WIDTH)  # shown in this one
         try:
             from IPython.display import HTML, display

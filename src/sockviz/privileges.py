@@ -24,19 +24,25 @@ def invoking_user(environ: Mapping[str, str]) -> tuple[int, int] | None:
     return None if uid == 0 else (uid, gid)
 
 
-def drop_to(user: tuple[int, int], environ: MutableMapping[str, str] | None = None) -> None:
-    """Become ``user`` for good: groups first (setting them needs root), then gid, then uid.
-
-    HOME, USER and LOGNAME follow, so the user's own code finds its own files.
-    """
+def _entry_and_groups(user: tuple[int, int]) -> tuple:
+    """The user's password entry (None: not in the database) and their groups."""
     import pwd
 
     uid, gid = user
     try:
         entry = pwd.getpwuid(uid)
-        groups = os.getgrouplist(entry.pw_name, gid)
     except KeyError:
-        entry, groups = None, [gid]
+        return None, [gid]
+    return entry, os.getgrouplist(entry.pw_name, gid)
+
+
+def drop_to(user: tuple[int, int], environ: MutableMapping[str, str] | None = None) -> None:
+    """Become ``user`` for good: groups first (setting them needs root), then gid, then uid.
+
+    HOME, USER and LOGNAME follow, so the user's own code finds its own files.
+    """
+    uid, gid = user
+    entry, groups = _entry_and_groups(user)
     os.setgroups(groups)
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
@@ -56,13 +62,8 @@ def read_text_as(user: tuple[int, int] | None, path: str) -> str:
     if user is None:
         with open(path, encoding="utf-8") as f:
             return f.read()
-    import pwd
-
     uid, gid = user
-    try:
-        groups = os.getgrouplist(pwd.getpwuid(uid).pw_name, gid)
-    except KeyError:
-        groups = [gid]
+    _entry, groups = _entry_and_groups(user)
     saved_groups, saved_gid, saved_uid = os.getgroups(), os.getegid(), os.geteuid()
     try:
         os.setgroups(groups)

@@ -164,22 +164,14 @@ def _module_exists(name: str) -> bool:
     if name in sys.modules:  # already imported here (os.path, sockviz's own)
         return True
     first, *rest = name.split(".")
-    if first in sys.builtin_module_names or first in sys.modules:
-        return not rest or _submodule_exists(sys.modules.get(first), rest)
-    spec = PathFinder.find_spec(first, [os.getcwd(), *sys.path[1:]])
-    for part in rest:
-        if spec is None or spec.submodule_search_locations is None:
+    if first in sys.modules or first in sys.builtin_module_names:
+        locations = getattr(sys.modules.get(first), "__path__", None)  # http, for http.server
+    else:
+        spec = PathFinder.find_spec(first, [os.getcwd(), *sys.path[1:]])
+        if spec is None:
             return False
-        spec = PathFinder.find_spec(part, list(spec.submodule_search_locations))
-    return spec is not None
-
-
-def _submodule_exists(package, rest: list[str]) -> bool:
-    """``rest`` below a package already imported (``-m http.server``: ``http`` is)."""
-    from importlib.machinery import PathFinder
-
-    locations = getattr(package, "__path__", None)
-    for part in rest:
+        locations = spec.submodule_search_locations
+    for part in rest:  # each below its package, found in the package's folders
         if locations is None:
             return False
         spec = PathFinder.find_spec(part, list(locations))

@@ -35,7 +35,6 @@ from sockviz.render.view import (
     CALL_MARK,
     GUTTER_STYLE,
     LESSON_STYLE,
-    OWNER_STYLE,
     PAYLOAD_STYLE,
     PROTO_STYLE,
     TIME_STYLE,
@@ -45,6 +44,7 @@ from sockviz.render.view import (
     call_result,
     hanging_lines,
     joined_lines,
+    line_ends,
     packet_parts,
     repr_payload,
     state_changes_text,
@@ -143,11 +143,7 @@ class CompactPacket:
         prefix.append(f"{d.proto:<4} ", style=PROTO_STYLE.get(d.proto, "bold"))
         self.prefix = prefix
         self.fields, self.payload = packet_parts(e, compact=True, endpoints=e.new_conversation)
-        if d.error:
-            self.fields.append(f"  ({d.error})", style="red")
-        owner = state.owner(e)
-        if owner is not None:
-            self.fields.append(f"  {owner}", style=OWNER_STYLE)
+        line_ends(self.fields, e, state)
         self.states = state_change_line(e)
         self.meaning = meaning_line(e, state)
         if state.in_call:

@@ -101,12 +101,10 @@ class ViewState:
         self.foreign = foreign  # a capture from elsewhere: show conversation headers
         self.packets_in_call = 0
         self.last_time: float | None = None  # the previous packet's, for its successor's Δt
-        self.open_calls: list[int] = []  # the calls started and not ended, by id
-        self.running: dict[int, object] = {}  # those calls, by id
+        self.running: dict[int, object] = {}  # the calls started and not ended, by id
         self.last_call_line: tuple[int, bool] | None = None  # (call id, a start?) last shown
 
     def call_started(self, call) -> None:
-        self.open_calls.append(call.id)
         self.running[call.id] = call
         self.in_call = True
         self.packets_in_call = 0
@@ -117,17 +115,15 @@ class ViewState:
         between its start and its end (calls that overlap, in threads, or one inside
         another), so a bare ``└ → …`` would read as the end of the other."""
         named = self.last_call_line is not None and self.last_call_line != (call.id, True)
-        if call.id in self.open_calls:
-            self.open_calls.remove(call.id)
         self.running.pop(call.id, None)
-        self.in_call = bool(self.open_calls)
+        self.in_call = bool(self.running)
         self.last_call_line = (call.id, False)
         return named
 
     def owner(self, e: PacketShown) -> str | None:
         """The call a packet was captured for, said on its line when several calls run
         and the call line above it is another's ('for recv() · fd 8'), else None."""
-        if e.call_id is None or len(self.open_calls) < 2 or self.last_call_line == (e.call_id, True):
+        if e.call_id is None or len(self.running) < 2 or self.last_call_line == (e.call_id, True):
             return None
         call = self.running.get(e.call_id)
         return None if call is None else phrases.packet_for(call.name, call.socket)
@@ -361,11 +357,7 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
     prefix.append(arrow + " ", style=style)
     prefix.append(f"{d.proto:<7}", style=PROTO_STYLE.get(d.proto, "bold"))
     fields = packet_fields(e, endpoints=e.new_conversation and not head_shown)
-    if d.error:
-        fields.append(f"  ({d.error})", style="red")
-    owner = state.owner(e)
-    if owner is not None:
-        fields.append(f"  {owner}", style=OWNER_STYLE)
+    line_ends(fields, e, state)
     explain = Text(e.explain, style="italic")
     if e.context:
         explain.append(" — " + e.context, style="italic")
@@ -374,6 +366,17 @@ def _packet(e: PacketShown, state: ViewState) -> Iterator[RenderableType]:
                      None if changes is None else Text(changes))
     if state.in_call:
         state.packets_in_call += 1
+
+
+def line_ends(fields: Text, e: PacketShown, state: ViewState) -> None:
+    """What ends a packet's line in both layouts: what could not be decoded, and the call
+    it was captured for when another call's line is above it."""
+    error = e.packet.decoded.error
+    if error:
+        fields.append(f"  ({error})", style="red")
+    owner = state.owner(e)
+    if owner is not None:
+        fields.append(f"  {owner}", style=OWNER_STYLE)
 
 
 def state_changes_text(e: PacketShown) -> str | None:
