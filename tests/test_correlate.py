@@ -265,3 +265,69 @@ def test_a_new_connection_on_the_ports_of_a_closed_one_is_a_conversation_of_its_
     assert_same_lines(fast, replay_json(tmp_path / "reused.pcap", fast=False,
                                         monkeypatch=monkeypatch), "reused.pcap")
     assert '"conversation": 2' in fast
+
+
+def _joined(first: str):
+    """A connection the other end began, whose capture began midway, then a SYN on its
+    ports from that end: from ``first`` on ("data": a new connection; "handshake-ack" or
+    "synack": the connection's own SYN sent again)."""
+    b = Builder()
+    cp, c, s = 40600, 1_000, 9_000
+
+    def seg(t, direction, flags, seq, ack=0, data=b""):
+        src, dst, sport, dport = (SERVER, CLIENT, cp, 3001) if direction == "in" else \
+            (CLIENT, SERVER, 3001, cp)
+        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
+            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502) / data,
+            direction)
+
+    if first == "synack":
+        seg(0.001, "out", "SA", s, c + 1)
+    if first in ("synack", "handshake-ack"):
+        seg(0.002, "in", "A", c + 1, s + 1)
+    for i in range(3):  # the replay's fast path takes these: its meanings name the server
+        seg(0.003 + i / 100, "in", "PA", c + 1 + 2 * i, s + 1, b"hi")
+        seg(0.004 + i / 100, "out", "A", s + 1, c + 3 + 2 * i)
+    if first == "data":
+        c = 77_000  # another ISN: another connection
+    seg(1.0, "in", "S", c)
+    if first != "data":  # more of it, in order, once the SYN has told who began it
+        for i in range(3):
+            seg(1.1 + i, "in", "PA", c + 7 + 2 * i, s + 1, b"yo")
+            seg(1.2 + i, "out", "A", s + 1, c + 9 + 2 * i)
+    return feed(b.events)
+
+
+def test_a_syn_on_the_ports_of_a_connection_joined_midway_begins_another():
+    """A SYN without ACK whose ISN is not the joined connection's (neither what its
+    sender's first segment counted from nor what the other end acknowledged) is a new
+    connection on the same ports, as Wireshark says "TCP port numbers reused"."""
+    entries = _joined("data")
+    shown = [e for e in entries if isinstance(e, PacketShown)]
+    assert [p.conversation for p in shown] == [1] * 6 + [2]
+    assert shown[6].new_conversation and shown[6].step == "syn" and shown[6].rel_seq == 0
+    assert [c["number"] for c in entries[-1].conversations] == [1, 2]
+
+
+@pytest.mark.parametrize("first", ["handshake-ack", "synack"])
+def test_a_connections_own_syn_sent_again_stays_in_the_conversation_joined_midway(
+        first, tmp_path, monkeypatch):
+    """Its ISN is the one the sender's first segment counted from (joined at the
+    handshake's ACK) or the one the other end's SYN/ACK acknowledged, plus one. The SYN
+    tells who began the conversation: the replay's fast path words what follows anew."""
+    shown = [e for e in _joined(first) if isinstance(e, PacketShown)]
+    assert {p.conversation for p in shown} == {1}
+    syn = next(p for p in shown if p.step == "syn")
+    assert not syn.new_conversation
+    assert shown[-2].explain == "2 bytes from the client"
+    from sockviz.render.capture_file import CaptureFileSink
+    from test_perf_fastpaths import assert_same_lines, replay_json
+
+    path = tmp_path / "joined.pcapng"  # with each packet's direction: the fast path's case
+    sink = CaptureFileSink(str(path), {"version": "test", "command": "run", "role": "client"})
+    for entry in _joined(first):
+        sink.handle(entry)
+    sink.close()
+    fast = replay_json(path, fast=True, monkeypatch=monkeypatch)
+    assert_same_lines(fast, replay_json(path, fast=False, monkeypatch=monkeypatch), path.name)
+    assert '"2 bytes from the client' in fast

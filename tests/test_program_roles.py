@@ -55,7 +55,7 @@ def traced_server() -> Builder:
     The first connection is accepted while accept() runs; a second one completes while
     no call runs (the kernel answers for the listening socket); the program's own
     connection to OTHER:3001 is begun by the program; a fourth conversation is joined
-    in its middle, then a SYN on the same ports shows the other end began it.
+    in its middle, then a SYN on the same ports begins another, from the other end.
     """
     b = Builder()
     me, them = (CLIENT, 4000), (SERVER, 51000)
@@ -82,8 +82,8 @@ def traced_server() -> Builder:
     handshake(b, 0.051, mine, server, "out", 5000, 6000)
     b.end(connected)
     tcp(b, 0.060, "in", server, mine, "PA", 6001, 5001, b"salut")
-    # Joined in its middle (no SYN seen): nobody can tell who began it, until a SYN on the
-    # same ports (a new connection) shows the other end did.
+    # Joined in its middle (no SYN seen): nobody can tell who began it. Then a SYN on the
+    # same ports with another ISN: a new connection, which the other end began.
     late = (SERVER, 52000)
     tcp(b, 0.070, "in", late, me, "PA", 10, 20, b"ancien")
     tcp(b, 0.071, "out", me, late, "A", 20, 16)
@@ -126,10 +126,11 @@ def test_the_programs_own_connection_names_the_server():
     assert "the server's program sent" in data.context or "the server" in data.explain
 
 
-def test_a_conversation_joined_midway_is_named_once_a_syn_tells_who_began_it():
+def test_a_new_connection_on_the_ports_of_one_joined_midway_names_the_other_end_the_client():
     packets = shown(traced_server().events)
     before, after = packets[14:16], packets[16:]
     assert "the server" in before[1].explain  # nobody could tell: the run's role
+    assert after[0].new_conversation and after[0].conversation != before[0].conversation
     assert after[0].explain.startswith("the client asks to open a connection")
     assert "the client's data" in after[-1].explain
 

@@ -34,6 +34,7 @@ from sockviz.core.flows import (
     FlowKey,
     ends,
     flow_key,
+    syn_begins_anew,
     track_segment,
 )
 from sockviz.core.phrases import UNREACH6_CODES as UNREACH6_CODES
@@ -538,12 +539,11 @@ class Correlator:
         if key is not None:
             conv, new_conv = self.conversation(key, time)
             flags = d.tcp_flags
-            if conv.closed and flags and "S" in flags and "A" not in flags and not new_conv:
+            if (flags and "S" in flags and "A" not in flags and not new_conv
+                    and syn_begins_anew(conv, (d.src, d.sport), d.seq)):
                 # A new connection (a SYN without ACK, with ECN's ECE and CWR or not) on
-                # the ports of one that is over (its FINs acknowledged, or reset): one of its
-                # own, with its own numbers, as Wireshark says "TCP port numbers reused"
-                # (RFC 9293 §3.4: the ports may be used again once the old connection is
-                # gone). The old one is retired.
+                # the ports of one that is over, or of one joined midway: a conversation
+                # of its own, with its own numbers. The old one is retired.
                 del self.conversations[key]
                 self._retire(conv)
                 conv, new_conv = self._new_conversation(key, time), True

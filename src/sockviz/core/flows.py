@@ -155,6 +155,25 @@ def ends(conv: Conversation, sender: Endpoint, receiver: Endpoint) -> Ends:
 Segment = tuple[Step, int | None, int | None, int | None, float | None, int, Transition | None]
 
 
+def syn_begins_anew(conv: Conversation, sender: Endpoint, seq: int | None) -> bool:
+    """Is a SYN without ACK from ``sender`` a new connection on the ports of ``conv``?
+
+    When the old one is over (its FINs acknowledged, or reset; RFC 9293 §3.4: the
+    ports may then be used again), or when ``conv`` was joined in its middle (no SYN
+    of it seen) and this SYN is not its own sent again: its own would carry the ISN
+    that the sender's first segment counted from, or that the other end's ACKs
+    acknowledged (ISN + 1). Wireshark says "TCP port numbers reused" of both.
+    """
+    if conv.closed:
+        return True
+    if conv.initiator is not None or not conv.packets or seq is None:
+        return False
+    me, peer = (conv.a, conv.b) if sender == conv.key[1] else (conv.b, conv.a)
+    if me is not None and me.isn is not None and seq == me.isn:
+        return False
+    return peer is None or peer.acked != (seq + 1) & 0xFFFFFFFF
+
+
 def track_segment(e: Ends, flags: int, seq: int | None, ack: int | None, window: int | None,
                   payload: int, options: tuple, time: float) -> Segment:
     """Count one segment in its conversation, update the conversation's state, name its step.
@@ -166,7 +185,7 @@ def track_segment(e: Ends, flags: int, seq: int | None, ack: int | None, window:
     the replay's fast path both come here, so they cannot drift apart; the
     fast path passes the fields by position (keywords cost 85 ns a call more).
     """
-    conv, src, _receiver, me, peer, end = e
+    conv, src, receiver, me, peer, end = e
     conv.packets += 1
     conv.last_time = time
     d_seq, d_ack, d_window = seq, ack, window
@@ -182,8 +201,10 @@ def track_segment(e: Ends, flags: int, seq: int | None, ack: int | None, window:
         for name, value in options:
             if name == "WScale":
                 me.wscale = value
-        if not ack and conv.initiator is None:
-            conv.initiator = src
+        if conv.initiator is None:
+            # A SYN/ACK seen first (the capture missed the SYN) answers the SYN its
+            # receiver sent (RFC 9293 §3.5): the receiver began the connection.
+            conv.initiator = src if not ack else receiver
         if me.syn_times is None:
             me.syn_times = []
         me.syn_times.append(time)
