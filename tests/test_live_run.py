@@ -191,6 +191,47 @@ def test_udp_sendto_a_name_resolves_every_time(lab):
                if r["type"] == "note") == 2
 
 
+def _question(d) -> str | None:
+    from sockviz.core.dnsinfo import dns_info
+
+    info = dns_info(d.payload) if d.proto == "DNS" and d.payload else None
+    return info["questions"][0]["name"] if info and info.get("questions") else None
+
+
+def test_another_programs_lookups_on_the_host_are_not_the_programs(lab):
+    """glibc's resolver asks from a socket the program never sees: what a browser or
+    another program on the same host looks up meanwhile is counted as unrelated, and the
+    program's own lookups are all there, each under its call."""
+    program = textwrap.dedent("""\
+        import socket, time
+        for i in range(3):
+            time.sleep(0.15)
+            socket.getaddrinfo("chat.sockviz.test", 3001, type=socket.SOCK_STREAM)
+        time.sleep(0.15)
+    """)
+    other = ("import socket, time\nfor i in range(60):\n"
+             "    try: socket.getaddrinfo('elsewhere.sockviz.test', 80)\n"
+             "    except OSError: pass\n    time.sleep(0.02)\n")
+    with watch_wire(lab.server) as wire:
+        neighbour = lab.client.run([sys.executable, "-c", other])
+        try:
+            proc, records, replayed = run_program(lab.client, program)
+        finally:
+            neighbour.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    dns = [r for r in records if r["type"] == "packet" and r["proto"] == "DNS"]
+    names = {q["name"] for r in dns for q in r["dns"]["questions"]}
+    assert names == {"chat.sockviz.test."}, names
+    lookups = {c["id"] for c in calls(records, "getaddrinfo")}
+    assert len(lookups) == 3 and all(r["call_id"] in lookups for r in dns)
+    assert len(dns) == wire.count(lambda d: _question(d) == "chat.sockviz.test.")
+    # The neighbour's lookups went on the wire during the run, and were left out.
+    assert wire.count(lambda d: _question(d) == "elsewhere.sockviz.test.") > 0
+    summary = records[-1]
+    assert summary["type"] == "summary" and summary["ignored"] > 0
+    assert strip(replayed)[:-1] == strip(records)[:-1]
+
+
 @pytest.mark.parametrize("source, status, words", [
     ("raise ValueError('boom')\n", 1, "ValueError: boom"),
     ("def f(:\n", 1, "SyntaxError"),

@@ -70,3 +70,72 @@ def test_a_server_watches_its_port_on_any_address():
     s.watch_port(3001)
     assert s.wants(d(IP(src=OTHER, dst=PEER) / TCP(sport=5555, dport=3001)), "in")
     assert not s.wants(d(IP(src=OTHER, dst=PEER) / UDP(sport=5555, dport=53) / DNS()), "in")
+
+
+def dns_message(src, sport, dst, dport, qr=0, name="chat.gif3001.beon.ca"):
+    return IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / DNS(qr=qr, qd=DNSQR(qname=name))
+
+
+def test_a_traced_programs_dns_is_what_its_lookups_running_ask():
+    """glibc's resolver asks from a socket the program never sees: a query is the
+    program's when one of its calls running asks for that name; its answer, even late,
+    follows it. Another program's lookups on this host (a browser beside the notebook),
+    at the same moment or not, are not."""
+    asked: list[str | None] = []
+    running = [True]
+
+    def asking(question):
+        asked.append(question)
+        return running[0] and question == "chat.gif3001.beon.ca"
+
+    s = Scope(dns=True, asking=asking)
+    query, answer = dns_message(ME, 40001, PEER, 53), dns_message(PEER, 53, ME, 40001, qr=1)
+    stranger = dns_message(ME, 40002, PEER, 53, name="content-autofill.googleapis.com")
+    assert s.wants(d(query), "out")
+    assert not s.wants(d(stranger), "out")  # while the lookup runs: another name
+    running[0] = False
+    assert s.wants(d(answer), "in")  # after the call gave up: still its conversation
+    assert asked == ["chat.gif3001.beon.ca", "content-autofill.googleapis.com"]
+    assert s.ignored == 1
+    # The program's own socket talking to a DNS server is its traffic, in or out of calls.
+    s.watch(PEER, 53)
+    assert s.wants(d(stranger), "out")
+
+
+@pytest.mark.parametrize("name, args, names", [
+    ("getaddrinfo", ("chat.gif3001.beon.ca", 3001), ("chat.gif3001.beon.ca",)),
+    ("getaddrinfo", ("WWW.Google.com.", "https"), ("www.google.com",)),
+    ("getaddrinfo", ("192.0.2.2", 3001), ()),  # numeric: no lookup
+    ("getaddrinfo", (None, 3001), ()),  # the local host's own addresses
+    ("getnameinfo", (("132.203.244.29", 25), 0), ("29.244.203.132.in-addr.arpa",)),
+    ("getnameinfo", (("2620:0:1af0:dc00::2", 80), 0),
+     ("2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.c.d.0.f.a.1.0.0.0.0.0.2.6.2.ip6.arpa",)),
+    ("gethostbyname", ("chat.gif3001.beon.ca",), ("chat.gif3001.beon.ca",)),
+    ("gethostbyaddr", ("192.0.2.2",), ("2.2.0.192.in-addr.arpa",)),
+    ("gethostbyaddr", ("chat.gif3001.beon.ca",), None),  # then the PTR of what it finds
+    ("create_connection", (("chat.gif3001.beon.ca", 3001),), ("chat.gif3001.beon.ca",)),
+    ("connect", (("chat.gif3001.beon.ca", 3001),), ("chat.gif3001.beon.ca",)),  # inside it
+    ("connect", (("192.0.2.2", 3001),), ()),
+    ("connect", (("fe80::1%eth0", 3001, 0, 0),), ()),  # a zone is no name
+    ("sendto", (b"x", ("chat.gif3001.beon.ca", 3001)), ("chat.gif3001.beon.ca",)),
+    ("sendto", (b"x", ("<broadcast>", 3001)), ()),
+    ("bind", (("", 0),), ()),
+    ("recv", (1024,), ()),
+])
+def test_the_names_a_call_may_ask_the_dns_about(name, args, names):
+    from sockviz.core.events import Call, asked_names
+
+    assert asked_names(Call(id=1, name=name, text=name, args=args, start=0.0)) == names
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("chat.gif3001.beon.ca", True), ("chat.gif3001.beon.ca.", True),
+    ("CHAT.gif3001.beon.ca", True),  # DNS names are case-insensitive (RFC 4343)
+    ("chat.gif3001.beon.ca.cours.test", True),  # tried under a search domain first
+    ("www.gif3001.beon.ca", False), ("xchat.gif3001.beon.ca", False), (None, True),
+])
+def test_a_query_is_a_calls_when_it_asks_its_name(question, asked):
+    from sockviz.core.events import asks
+
+    assert asks(("chat.gif3001.beon.ca",), question) is asked
+    assert asks((), question) is False and asks(None, question) is True

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from sockviz.core import phrases, rules
 from sockviz.core.decode import Decoded
-from sockviz.core.events import Call, Packet
+from sockviz.core.events import Call, Packet, asked_names, asks
 from sockviz.core.fast_init import positional
 from sockviz.core.flows import (
     ACK_NEW,
@@ -352,6 +352,10 @@ class Correlator:
         # (deadline, call name, conversation, end, kernel's state), said at the deadline
         # unless a packet before it brings the packets' state to the kernel's.
         self._state_checks: list[tuple] = []
+
+    def asking(self, question: str | None) -> bool:
+        """Is a call running that may have sent a DNS query for ``question`` (events.asks)?"""
+        return any(asks(asked_names(r.call), question) for r in self._open.values())
 
     @property
     def busy(self) -> bool:

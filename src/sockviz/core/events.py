@@ -75,3 +75,88 @@ class Packet:
     decoded: Decoded
     comments: tuple[str, ...] = ()
     time_ns: int = 0  # the exact stamp, when the source has it (pcapng keeps nanoseconds)
+
+
+# The calls that look names up: the resolver functions, and the helpers that call
+# getaddrinfo() (socket.py: create_connection, create_server).
+RESOLVERS = frozenset({"getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex",
+                       "gethostbyaddr"})
+LOOKS_UP = RESOLVERS | {"create_connection", "create_server"}
+
+
+def asked_names(call: Call) -> tuple[str, ...] | None:
+    """The names ``call`` may ask the DNS about (lower case, no final dot); None: some it
+    cannot tell (``gethostbyaddr`` of a name asks for the PTR of an address it finds).
+
+    A resolver's name or address is its first argument; ``create_connection`` and
+    ``create_server`` look their address up; and CPython resolves a host name given
+    where an address goes (``connect(('chat.example', 3001))``, ``sendto``, ``bind``)
+    inside the call (Modules/socketmodule.c, setipaddr(): getaddrinfo).
+    """
+    name, args = call.name, call.args
+    if name in LOOKS_UP:
+        first = args[0] if args else _UNKNOWN
+        if name in ("create_connection", "create_server"):
+            first = first[0] if type(first) in (tuple, list) and first else _UNKNOWN
+        elif name == "getnameinfo":
+            first = _reverse(first[0]) if type(first) in (tuple, list) and first else _UNKNOWN
+        elif name == "gethostbyaddr" and type(first) is str:
+            reverse = _reverse(first)
+            return (reverse,) if reverse else None
+        if first is None:
+            return ()
+        if type(first) is not str:
+            return None
+        return () if is_numeric_host(first) and name != "getnameinfo" else (_plain(first),)
+    hosts = tuple(_plain(arg[0]) for arg in args
+                  if type(arg) in (tuple, list) and len(arg) >= 2 and type(arg[0]) is str
+                  and not is_numeric_host(arg[0]))
+    return hosts
+
+
+def asks(names: tuple[str, ...] | None, question: str | None) -> bool:
+    """May a call that asks about ``names`` (see asked_names) have sent a query for
+    ``question`` (None: a message whose question cannot be read)? The stub resolver may
+    try the name under each domain of its search list first (resolv.conf(5): search)."""
+    if names is None:
+        return True
+    if not names:
+        return False
+    if question is None:
+        return True
+    q = _plain(question)
+    return any(q == n or q.startswith(n + ".") for n in names)
+
+
+_UNKNOWN = object()
+
+
+def _plain(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
+def _reverse(address) -> str | None:
+    """The name in the reverse tree under which the PTR of ``address`` lives (RFC 1035
+    §3.5, RFC 3596 §2.5), or None when it is no address."""
+    import ipaddress
+
+    if type(address) is not str:
+        return None
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).reverse_pointer
+    except ValueError:
+        return None
+
+
+def is_numeric_host(host: str) -> bool:
+    """An address written as numbers, which CPython passes on without a lookup (so do
+    "", any address, and "<broadcast>": Modules/socketmodule.c, setipaddr())."""
+    if host == "" or host == "<broadcast>":
+        return True
+    import ipaddress  # the core opens no socket: no socket module here (test_core_purity)
+
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])  # fe80::1%eth0: the zone is no name
+    except ValueError:
+        return False
+    return True

@@ -22,7 +22,6 @@ import _socket
 import dataclasses
 import enum
 import functools
-import ipaddress
 import linecache
 import os
 import socket as _socket_module
@@ -32,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sockviz.core.events import Call
+from sockviz.core.events import RESOLVERS, Call, is_numeric_host
 from sockviz.core.fast_init import positional
 from sockviz.tracing import kernelstate
 
@@ -74,7 +73,6 @@ LEARNS = {"connect", "connect_ex", "bind", "listen", "accept", "sendto", "sendms
 # Calls that only set an option of the socket: its TCP state cannot change, and reading
 # it from the kernel (TCP_INFO) would cost them a third of what tracing costs a call.
 KEEPS_STATE = frozenset(("setsockopt", "settimeout", "setblocking"))
-RESOLVERS = {"getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr"}
 
 
 def _skipped_prefixes() -> tuple[str, ...]:
@@ -180,13 +178,7 @@ def _endpoint(fn: Callable) -> tuple[str, int] | None:
 
 
 def _numeric(host) -> bool:
-    if not isinstance(host, str):
-        return True
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return host == ""
-    return True
+    return not isinstance(host, str) or is_numeric_host(host)
 
 
 class Recorder:

@@ -123,6 +123,8 @@ class Tracing:
         self.scope = scope if scope is not None else Scope(dns=True)
         self.session = LiveSession(role=role, scope=self.scope, sinks=sinks, dns=dns_info,
                                    sniffer=sniffer, frames=frames, capture_path=capture_path)
+        if self.scope.asking is None:  # the program's DNS: what its lookups running ask
+            self.scope.asking = self.session.correlator.asking
         self._lesson_notes = notes
         self.recorder = Recorder(self.session, cell=cell or (lambda: None),
                                  wait=wait or (lambda call: 0.0), notes=self._note)
