@@ -42,6 +42,30 @@ def test_conversation_state_is_capped():
     assert all(c["packets"] == 2 for c in summary.conversations)
 
 
+def test_the_busiest_are_listed_whatever_order_they_are_retired_in():
+    """Retired conversations below the last of the busiest kept are not kept at all (a
+    capture of short flows retires one every other packet): the list is still the
+    busiest, as a sort of every conversation would give it."""
+    import random
+
+    rng = random.Random(11)
+    counts = [rng.choice((1, 1, 1, 2, 3, 5, 8)) for _ in range(600)]
+    corr = Correlator(role=None, max_conversations=40, summary_limit=10)
+    index = 0
+    for i, count in enumerate(counts):
+        for _ in range(count):
+            index += 1
+            frame = datagram(i)
+            corr.packet(Packet(index=index, time=1_795_000_000.0 + index * 1e-3, iface="eth0",
+                               direction="out", linktype=LINKTYPE_ETHERNET, wirelen=len(frame),
+                               data=frame, decoded=decode(frame, LINKTYPE_ETHERNET)))
+    summary = corr.summary(kernel_drops=None, capture=None)
+    busiest = sorted(range(1, 601), key=lambda n: (-counts[n - 1], n))[:10]
+    assert [c["number"] for c in summary.conversations] == sorted(busiest)
+    assert [c["packets"] for c in summary.conversations] == [counts[n - 1] for n in sorted(busiest)]
+    assert summary.conversations_total == 600
+
+
 def test_small_captures_list_every_conversation_as_before():
     corr = Correlator(role=None, max_conversations=100)
     for pkt in packets(50):

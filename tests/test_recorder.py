@@ -232,3 +232,30 @@ def test_a_connection_in_time_wait_with_its_fd_still_open_is_time_wait(recorded)
     assert next(c.tcp_state for c in recorded.ended
                 if c.name == "close" and c.socket == fd) == "TIME-WAIT"
     server.close()
+
+
+def test_the_records_sink_gives_back_the_entries_it_was_given():
+    """It keeps a call's entries as tuples of their fields (for the garbage collector's
+    sake): read back, they are equal to the timeline's, and so are their records."""
+    from sockviz.core import jsonmodel
+    from sockviz.core.events import Call
+    from sockviz.core.timeline import CallEnded, CallStarted, Note, Summary
+    from sockviz.tracing.session import RecordsSink
+
+    start = Call(id=1, name="connect", text="connect(('192.0.2.2', 3001))",
+                 args=(("192.0.2.2", 3001),), start=1.0, peer=("192.0.2.2", 3001),
+                 source=("prog.py", 3, "s.connect(...)"), socket=3, thread="MainThread")
+    end = Call(id=1, name="connect", text=start.text, args=start.args, start=1.0, end=1.5,
+               result_text="None", local=("192.0.2.1", 40000), peer=start.peer,
+               source=start.source, socket=3, thread="MainThread", tcp_state="ESTABLISHED")
+    given = [CallStarted(call=start), Note(time=1.2, text="a note"),
+             CallEnded(call=end, packets=3, lesson="the handshake"),
+             Summary(packets=3, calls=1, kernel_drops=0)]
+    sink = RecordsSink()
+    for entry in given:
+        sink.handle(entry)
+    assert sink.entries == given
+    assert sink.records[:2] == [jsonmodel.note_json(given[1]), jsonmodel.call_json(given[2])]
+    assert sink.records[2]["type"] == "summary"
+    sink.handle(Note(time=2.0, text="later"))
+    assert len(sink.records) == 4 and sink.entries[-1].text == "later"

@@ -212,8 +212,9 @@ _DATA_STEPS = frozenset((Step.DATA, Step.UDP, Step.DNS_QUERY, Step.DNS_RESPONSE)
 
 
 def _summary_row(c: Conversation) -> tuple:
+    """A conversation's line in the summary; its endpoints written out only if it is shown."""
     tcp = c.transport == "TCP"
-    return (c.number, c.transport, endpoint(*c.key[1]), endpoint(*c.key[2]), c.packets,
+    return (c.number, c.transport, c.key[1], c.key[2], c.packets,
             c.handshake_done if tcp else None, c.closed if tcp else None,
             c.reset if tcp else None)
 
@@ -334,6 +335,7 @@ class Correlator:
         self.max_conversations = max_conversations
         self.summary_limit = summary_limit
         self.retired: list[tuple] = []  # summary rows of retired conversations
+        self._retired_cutoff: tuple | None = None  # _busiest of the last one kept, once full
         # Conversations retired so far: a cache of Conversation objects (the replay's fast
         # path) is stale once it grows.
         self.retired_total = 0
@@ -745,11 +747,17 @@ class Correlator:
             self._retire(conv)
 
     def _retire(self, conv: Conversation) -> None:
-        self.retired.append(_summary_row(conv))
         self.retired_total += 1
+        # Below the last of the busiest kept so far, it can never be listed: a capture of
+        # short flows retires a conversation every other packet.
+        cutoff = self._retired_cutoff
+        if cutoff is not None and (-conv.packets, conv.number) > cutoff:
+            return
+        self.retired.append(_summary_row(conv))
         if len(self.retired) >= 2 * self.summary_limit:
             self.retired.sort(key=_busiest)
             del self.retired[self.summary_limit :]
+            self._retired_cutoff = _busiest(self.retired[-1])
 
     def summary(self, *, kernel_drops: int | None, capture: str | None, ignored: int = 0,
                 problem: str | None = None) -> Summary:
@@ -764,8 +772,8 @@ class Correlator:
             {
                 "number": number,
                 "proto": proto,
-                "a": a,
-                "b": b,
+                "a": endpoint(*a),
+                "b": endpoint(*b),
                 "packets": packets,
                 "handshake": handshake,
                 "closed": closed,
