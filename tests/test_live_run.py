@@ -100,7 +100,7 @@ def test_a_program_that_is_server_and_client_with_threads(lab):
         srv.close()
     """)
     with watch_wire(lab.client) as wire:
-        proc, records, _ = run_program(lab.client, program)
+        proc, records, replayed = run_program(lab.client, program)
     assert proc.returncode == 0, proc.stderr
     assert "b'BONJOUR'" in proc.stderr
     threads = {c["thread"] for c in calls(records)}
@@ -127,6 +127,46 @@ def test_a_program_that_is_server_and_client_with_threads(lab):
     for p in tcp:
         if p["len"]:
             assert p["dir"] == "out" and p["context"] is None, p
+    # A replay tells each packet from the same end: the calls' comments keep the endpoints
+    # each call knew as it began (a connect()'s peer), which say it while the call runs.
+    assert strip(replayed)[:-1] == strip(records)[:-1]
+
+
+def test_the_standard_librarys_http_server_and_client_in_one_program(lab):
+    """urllib's client and http.server's server on loopback, the server in a thread: the
+    calls the library makes, where in the program (or the library) they come from, every
+    packet once against the witness, and a replay that tells each packet alike."""
+    program = textwrap.dedent("""\
+        import http.server, threading, urllib.request
+        srv = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+        threading.Thread(target=srv.serve_forever, daemon=True, name="web").start()
+        with urllib.request.urlopen(f"http://127.0.0.1:{srv.server_port}/") as r:
+            print(r.status, len(r.read()))
+        srv.shutdown()
+        srv.server_close()
+    """)
+    with watch_wire(lab.client) as wire:
+        proc, records, replayed = run_program(lab.client, program)
+    assert proc.returncode == 0, proc.stderr
+    assert "200 " in proc.stderr
+    port = calls(records, "bind")[0]["local"][1]
+    tcp = [r for r in records if r["type"] == "packet" and r["proto"] == "TCP"]
+    assert tcp and len(tcp) == wire.count(lambda d: port in (d.sport, d.dport), iface="lo")
+    create = calls(records, "create_connection")[0]
+    assert create["source"]["text"].startswith("with urllib.request.urlopen(")
+    # The server thread's calls come from the library alone: named by its own frames
+    # (socketserver, http.server), not by socket.py, the API being traced.
+    web = [c for c in calls(records) if c["thread"] == "web"]
+    assert web and not any(c["source"]["file"].endswith("/socket.py") for c in web), \
+        [c["source"] for c in web]
+    # http.client closes its socket while the response's makefile() still reads through
+    # it: that close() sends nothing, and says why (socket.py: _io_refs).
+    closes = [c for c in calls(records, "close") if c["thread"] == "MainThread"]
+    assert "makefile()" in closes[0]["lesson"] and not packets_of(records, closes[0])
+    steps = [p["step"] for p in tcp]
+    assert steps[:3] == ["syn", "synack", "handshake-ack"] and tcp[0]["dir"] == "out"
+    assert tcp[0]["call"] == "connect"
+    assert strip(replayed)[:-1] == strip(records)[:-1]
 
 
 def test_a_traced_server_names_the_other_end_the_client(lab):

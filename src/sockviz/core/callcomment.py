@@ -104,6 +104,12 @@ def encode_start(call: Call) -> str:
     for key in ("socket", "thread", "parent", "cell"):
         if getattr(call, key) is not None:
             record[key] = getattr(call, key)
+    # The endpoints known as it began (a connect()'s numeric peer): on loopback, where
+    # every packet is both sent and received, they tell which end a packet of the call
+    # is ours while it runs, in a replay as live (Correlator._our_end).
+    for key in ("local", "peer"):
+        if getattr(call, key):
+            record[key] = list(getattr(call, key))
     if call.source is not None:
         record["source"] = source_record(call.source)
     return f"▶ {call.text}\n{START_PREFIX}{json.dumps(record, ensure_ascii=False)}"

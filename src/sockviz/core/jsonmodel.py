@@ -26,6 +26,8 @@ def call_json(entry: CallEnded) -> dict:
         "lesson": entry.lesson,
         "source": r["source"],
         "socket": r["socket"],
+        "local": r["local"],
+        "peer": r["peer"],
         "thread": r["thread"],
         "parent": r["parent"],
         "tcp_state": r["tcp_state"],

@@ -1212,6 +1212,15 @@ def name_resolved_each_sendto(host: str) -> str:
              "sendto(), so each datagram sent to a name asks the resolver again").format(host=host)
 
 
+def close_while_files_use_it() -> str:
+    """close() on a socket a makefile() object still uses (socket.py: close() only marks
+    it closed while _io_refs > 0; the last file's close() closes the kernel's socket)."""
+    return _("close() only let go of this socket object: a file object made by its "
+             "makefile() still reads or writes through it (http.client reads a response "
+             "through one), so the kernel's socket stays open and nothing goes on the "
+             "wire; the teardown (FIN) begins when that file is closed too")
+
+
 def between_cells(ago: str) -> str:
     """A notebook cell's output: packets that came while no cell ran."""
     return _("arrived between cells, {ago} before this cell ran").format(ago=ago)
@@ -2508,6 +2517,7 @@ def said_again(key, fields) -> Said | None:
 
 # The tracer's own notes (tracing/session.py) are said again in a replay's language too.
 name_resolved_inside = _keyed(name_resolved_inside)
+close_while_files_use_it = _keyed(close_while_files_use_it)
 name_resolved_each_sendto = _keyed(name_resolved_each_sendto)
 
 

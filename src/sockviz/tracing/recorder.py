@@ -56,6 +56,7 @@ _raw_family = _socket.socket.family.__get__
 _raw_type = _socket.socket.type.__get__
 # Values whose text is their repr (exact types: an IntEnum goes the general way).
 _PLAIN = frozenset({int, str, float, bool, type(None)})
+_SOCKET_FILE = _socket_module.__file__
 # The sentinel create_connection() takes for "the default timeout" (getdefaulttimeout()).
 _DEFAULT_TIMEOUT = getattr(_socket_module, "_GLOBAL_DEFAULT_TIMEOUT", object())
 
@@ -251,7 +252,11 @@ class Recorder:
                     library.clear()
             if not known:
                 return self._where(code.co_filename, frame.f_lineno)
-            if first is None and "sockviz" not in code.co_filename:
+            if first is None and "sockviz" not in code.co_filename \
+                    and code.co_filename != _SOCKET_FILE:
+                # Code that is the library's alone (a server thread of socketserver):
+                # the library's innermost frame that is not the socket module itself,
+                # the API traced (socket.py:706 is makefile()'s readinto for every reader).
                 first = frame
             frame = frame.f_back
         if first is None:
@@ -354,6 +359,8 @@ class Recorder:
         elif sock is not None and call.name in LEARNS:
             local = _endpoint(sock.getsockname)
             peer = _endpoint(sock.getpeername) or call.peer
+        elif before is not None:  # close(): the endpoints it had, read before it
+            local, peer = before
         if call.name in ("recvfrom", "recvfrom_into") and error is None and result:
             addr = result[1]
             if isinstance(addr, tuple) and len(addr) >= 2:
@@ -368,8 +375,13 @@ class Recorder:
         else:
             result_text, kept = None, None
             text_error = describe_error(error)
+        note = None
+        if call.name == "close" and error is None and getattr(sock, "_io_refs", 0) > 0:
+            from sockviz.core import phrases
+
+            note = phrases.close_while_files_use_it()
         finished = _new_call(call.id, call.name, call.text, call.args, call.start, end, kept,
-                             result_text, text_error, None, call.transport,
+                             result_text, text_error, note, call.transport,
                              local or call.local, peer or call.peer, call.source, call.socket,
                              call.thread, call.parent, call.cell, tcp_state)
         if self.notes is not None:
