@@ -161,3 +161,44 @@ def test_ctrl_c_reaches_the_program_lab_run_runs(require_lab):
         names = [r["name"] for r in replay_json(captures[0]) if r["type"] == "call"]
         assert "sendall" in names and "recv" in names  # complete: the calls before Ctrl-C
     assert leftovers(proc.pid) == []
+
+
+def test_sigterm_to_lab_run_lets_its_command_complete_its_capture(require_lab):
+    """SIGTERM to ``lab run`` is passed on to its command with time to end: a traced
+    program's capture (or a Jupyter server's kernels', which it asks to shut down)
+    is completed before the lab goes."""
+    with tempfile.TemporaryDirectory(prefix="sockviz-int-") as cwd:
+        Path(cwd, "slow.py").write_text(textwrap.dedent("""\
+            import pathlib, socket, time
+            s = socket.create_connection(("192.0.2.2", 3001))
+            s.sendall(b"avant")
+            s.recv(100)
+            pathlib.Path("ready").write_text("")
+            time.sleep(30)
+        """))
+        proc = subprocess.Popen([sys.executable, "-m", "sockviz", "lab", "run", "--", "sockviz",
+                                 "run", "slow.py"], cwd=cwd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            ready = Path(cwd, "ready")
+            deadline = time.monotonic() + 30
+            while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert ready.exists(), proc.stderr.read().decode(errors="replace")
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        err = err.decode(errors="replace")
+        assert proc.returncode != 0 and "Traceback" not in err, err
+        assert time.monotonic() - started < 10  # not the program's 30 s sleep
+        captures = list(Path(cwd).rglob("*.pcapng"))
+        assert len(captures) == 1
+        # Complete: the writer holds its last packet back until it closes (the calls that
+        # end after it sit on it), and recv()'s end is written with it.
+        records = replay_json(captures[0])
+        assert "recv" in [r["name"] for r in records if r["type"] == "call"]
+    assert leftovers(proc.pid) == []

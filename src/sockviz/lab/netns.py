@@ -189,6 +189,9 @@ def _write_sysctls(values: Mapping[str, str]) -> None:
         Path("/proc/sys", key.replace(".", "/")).write_text(value)
 
 
+INTERACTIVE_GRACE = 8.0  # s: how long a command of lab run or lab shell may take to end
+
+
 def _kill_group(proc: subprocess.Popen[Any], grace: float = 2.0) -> None:
     """Terminate a child started with its own session, and its whole process group."""
     if proc.poll() is not None:
@@ -315,9 +318,16 @@ class Host:
                 for sig in (signal.SIGINT, signal.SIGQUIT):
                     saved[sig] = signal.signal(sig, signal.SIG_IGN)
             return proc.wait()
-        except BaseException:  # a Ctrl-C before we ignored it: the command goes too
-            proc.kill()
-            proc.wait()
+        except BaseException:  # SIGTERM (the lab's handler), or a Ctrl-C before we ignored it
+            # The command goes too, given the time to end cleanly: a Jupyter server asks
+            # its kernels to shut down (5 s at most, jupyter_client's shutdown_wait_time),
+            # and a kernel's sockviz then completes its capture file.
+            proc.terminate()
+            try:
+                proc.wait(timeout=INTERACTIVE_GRACE)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             raise
         finally:
             for sig, handler in saved.items():
