@@ -298,6 +298,70 @@ def _joined(first: str):
     return feed(b.events)
 
 
+@pytest.mark.parametrize("isn, conversations", [(1_000, [1, 1]), (55_000, [1, 2])])
+def test_a_connection_joined_at_the_other_ends_ack_keeps_its_syn_sent_again(isn, conversations):
+    """Only the receiver's segments seen (its ACK of the ISN, ISN + 1): the SYN with that
+    ISN is the connection's own, sent again; one with another ISN begins another."""
+    b = Builder()
+    cp = 40700
+
+    def seg(t, direction, flags, seq, ack=0):
+        src, dst, sport, dport = (SERVER, CLIENT, cp, 3001) if direction == "in" else \
+            (CLIENT, SERVER, 3001, cp)
+        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
+            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502), direction)
+
+    seg(0.001, "out", "A", 9_001, 1_001)  # our ACK of the client's ISN 1000 (+ 1)
+    seg(0.5, "in", "S", isn)
+    shown = [e for e in feed(b.events) if isinstance(e, PacketShown)]
+    assert [p.conversation for p in shown] == conversations
+
+
+def test_a_syn_ack_seen_first_tells_who_began_the_connection():
+    """The capture missed the SYN: the SYN/ACK answers the SYN its receiver sent (RFC 9293
+    §3.5), so the next segment is the handshake's ACK and the words name each end."""
+    b = Builder()
+    cp, c, s = 40800, 1_000, 9_000
+
+    def seg(t, direction, flags, seq, ack=0, data=b""):
+        src, dst, sport, dport = (SERVER, CLIENT, cp, 3001) if direction == "in" else \
+            (CLIENT, SERVER, 3001, cp)
+        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
+            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502) / data,
+            direction)
+
+    seg(0.001, "out", "SA", s, c + 1)
+    seg(0.002, "in", "A", c + 1, s + 1)
+    seg(0.003, "in", "PA", c + 1, s + 1, b"hi")
+    shown = [e for e in feed(b.events) if isinstance(e, PacketShown)]
+    assert [p.step for p in shown] == ["synack", "handshake-ack", "data"]
+    assert shown[1].explain.startswith("the client acknowledges your SYN/ACK")
+    assert shown[2].explain == "2 bytes from the client"
+
+
+def test_a_syn_with_another_isn_after_a_handshake_begins_another_connection():
+    """The old connection's end was not all seen (its last ACK missed): a SYN from the same
+    port with another ISN is a new connection, not the old one's SYN sent again."""
+    b = Builder()
+    cp, c, s = 40900, 1_000, 5_000
+
+    def seg(t, direction, flags, seq, ack=0):
+        src, dst, sport, dport = (CLIENT, SERVER, cp, 3001) if direction == "out" else \
+            (SERVER, CLIENT, 3001, cp)
+        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
+            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502), direction)
+
+    seg(0.001, "out", "S", c)
+    seg(0.002, "in", "SA", s, c + 1)
+    seg(0.003, "out", "A", c + 1, s + 1)
+    seg(0.010, "out", "FA", c + 1, s + 1)
+    seg(0.011, "in", "FA", s + 1, c + 2)  # the final ACK is not captured
+    seg(5.0, "out", "S", 900_000)
+    shown = [e for e in feed(b.events) if isinstance(e, PacketShown)]
+    assert [p.conversation for p in shown] == [1] * 5 + [2]
+    assert shown[-1].step == "syn" and shown[-1].rel_seq == 0
+
+
 def test_a_syn_on_the_ports_of_a_connection_joined_midway_begins_another():
     """A SYN without ACK whose ISN is not the joined connection's (neither what its
     sender's first segment counted from nor what the other end acknowledged) is a new

@@ -101,3 +101,21 @@ def test_every_tcp_segment_carries_both_ends_states():
     assert changes[1] == (("src", ("LISTEN", "SYN-RECEIVED"), "server"),
                           ("dst", ("SYN-SENT", "ESTABLISHED"), "client"))
     assert changes[4] == (("dst", ("FIN-WAIT-1", "FIN-WAIT-2"), "client"),)
+
+
+def test_close_ahead_of_its_fin_says_nothing():
+    """close() moves the socket to FIN-WAIT-1 at once, but its FIN leaves after the data
+    queued before it (here 40 ms later, once the peer's window opens): no disagreement."""
+    b = Builder()
+    conn, conn_done = b.call("connect", "connect(('192.0.2.2', 3001))", 0.010, 0.0125)
+    b.start(_traced(conn))
+    _segment(b, 0.0103, "out", "S", C_ISN, 0)
+    _segment(b, 0.0120, "in", "SA", S_ISN, C_ISN + 1)
+    _segment(b, 0.0121, "out", "A", C_ISN + 1, S_ISN + 1)
+    b.end(_traced(conn_done, tcp_state="ESTABLISHED"))
+    close, close_done = b.call("close", "close()", 0.040, 0.0401)
+    b.start(_traced(close))
+    b.end(_traced(close_done, tcp_state="FIN-WAIT-1"))
+    _segment(b, 0.080, "out", "FA", C_ISN + 1, S_ISN + 1)
+    _segment(b, 0.081, "in", "A", S_ISN + 1, C_ISN + 2)
+    assert _notes(feed(b.events)) == []

@@ -121,6 +121,14 @@ def test_a_traced_programs_dns_is_what_its_lookups_running_ask():
     ("sendto", (b"x", ("<broadcast>", 3001)), ()),
     ("bind", (("", 0),), ()),
     ("recv", (1024,), ()),
+    # CPython encodes a str host with the idna codec (socketmodule.c, idna_converter)
+    ("getaddrinfo", ("bücher.example", 80), ("xn--bcher-kva.example",)),
+    ("connect", (("bücher.example", 80),), ("xn--bcher-kva.example",)),
+    ("connect", ((b"chat.gif3001.beon.ca", 3001),), ("chat.gif3001.beon.ca",)),  # bytes too
+    # glibc asks for an IPv4-mapped (or -compatible) address's IPv4 reverse name
+    ("getnameinfo", (("::ffff:192.0.2.7", 80), 0), ("7.2.0.192.in-addr.arpa",)),
+    ("gethostbyaddr", ("::192.0.2.7",), ("7.2.0.192.in-addr.arpa",)),
+    ("gethostbyaddr", ("::1",), ("1." + "0." * 31 + "ip6.arpa",)),  # ::1 is not unmapped
 ])
 def test_the_names_a_call_may_ask_the_dns_about(name, args, names):
     from sockviz.core.events import Call, asked_names
@@ -139,3 +147,21 @@ def test_a_query_is_a_calls_when_it_asks_its_name(question, asked):
 
     assert asks(("chat.gif3001.beon.ca",), question) is asked
     assert asks((), question) is False and asks(None, question) is True
+
+
+def test_a_full_table_of_dns_conversations_forgets_the_older_half(monkeypatch):
+    """A program that looks up without end: the oldest conversations go, not the one
+    whose answer is still on its way."""
+    from sockviz.core import scope as scope_module
+
+    monkeypatch.setattr(scope_module, "_DNS_FLOWS_MAX", 8)
+    s = Scope(dns=True, asking=lambda question: question == "chat.gif3001.beon.ca")
+    for port in range(40000, 40008):
+        assert s.wants(d(dns_message(ME, port, PEER, 53)), "out")
+    s.asking = lambda question: False  # the lookups are over; their answers come late
+    assert s.wants(d(dns_message(PEER, 53, ME, 40007, qr=1)), "in")
+    s.asking = lambda question: True
+    assert s.wants(d(dns_message(ME, 40008, PEER, 53)), "out")  # the table is full here
+    s.asking = lambda question: False
+    assert s.wants(d(dns_message(PEER, 53, ME, 40007, qr=1)), "in")  # the newer half stays
+    assert not s.wants(d(dns_message(PEER, 53, ME, 40000, qr=1)), "in")  # the oldest went

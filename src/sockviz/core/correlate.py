@@ -220,6 +220,8 @@ def _summary_row(c: Conversation) -> tuple:
 
 
 _LAST_TIME = attrgetter("last_time")
+# (the packets' state, the kernel's after close()) while close()'s FIN waits behind data
+_CLOSE_AHEAD = frozenset({("ESTABLISHED", "FIN-WAIT-1"), ("CLOSE-WAIT", "LAST-ACK")})
 
 
 def _busiest(row: tuple) -> tuple:
@@ -485,6 +487,11 @@ class Correlator:
         end = 0 if local == key[1] else 1
         inferred = conv.states.states[end]
         if inferred is None or inferred == call.tcp_state:
+            return
+        if call.name == "close" and (inferred, call.tcp_state) in _CLOSE_AHEAD:
+            # close() moves the socket at once (tcp_close(): FIN-WAIT-1, or LAST-ACK from
+            # CLOSE-WAIT), but its FIN leaves only after the data queued before it: the
+            # packets catch up with the kernel later, however long that takes.
             return
         finished = call.end if call.end is not None else call.start
         self._state_checks.append((finished + STATE_READ_SLACK, call.name, conv, end,

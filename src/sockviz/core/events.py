@@ -85,8 +85,9 @@ LOOKS_UP = RESOLVERS | {"create_connection", "create_server"}
 
 
 def asked_names(call: Call) -> tuple[str, ...] | None:
-    """The names ``call`` may ask the DNS about (lower case, no final dot); None: some it
-    cannot tell (``gethostbyaddr`` of a name asks for the PTR of an address it finds).
+    """The names ``call`` may ask the DNS about (as on the wire: lower case, no final dot);
+    None: some it cannot tell (``gethostbyaddr`` of a name asks for the PTR of an
+    address it finds).
 
     A resolver's name or address is its first argument; ``create_connection`` and
     ``create_server`` look their address up; and CPython resolves a host name given
@@ -105,13 +106,36 @@ def asked_names(call: Call) -> tuple[str, ...] | None:
             return (reverse,) if reverse else None
         if first is None:
             return ()
-        if type(first) is not str:
+        host = _wire_name(first)
+        if host is None:
             return None
-        return () if is_numeric_host(first) and name != "getnameinfo" else (_plain(first),)
-    hosts = tuple(_plain(arg[0]) for arg in args
-                  if type(arg) in (tuple, list) and len(arg) >= 2 and type(arg[0]) is str
-                  and not is_numeric_host(arg[0]))
-    return hosts
+        return () if is_numeric_host(host) and name != "getnameinfo" else (host,)
+    hosts = []
+    for arg in args:
+        if type(arg) in (tuple, list) and len(arg) >= 2 and type(arg[0]) in (str, bytes):
+            host = _wire_name(arg[0])
+            if host is None:
+                return None
+            if not is_numeric_host(host):
+                hosts.append(host)
+    return tuple(hosts)
+
+
+def _wire_name(host) -> str | None:
+    """A host argument as the DNS question carries it, or None when it cannot be told.
+
+    CPython encodes a ``str`` host with the ``idna`` codec before resolving it
+    (socketmodule.c, idna_converter: ``bücher.example`` is asked as
+    ``xn--bcher-kva.example``) and takes a ``bytes`` one as it is.
+    """
+    try:
+        if type(host) is str:
+            host = host.encode("idna") if not host.isascii() else host.encode()
+        if type(host) is not bytes:
+            return None
+        return _plain(host.decode("ascii"))
+    except UnicodeError:
+        return None
 
 
 def asks(names: tuple[str, ...] | None, question: str | None) -> bool:
@@ -129,6 +153,7 @@ def asks(names: tuple[str, ...] | None, question: str | None) -> bool:
 
 
 _UNKNOWN = object()
+_MAPPED, _TUNNELLED = b"\0" * 10 + b"\xff\xff", b"\0" * 12
 
 
 def _plain(name: str) -> str:
@@ -143,9 +168,17 @@ def _reverse(address) -> str | None:
     if type(address) is not str:
         return None
     try:
-        return ipaddress.ip_address(address.split("%", 1)[0]).reverse_pointer
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return None
+    # An IPv4-mapped address (::ffff:192.0.2.7), or an IPv4-compatible one (::192.0.2.7,
+    # not ::1), is asked for as the IPv4 address it holds: glibc's resolver unmaps them
+    # (resolv/nss_dns/dns-host.c, _nss_dns_gethostbyaddr2_r: "mapped", "tunnelled").
+    if ip.version == 6:
+        packed = ip.packed
+        if packed[:12] in (_MAPPED, _TUNNELLED) and packed != _TUNNELLED + b"\0\0\0\1":
+            ip = ipaddress.IPv4Address(packed[12:])
+    return ip.reverse_pointer
 
 
 def is_numeric_host(host: str) -> bool:

@@ -159,18 +159,25 @@ def syn_begins_anew(conv: Conversation, sender: Endpoint, seq: int | None) -> bo
     """Is a SYN without ACK from ``sender`` a new connection on the ports of ``conv``?
 
     When the old one is over (its FINs acknowledged, or reset; RFC 9293 §3.4: the
-    ports may then be used again), or when ``conv`` was joined in its middle (no SYN
-    of it seen) and this SYN is not its own sent again: its own would carry the ISN
-    that the sender's first segment counted from, or that the other end's ACKs
-    acknowledged (ISN + 1). Wireshark says "TCP port numbers reused" of both.
+    ports may then be used again), and when this SYN is not the connection's own
+    sent again, on one whose handshake was seen or on one joined in its middle (no
+    SYN seen): its own would carry the ISN the sender began with (or that its first
+    segment seen counted from), or that the other end acknowledged (ISN + 1).
+    Wireshark says "TCP port numbers reused" of these.
     """
     if conv.closed:
         return True
-    if conv.initiator is not None or not conv.packets or seq is None:
+    if not conv.packets or seq is None:
         return False
     me, peer = (conv.a, conv.b) if sender == conv.key[1] else (conv.b, conv.a)
     if me is not None and me.isn is not None and seq == me.isn:
-        return False
+        return False  # its own SYN again: Linux sends the same ISN each time
+    if conv.initiator is not None:
+        # A handshake seen, then a SYN with another ISN from the same port: the old
+        # connection's end was not seen (its last ACK missed, or a host that restarted).
+        return conv.handshake_done
+    # Joined midway: the other end's first ACK acknowledged the ISN (ISN + 1) as long as
+    # it had nothing of the sender's data to acknowledge (``acked`` is its highest).
     return peer is None or peer.acked != (seq + 1) & 0xFFFFFFFF
 
 

@@ -1218,7 +1218,7 @@ def close_while_files_use_it() -> str:
     return _("close() only let go of this socket object: a file object made by its "
              "makefile() still reads or writes through it (http.client reads a response "
              "through one), so the kernel's socket stays open and nothing goes on the "
-             "wire; the teardown (FIN) begins when that file is closed too")
+             "wire; the connection is closed when the last of those files is closed too")
 
 
 def between_cells(ago: str) -> str:

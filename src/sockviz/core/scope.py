@@ -18,6 +18,8 @@ the wire tells the two apart.
 
 from __future__ import annotations
 
+import itertools
+
 TYPE_CHECKING = False  # the decoder is imported behind the capture's start, not before
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,7 +39,7 @@ class Scope:
                  asking: Callable[[str | None], bool] | None = None) -> None:
         self.dns = dns
         self.asking = asking
-        self._dns_flows: set[tuple] = set()  # (one end, the other), the lower first
+        self._dns_flows: dict[tuple, None] = {}  # (one end, the other), the lower first
         self.endpoints: set[tuple[str, int]] = set()
         self.ports: set[int] = set()  # a server's own ports, on any address
         self.local: set[str] = set()  # this host's addresses facing the lesson's peer
@@ -61,9 +63,11 @@ class Scope:
             return True
         if not self.asking(_question(d)):
             return False
-        if len(self._dns_flows) >= _DNS_FLOWS_MAX:  # a program that looks up without end
-            self._dns_flows.clear()
-        self._dns_flows.add(flow)
+        flows = self._dns_flows
+        if len(flows) >= _DNS_FLOWS_MAX:  # a program that looks up without end: the older
+            for old in list(itertools.islice(flows, _DNS_FLOWS_MAX // 2)):  # half goes
+                del flows[old]
+        flows[flow] = None
         return True
 
     def _ours(self, addr, port) -> bool:

@@ -376,7 +376,8 @@ class Recorder:
             result_text, kept = None, None
             text_error = describe_error(error)
         note = None
-        if call.name == "close" and error is None and getattr(sock, "_io_refs", 0) > 0:
+        if call.name == "close" and call.transport == "TCP" and error is None \
+                and getattr(sock, "_io_refs", 0) > 0:
             from sockviz.core import phrases
 
             note = phrases.close_while_files_use_it()
