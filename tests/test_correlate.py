@@ -225,6 +225,24 @@ def test_a_retransmission_is_named_by_where_it_begins_not_where_it_ends():
                          "fin-first", "fin-retransmit"]
 
 
+def _segments(b: Builder, port: int, *, remote_began: bool):
+    """``seg(t, direction, flags, seq, ack=0, data=b"", options=())``: a segment of one
+    connection between this host (CLIENT) and SERVER, added to ``b``. ``remote_began``:
+    from SERVER's ``port`` to our 3001, else from our ``port`` to its 3001."""
+    def seg(t, direction, flags, seq, ack=0, data=b"", options=()):
+        if remote_began:
+            src, dst, sport, dport = (SERVER, CLIENT, port, 3001) if direction == "in" else \
+                (CLIENT, SERVER, 3001, port)
+        else:
+            src, dst, sport, dport = (CLIENT, SERVER, port, 3001) if direction == "out" else \
+                (SERVER, CLIENT, 3001, port)
+        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
+            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502,
+            options=list(options)) / data, direction)
+
+    return seg
+
+
 def test_a_new_connection_on_the_ports_of_a_closed_one_is_a_conversation_of_its_own(
         tmp_path, monkeypatch):
     """Port numbers reused (RFC 9293 §3.4): once a connection is over, a SYN on its ports
@@ -232,12 +250,7 @@ def test_a_new_connection_on_the_ports_of_a_closed_one_is_a_conversation_of_its_
     b = Builder()
     cp = 40500
 
-    def seg(t, direction, flags, seq, ack=0, data=b"", options=()):
-        src, dst, sport, dport = (CLIENT, SERVER, cp, 3001) if direction == "out" else \
-            (SERVER, CLIENT, 3001, cp)
-        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
-            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502,
-            options=list(options)) / data, direction)
+    seg = _segments(b, cp, remote_began=False)
 
     for start, c, s, syn in ((0.0, 1_000, 9_000, "S"), (1.0, 77_000, 55_000, "SEC")):
         seg(start + 0.001, "out", syn, c, options=SYN_OPTS)  # the second asks for ECN
@@ -274,12 +287,7 @@ def _joined(first: str):
     b = Builder()
     cp, c, s = 40600, 1_000, 9_000
 
-    def seg(t, direction, flags, seq, ack=0, data=b""):
-        src, dst, sport, dport = (SERVER, CLIENT, cp, 3001) if direction == "in" else \
-            (CLIENT, SERVER, 3001, cp)
-        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
-            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502) / data,
-            direction)
+    seg = _segments(b, cp, remote_began=True)
 
     if first == "synack":
         seg(0.001, "out", "SA", s, c + 1)
@@ -305,11 +313,7 @@ def test_a_connection_joined_at_the_other_ends_ack_keeps_its_syn_sent_again(isn,
     b = Builder()
     cp = 40700
 
-    def seg(t, direction, flags, seq, ack=0):
-        src, dst, sport, dport = (SERVER, CLIENT, cp, 3001) if direction == "in" else \
-            (CLIENT, SERVER, 3001, cp)
-        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
-            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502), direction)
+    seg = _segments(b, cp, remote_began=True)
 
     seg(0.001, "out", "A", 9_001, 1_001)  # our ACK of the client's ISN 1000 (+ 1)
     seg(0.5, "in", "S", isn)
@@ -323,12 +327,7 @@ def test_a_syn_ack_seen_first_tells_who_began_the_connection():
     b = Builder()
     cp, c, s = 40800, 1_000, 9_000
 
-    def seg(t, direction, flags, seq, ack=0, data=b""):
-        src, dst, sport, dport = (SERVER, CLIENT, cp, 3001) if direction == "in" else \
-            (CLIENT, SERVER, 3001, cp)
-        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
-            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502) / data,
-            direction)
+    seg = _segments(b, cp, remote_began=True)
 
     seg(0.001, "out", "SA", s, c + 1)
     seg(0.002, "in", "A", c + 1, s + 1)
@@ -345,11 +344,7 @@ def test_a_syn_with_another_isn_after_a_handshake_begins_another_connection():
     b = Builder()
     cp, c, s = 40900, 1_000, 5_000
 
-    def seg(t, direction, flags, seq, ack=0):
-        src, dst, sport, dport = (CLIENT, SERVER, cp, 3001) if direction == "out" else \
-            (SERVER, CLIENT, 3001, cp)
-        b.packet(t, eth(direction) / IP(src=src, dst=dst) / TCP(
-            sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502), direction)
+    seg = _segments(b, cp, remote_began=False)
 
     seg(0.001, "out", "S", c)
     seg(0.002, "in", "SA", s, c + 1)

@@ -127,25 +127,9 @@ def test_ctrl_c_reaches_the_program_lab_run_runs(require_lab):
     ignored signal stays ignored across exec: started after that, the command never saw
     its Ctrl-C. The traced program ends on it, sockviz with 130, the capture complete."""
     with tempfile.TemporaryDirectory(prefix="sockviz-int-") as cwd:
-        Path(cwd, "slow.py").write_text(textwrap.dedent("""\
-            import pathlib, signal, socket, time
-            s = socket.create_connection(("192.0.2.2", 3001))
-            s.sendall(b"avant")
-            s.recv(100)
-            pathlib.Path("ready").write_text(str(signal.getsignal(signal.SIGINT)))
-            time.sleep(30)
-        """))
-        proc = subprocess.Popen([sys.executable, "-m", "sockviz", "lab", "run", "--", "sockviz",
-                                 "run", "slow.py"], cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        proc = _lab_run_slow_program(cwd)
         try:
-            ready = Path(cwd, "ready")
-            deadline = time.monotonic() + 30
-            while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
-                time.sleep(0.05)
-            assert ready.exists(), proc.stderr.read().decode(errors="replace")
-            assert "default_int_handler" in ready.read_text()
+            assert "default_int_handler" in Path(cwd, "ready").read_text()
             started = time.monotonic()
             os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C
             _, err = proc.communicate(timeout=20)
@@ -168,24 +152,8 @@ def test_sigterm_to_lab_run_lets_its_command_complete_its_capture(require_lab):
     program's capture (or a Jupyter server's kernels', which it asks to shut down)
     is completed before the lab goes."""
     with tempfile.TemporaryDirectory(prefix="sockviz-int-") as cwd:
-        Path(cwd, "slow.py").write_text(textwrap.dedent("""\
-            import pathlib, socket, time
-            s = socket.create_connection(("192.0.2.2", 3001))
-            s.sendall(b"avant")
-            s.recv(100)
-            pathlib.Path("ready").write_text("")
-            time.sleep(30)
-        """))
-        proc = subprocess.Popen([sys.executable, "-m", "sockviz", "lab", "run", "--", "sockviz",
-                                 "run", "slow.py"], cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        proc = _lab_run_slow_program(cwd)
         try:
-            ready = Path(cwd, "ready")
-            deadline = time.monotonic() + 30
-            while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
-                time.sleep(0.05)
-            assert ready.exists(), proc.stderr.read().decode(errors="replace")
             started = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=30)
@@ -202,3 +170,28 @@ def test_sigterm_to_lab_run_lets_its_command_complete_its_capture(require_lab):
         records = replay_json(captures[0])
         assert "recv" in [r["name"] for r in records if r["type"] == "call"]
     assert leftovers(proc.pid) == []
+
+
+def _lab_run_slow_program(cwd: str) -> subprocess.Popen:
+    """``sockviz lab run -- sockviz run slow.py`` in ``cwd``, once the program has made its
+    calls (it writes ``ready``, with its SIGINT handler, then sleeps 30 s)."""
+    Path(cwd, "slow.py").write_text(textwrap.dedent("""\
+        import pathlib, signal, socket, time
+        s = socket.create_connection(("192.0.2.2", 3001))
+        s.sendall(b"avant")
+        s.recv(100)
+        pathlib.Path("ready").write_text(str(signal.getsignal(signal.SIGINT)))
+        time.sleep(30)
+    """))
+    proc = subprocess.Popen([sys.executable, "-m", "sockviz", "lab", "run", "--", "sockviz",
+                             "run", "slow.py"], cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    ready = Path(cwd, "ready")
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    if not ready.exists():
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(proc.communicate()[1].decode(errors="replace"))
+    return proc

@@ -35,8 +35,8 @@ def _traced(call, **changes):
     return dataclasses.replace(call, local=LOCAL, peer=PEER, **changes)
 
 
-def _connect_then_close(kernel_after_close: str, ack_after: float | None) -> list:
-    """connect() (kernel ESTABLISHED), then close() whose FIN is acked ``ack_after`` s later."""
+def _connected() -> Builder:
+    """connect() and its handshake, the kernel ESTABLISHED as it returns."""
     b = Builder()
     conn, conn_done = b.call("connect", "connect(('192.0.2.2', 3001))", 0.010, 0.0125)
     b.start(_traced(conn))
@@ -44,6 +44,12 @@ def _connect_then_close(kernel_after_close: str, ack_after: float | None) -> lis
     _segment(b, 0.0120, "in", "SA", S_ISN, C_ISN + 1)
     _segment(b, 0.0121, "out", "A", C_ISN + 1, S_ISN + 1)
     b.end(_traced(conn_done, tcp_state="ESTABLISHED"))
+    return b
+
+
+def _connect_then_close(kernel_after_close: str, ack_after: float | None) -> list:
+    """connect() (kernel ESTABLISHED), then close() whose FIN is acked ``ack_after`` s later."""
+    b = _connected()
     close, close_done = b.call("close", "close()", 0.040, 0.0401)
     b.start(_traced(close))
     _segment(b, 0.04005, "out", "FA", C_ISN + 1, S_ISN + 1)
@@ -106,13 +112,7 @@ def test_every_tcp_segment_carries_both_ends_states():
 def test_close_ahead_of_its_fin_says_nothing():
     """close() moves the socket to FIN-WAIT-1 at once, but its FIN leaves after the data
     queued before it (here 40 ms later, once the peer's window opens): no disagreement."""
-    b = Builder()
-    conn, conn_done = b.call("connect", "connect(('192.0.2.2', 3001))", 0.010, 0.0125)
-    b.start(_traced(conn))
-    _segment(b, 0.0103, "out", "S", C_ISN, 0)
-    _segment(b, 0.0120, "in", "SA", S_ISN, C_ISN + 1)
-    _segment(b, 0.0121, "out", "A", C_ISN + 1, S_ISN + 1)
-    b.end(_traced(conn_done, tcp_state="ESTABLISHED"))
+    b = _connected()
     close, close_done = b.call("close", "close()", 0.040, 0.0401)
     b.start(_traced(close))
     b.end(_traced(close_done, tcp_state="FIN-WAIT-1"))
