@@ -18,7 +18,7 @@ COURSE = textwrap.dedent("""\
     $TTL 3600
     serveur        A      192.0.2.2
                    AAAA   2001:DB8::2        ; the previous line's name
-    www    300 IN  CNAME  serveur
+    www    600 IN  CNAME  serveur
     @              TXT    "GIF-3001 ; automne"
     serveur.ulaval.ca.  A  192.0.2.2
     3.0.2.192.in-addr.arpa.  PTR  www.cours.example.
@@ -27,7 +27,7 @@ NOBODY = 65534
 
 
 def test_a_course_zone_reads_as_rfc_1035_writes_it():
-    records, origins = parse_zone(COURSE)
+    records, origins, ttls = parse_zone(COURSE)
     assert records == {
         "serveur.cours.example": {"A": ["192.0.2.2"], "AAAA": ["2001:db8::2"]},
         "www.cours.example": {"CNAME": ["serveur.cours.example"]},
@@ -36,18 +36,23 @@ def test_a_course_zone_reads_as_rfc_1035_writes_it():
         "3.0.2.192.in-addr.arpa": {"PTR": ["www.cours.example"]},
     }
     assert origins == ["cours.example"]
+    # Each record's own TTL, else the $TTL above it (RFC 1035 §5.1, RFC 2308 §4).
+    assert ttls == {("serveur.cours.example", "A"): 3600, ("serveur.cours.example", "AAAA"): 3600,
+                    ("www.cours.example", "CNAME"): 600, ("cours.example", "TXT"): 3600,
+                    ("serveur.ulaval.ca", "A"): 3600, ("3.0.2.192.in-addr.arpa", "PTR"): 3600}
 
 
 def test_what_editors_and_rfc_1035_also_write_is_read():
     """A byte-order mark, the class before the TTL, a relative $ORIGIN (RFC 1035 §5.1:
     relative to the one before), an escaped quote, an apostrophe outside quotes."""
-    records, origins = parse_zone(
+    records, origins, ttls = parse_zone(
         "\ufeff$ORIGIN example.\n$ORIGIN sub\n"
         "www IN 300 A 192.0.2.5\n"
         'note TXT l\'ecole "dit \\"bonjour\\" ; pas un commentaire" ; un commentaire\n')
     assert records == {"www.sub.example": {"A": ["192.0.2.5"]},
                        "note.sub.example": {"TXT": ["l'ecole dit \"bonjour\" ; pas un commentaire"]}}
     assert origins == ["example", "sub.example"]
+    assert ttls == {("www.sub.example", "A"): 300}  # no $TTL: the lab's own for the rest
 
 
 @pytest.mark.parametrize("text, line, words", [
@@ -58,6 +63,8 @@ def test_what_editors_and_rfc_1035_also_write_is_read():
     ("@ A 192.0.2.1\n", 1, "@ stands for $ORIGIN"),
     ("  A 192.0.2.1\n", 1, "a record without a name"),
     ("x.example.\n", 1, "a record is NAME [TTL] [IN] TYPE VALUE"),
+    ("$TTL one hour\nx A 192.0.2.1\n", 1, "a TTL is a number of seconds"),
+    ("x 2147483648 A 192.0.2.1\n", 1, "a TTL is a number of seconds"),
     ('x TXT "open\n', 1, "a quote is not closed"),
     ("x..example. A 192.0.2.1\n", 1, "is not a domain name"),
     ("x CNAME a b\n", 1, "a CNAME record takes one value"),
@@ -105,6 +112,11 @@ def test_the_lab_answers_the_teachers_names_beside_its_own(tmp_path):
     assert answer("chat.sockviz.test", A) == (NOERROR, ["192.0.2.2"])
     assert answer("chat.gif3001.beon.ca", A) == (NOERROR, ["192.0.2.2"])
     assert answer("www.sockviz.test", CNAME) == (NOERROR, ["chat.sockviz.test"])
+    # The file's TTLs on its answers (the $TTL, or the record's own), the lab's on its own.
+    ttl = {a.name.rstrip("."): a.ttl for a in zone.lookup(Question(name="www.cours.example",
+                                                                    qtype=A))[2]}
+    assert ttl == {"www.cours.example": 600, "serveur.cours.example": 3600}
+    assert zone.lookup(Question(name="chat.sockviz.test", qtype=A))[2][0].ttl == 300
 
 
 def test_a_teachers_cname_replaces_a_lab_name_and_an_address_replaces_a_lab_cname(tmp_path):

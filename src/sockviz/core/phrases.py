@@ -1805,6 +1805,11 @@ def zone_record_shape() -> str:
     return _("a record is NAME [TTL] [IN] TYPE VALUE")
 
 
+def zone_ttl_number() -> str:
+    """RFC 2181 §8: a TTL is an unsigned number of seconds below 2^31."""
+    return _("a TTL is a number of seconds, from 0 to 2147483647 (RFC 2181 §8); $TTL takes one")
+
+
 def zone_unknown_type(kind: str, types: str) -> str:
     return _("the type {kind!r} is not one the lab serves ({types})").format(kind=kind, types=types)
 

@@ -372,8 +372,12 @@ class Zone:
         records: ZoneData | None = None,
         origins: Sequence[str] = DEFAULT_ORIGINS,
         ttl: int = TTL,
+        ttls: Mapping[tuple[str, str], int] | None = None,
     ) -> None:
         self.ttl = ttl
+        # (name, type code) -> the TTL a zone file gave its records; the others have ttl
+        self.ttls = {(name.lower().rstrip("."), TYPE_CODES[kind.upper()]): value
+                     for (name, kind), value in (ttls or {}).items()}
         self.origins = tuple(o.lower().rstrip(".") for o in origins)
         self.records: dict[str, dict[int, list[str | SOAData]]] = {}
         for origin in self.origins:
@@ -402,7 +406,9 @@ class Zone:
         return best
 
     def _rr(self, name: str, rtype: int, data: str | SOAData) -> ResourceRecord:
-        return ResourceRecord(name=name, rtype=rtype, data=data, ttl=self.ttl)
+        ttl = self.ttls.get((name.lower().rstrip("."), rtype), self.ttl) if self.ttls \
+            else self.ttl
+        return ResourceRecord(name=name, rtype=rtype, data=data, ttl=ttl)
 
     def _soa_rr(self, origin: str) -> ResourceRecord:
         return self._rr(origin, SOA, self.records[origin][SOA][0])

@@ -4,8 +4,9 @@ The master file format of RFC 1035 §5.1, the part a course needs: one record
 a line, ``NAME [TTL] [IN] TYPE VALUE``, for A, AAAA, CNAME, PTR and TXT;
 ``$ORIGIN`` (names without a final dot are relative to it, ``@`` is it) and
 ``$TTL``; comments after ``;``; a line that starts with a blank has the
-previous line's name. The lab answers every name with its own TTL (the
-server's, 300 s), so a TTL given here is read and not used.
+previous line's name. A record's TTL is its own, else the ``$TTL`` above it,
+else the lab's (300 s); the records of one name and type share the first
+one given (RFC 2181 §5.2: an RRset has one TTL).
 
     $ORIGIN cours.example.
     serveur     A      192.0.2.2
@@ -32,10 +33,15 @@ class ZoneFileError(ValueError):
     """What is wrong with a zone file, as a sentence (its line, and why)."""
 
 
+Records = dict[str, dict[str, list[str]]]  # name (no final dot) -> type -> values
+TTLs = dict[tuple[str, str], int]  # (name, type) -> its TTL, when the file gives one
+TTL_MAX = 2**31 - 1  # RFC 2181 §8
+
+
 def read_zone(path: str, user: tuple[int, int] | None = None,
-              ) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
-    """The records of the zone file at ``path`` (name -> type -> values, names without
-    their final dot) and its ``$ORIGIN``s; read with ``user``'s rights (sudo's user)."""
+              ) -> tuple[Records, list[str], TTLs]:
+    """The records of the zone file at ``path``, its ``$ORIGIN``s and the TTLs it gives;
+    read with ``user``'s rights (sudo's user)."""
     from sockviz.privileges import read_text_as
 
     try:
@@ -47,8 +53,10 @@ def read_zone(path: str, user: tuple[int, int] | None = None,
     return parse_zone(text, path)
 
 
-def parse_zone(text: str, path: str = "zone") -> tuple[dict[str, dict[str, list[str]]], list[str]]:
-    records: dict[str, dict[str, list[str]]] = {}
+def parse_zone(text: str, path: str = "zone") -> tuple[Records, list[str], TTLs]:
+    records: Records = {}
+    ttls: TTLs = {}
+    default_ttl: int | None = None
     origins: list[str] = []
     origin: str | None = None
     last: str | None = None
@@ -71,6 +79,9 @@ def parse_zone(text: str, path: str = "zone") -> tuple[dict[str, dict[str, list[
                 origins.append(origin)
             continue
         if words[0].upper() == "$TTL":
+            if len(words) != 2:
+                raise wrong(phrases.zone_ttl_number())
+            default_ttl = _ttl(words[1], wrong)
             continue
         if line[:1].isspace():  # the previous record's name (RFC 1035 §5.1)
             if last is None:
@@ -78,9 +89,12 @@ def parse_zone(text: str, path: str = "zone") -> tuple[dict[str, dict[str, list[
             name = last
         else:
             name = _absolute(words.pop(0), origin, wrong)
+        ttl = default_ttl
         for _ in range(2):  # [TTL] [IN] in either order (RFC 1035 §5.1)
-            if words and (words[0].isdigit() or words[0].upper() == "IN"):
-                words.pop(0)  # a TTL: the lab gives every answer its own
+            if words and words[0].isdigit():
+                ttl = _ttl(words.pop(0), wrong)
+            elif words and words[0].upper() == "IN":
+                words.pop(0)
         if len(words) < 2:
             raise wrong(phrases.zone_record_shape())
         kind, values = words[0].upper(), words[1:]
@@ -91,10 +105,18 @@ def parse_zone(text: str, path: str = "zone") -> tuple[dict[str, dict[str, list[
         if held and (kind == "CNAME" or "CNAME" in held):
             raise wrong(phrases.zone_cname_alone(name))  # RFC 1034 §3.6.2
         held.setdefault(kind, []).append(value)
+        if ttl is not None:
+            ttls.setdefault((name, kind), ttl)
         last = name
     if not records:
         raise ZoneFileError(phrases.zone_empty(path))
-    return records, origins
+    return records, origins, ttls
+
+
+def _ttl(word: str, wrong) -> int:
+    if not word.isdigit() or int(word) > TTL_MAX:
+        raise wrong(phrases.zone_ttl_number())
+    return int(word)
 
 
 def lab_zone(path: str, user: tuple[int, int] | None = None):
@@ -102,7 +124,7 @@ def lab_zone(path: str, user: tuple[int, int] | None = None):
     has already takes the file's records of each type the file gives it)."""
     from sockviz.lab.dnsserver import DEFAULT_ORIGINS, DEFAULT_ZONE, Zone
 
-    records, origins = read_zone(path, user)
+    records, origins, ttls = read_zone(path, user)
     merged = {name: dict(rrsets) for name, rrsets in DEFAULT_ZONE.items()}
     for name, rrsets in records.items():
         held = merged.setdefault(name, {})
@@ -114,7 +136,7 @@ def lab_zone(path: str, user: tuple[int, int] | None = None):
         if not any(name == o or name.endswith("." + o) for o in known):
             domain = name.partition(".")[2] or name
             known.append(domain)
-    return Zone(merged, origins=known)
+    return Zone(merged, origins=known, ttls=ttls)
 
 
 _WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"]+)|(")')
