@@ -131,7 +131,8 @@ def test_a_traced_programs_dns_is_what_its_lookups_running_ask():
     ("gethostbyaddr", ("::1",), ("1." + "0." * 31 + "ip6.arpa",)),  # ::1 is not unmapped
 ])
 def test_the_names_a_call_may_ask_the_dns_about(name, args, names):
-    from sockviz.core.events import Call, asked_names
+    from sockviz.core.events import Call
+    from sockviz.core.lookups import asked_names
 
     assert asked_names(Call(id=1, name=name, text=name, args=args, start=0.0)) == names
 
@@ -143,7 +144,7 @@ def test_the_names_a_call_may_ask_the_dns_about(name, args, names):
     ("www.gif3001.beon.ca", False), ("xchat.gif3001.beon.ca", False), (None, True),
 ])
 def test_a_query_is_a_calls_when_it_asks_its_name(question, asked):
-    from sockviz.core.events import asks
+    from sockviz.core.lookups import asks
 
     assert asks(("chat.gif3001.beon.ca",), question) is asked
     assert asks((), question) is False and asks(None, question) is True

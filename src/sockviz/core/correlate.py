@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from sockviz.core import phrases, rules
 from sockviz.core.decode import Decoded
-from sockviz.core.events import Call, Packet, asked_names, asks
+from sockviz.core.events import Call, Packet
 from sockviz.core.fast_init import positional
 from sockviz.core.flows import (
     ACK_NEW,
@@ -37,6 +37,7 @@ from sockviz.core.flows import (
     syn_begins_anew,
     track_segment,
 )
+from sockviz.core.lookups import asked_names, asks
 from sockviz.core.phrases import UNREACH6_CODES as UNREACH6_CODES
 from sockviz.core.phrases import UNREACH_CODES as UNREACH_CODES
 from sockviz.core.phrases import Direction, Lesson, Role, Step, Why
@@ -358,7 +359,7 @@ class Correlator:
         self._state_checks: list[tuple] = []
 
     def asking(self, question: str | None) -> bool:
-        """Is a call running that may have sent a DNS query for ``question`` (events.asks)?"""
+        """Is a call running that may have sent a DNS query for ``question`` (lookups.asks)?"""
         return any(asks(asked_names(r.call), question) for r in self._open.values())
 
     @property

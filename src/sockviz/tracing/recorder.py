@@ -31,8 +31,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from sockviz.core.events import RESOLVERS, Call, is_numeric_host
+from sockviz.core.events import Call
 from sockviz.core.fast_init import positional
+from sockviz.core.lookups import RESOLVERS, is_numeric_host
 from sockviz.tracing import kernelstate
 
 TYPE_CHECKING = False  # typing loads behind the capture's start (issue 12)
