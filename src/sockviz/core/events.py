@@ -75,4 +75,3 @@ class Packet:
     decoded: Decoded
     comments: tuple[str, ...] = ()
     time_ns: int = 0  # the exact stamp, when the source has it (pcapng keeps nanoseconds)
-

@@ -9,7 +9,6 @@ sockets' endpoints become known.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import itertools
 import operator
 import queue
@@ -17,10 +16,9 @@ import time
 from collections.abc import Callable
 
 from sockviz.core.events import Call
-from sockviz.core.fast_init import positional
 from sockviz.core.scope import Scope
 from sockviz.core.timeline import CallEnded, CallStarted, Entry, Note, PacketShown, Summary
-from sockviz.tracing.recorder import ADDRESSED, Recorder, _numeric
+from sockviz.tracing.recorder import _CALL_FIELDS, ADDRESSED, Recorder, _new_call, _numeric
 
 
 def resolution_note(call: Call) -> str | None:
@@ -135,8 +133,7 @@ class RecordsSink:
 
 
 _STARTED, _ENDED = "started", "ended"  # a kept call entry's first item
-_call_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Call)))
-_new_call = positional(Call)
+_call_fields = operator.attrgetter(*_CALL_FIELDS)  # the recorder's order, which _new_call takes
 
 
 class Tracing:
